@@ -1,0 +1,363 @@
+//! Distribution specs as written in scenario and model files: a duration string for a
+//! constant, or a table `{ dist = "lognormal", median = "80ms", p99 = "400ms" }`. Parsing
+//! happens inside serde so the TOML parser can point at the line of a bad value.
+
+use std::fmt;
+
+use serde::de::{self, MapAccess, Visitor};
+use serde::{Deserialize, Deserializer};
+
+use super::units::parse_duration;
+use crate::engine::dist::{Dist, Z_90, Z_99};
+use crate::engine::time::SimDuration;
+
+/// A duration value in a file: a string with a unit. Bare numbers are rejected.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DurationValue(pub SimDuration);
+
+impl<'de> Deserialize<'de> for DurationValue {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = DurationValue;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a duration with a unit, e.g. \"250ms\"")
+            }
+            fn visit_str<E: de::Error>(self, s: &str) -> Result<DurationValue, E> {
+                parse_duration(s).map(DurationValue).map_err(E::custom)
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<DurationValue, E> {
+                Err(E::custom(format!(
+                    "expected a duration with a unit, e.g. \"{v}ms\"; got the bare number {v}"
+                )))
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<DurationValue, E> {
+                Err(E::custom(format!(
+                    "expected a duration with a unit, e.g. \"{v}ms\"; got the bare number {v}"
+                )))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// A distribution of durations as specified; turned into an engine [`Dist`] by
+/// [`DistSpec::to_dist`] once files it names are read.
+#[derive(Clone, Debug, PartialEq)]
+pub enum DistSpec {
+    /// `"120ms"` or `{ dist = "constant", value = "120ms" }`.
+    Constant(SimDuration),
+    /// `{ dist = "exponential", mean = ".." }`.
+    Exponential { mean: SimDuration },
+    /// `{ dist = "uniform", min = "..", max = ".." }`.
+    Uniform { min: SimDuration, max: SimDuration },
+    /// `{ dist = "lognormal", median = "..", p99 = ".." }` (or `p90` instead of `p99`, which
+    /// fits the body of a distribution better than its tail).
+    LogNormalQuantiles {
+        median: SimDuration,
+        upper: SimDuration,
+        upper_z: f64,
+    },
+    /// `{ dist = "lognormal", mu = .., sigma = .. }`, parameters of ln(milliseconds).
+    LogNormalParams { mu_ln_ms: f64, sigma: f64 },
+    /// `{ dist = "gamma", shape = .., scale = ".." }`.
+    Gamma { shape: f64, scale: SimDuration },
+    /// `{ dist = "weibull", shape = .., scale = ".." }`.
+    Weibull { shape: f64, scale: SimDuration },
+    /// `{ dist = "empirical", file = "..", column = ".." }`, values in milliseconds.
+    Empirical { file: String, column: String },
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DistTable {
+    dist: String,
+    value: Option<DurationValue>,
+    mean: Option<DurationValue>,
+    min: Option<DurationValue>,
+    max: Option<DurationValue>,
+    median: Option<DurationValue>,
+    p90: Option<DurationValue>,
+    p99: Option<DurationValue>,
+    mu: Option<f64>,
+    sigma: Option<f64>,
+    shape: Option<f64>,
+    scale: Option<DurationValue>,
+    file: Option<String>,
+    column: Option<String>,
+}
+
+impl DistTable {
+    /// The keys present, for checking each `dist` gets exactly its own.
+    fn present(&self) -> Vec<&'static str> {
+        let flags = [
+            ("value", self.value.is_some()),
+            ("mean", self.mean.is_some()),
+            ("min", self.min.is_some()),
+            ("max", self.max.is_some()),
+            ("median", self.median.is_some()),
+            ("p90", self.p90.is_some()),
+            ("p99", self.p99.is_some()),
+            ("mu", self.mu.is_some()),
+            ("sigma", self.sigma.is_some()),
+            ("shape", self.shape.is_some()),
+            ("scale", self.scale.is_some()),
+            ("file", self.file.is_some()),
+            ("column", self.column.is_some()),
+        ];
+        flags.iter().filter(|(_, p)| *p).map(|(k, _)| *k).collect()
+    }
+
+    fn into_spec(self) -> Result<DistSpec, String> {
+        let present = self.present();
+        let only = |allowed: &[&str]| -> Result<(), String> {
+            let extra: Vec<&str> = present
+                .iter()
+                .copied()
+                .filter(|k| !allowed.contains(k))
+                .collect();
+            if extra.is_empty() {
+                Ok(())
+            } else {
+                Err(format!(
+                    "dist = \"{}\" takes {}; remove {}",
+                    self.dist,
+                    allowed.join(", "),
+                    extra.join(", ")
+                ))
+            }
+        };
+        let need = |v: Option<DurationValue>, key: &str| {
+            v.map(|d| d.0)
+                .ok_or_else(|| format!("dist = \"{}\" needs `{key}`", self.dist))
+        };
+        let positive = |x: f64, key: &str| {
+            if x.is_finite() && x > 0.0 {
+                Ok(x)
+            } else {
+                Err(format!("`{key}` must be a positive number; got {x}"))
+            }
+        };
+        match self.dist.as_str() {
+            "constant" => {
+                only(&["value"])?;
+                Ok(DistSpec::Constant(need(self.value, "value")?))
+            }
+            "exponential" => {
+                only(&["mean"])?;
+                Ok(DistSpec::Exponential {
+                    mean: need(self.mean, "mean")?,
+                })
+            }
+            "uniform" => {
+                only(&["min", "max"])?;
+                let (min, max) = (need(self.min, "min")?, need(self.max, "max")?);
+                if min > max {
+                    return Err(format!("uniform: min ({min}) is above max ({max})"));
+                }
+                Ok(DistSpec::Uniform { min, max })
+            }
+            "lognormal" if self.mu.is_some() || self.sigma.is_some() => {
+                only(&["mu", "sigma"])?;
+                let mu = self
+                    .mu
+                    .ok_or("lognormal with `sigma` needs `mu` (ln of ms)")?;
+                let sigma = self.sigma.ok_or("lognormal with `mu` needs `sigma`")?;
+                if !mu.is_finite() || !(0.0..=10.0).contains(&sigma) {
+                    return Err(format!(
+                        "lognormal needs a finite `mu` and 0 <= sigma <= 10; got mu = {mu}, sigma = {sigma}"
+                    ));
+                }
+                Ok(DistSpec::LogNormalParams {
+                    mu_ln_ms: mu,
+                    sigma,
+                })
+            }
+            "lognormal" => {
+                let median = need(self.median, "median (or mu and sigma)")?;
+                let (key, upper, upper_z) = match (self.p90, self.p99) {
+                    (Some(p90), None) => ("p90", p90.0, Z_90),
+                    (None, Some(p99)) => ("p99", p99.0, Z_99),
+                    _ => return Err("lognormal takes `median` and one of `p90`, `p99`".into()),
+                };
+                only(&["median", key])?;
+                if median.as_us() == 0 || upper < median {
+                    return Err(format!(
+                        "lognormal needs 0 < median <= {key}; got median {median}, {key} {upper}"
+                    ));
+                }
+                Ok(DistSpec::LogNormalQuantiles {
+                    median,
+                    upper,
+                    upper_z,
+                })
+            }
+            "gamma" | "weibull" => {
+                only(&["shape", "scale"])?;
+                let shape = positive(self.shape.ok_or("needs `shape`")?, "shape")?;
+                let scale = need(self.scale, "scale")?;
+                if self.dist == "gamma" {
+                    Ok(DistSpec::Gamma { shape, scale })
+                } else {
+                    Ok(DistSpec::Weibull { shape, scale })
+                }
+            }
+            "empirical" => {
+                only(&["file", "column"])?;
+                Ok(DistSpec::Empirical {
+                    file: self.file.ok_or("empirical needs `file`")?,
+                    column: self
+                        .column
+                        .ok_or("empirical needs `column` (values in ms)")?,
+                })
+            }
+            other => Err(format!(
+                "unknown dist \"{other}\"; expected constant, exponential, uniform, lognormal, gamma, weibull or empirical"
+            )),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for DistSpec {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = DistSpec;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a duration like \"120ms\" or a table with `dist = ...`")
+            }
+            fn visit_str<E: de::Error>(self, s: &str) -> Result<DistSpec, E> {
+                parse_duration(s).map(DistSpec::Constant).map_err(E::custom)
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<DistSpec, E> {
+                DurationValue::deserialize(de::value::I64Deserializer::<E>::new(v))
+                    .map(|d| DistSpec::Constant(d.0))
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<DistSpec, E> {
+                DurationValue::deserialize(de::value::F64Deserializer::<E>::new(v))
+                    .map(|d| DistSpec::Constant(d.0))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<DistSpec, A::Error> {
+                let table = DistTable::deserialize(de::value::MapAccessDeserializer::new(map))?;
+                table.into_spec().map_err(de::Error::custom)
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// Reads an empirical distribution's values (µs) given its `file` and `column` as written.
+pub type EmpiricalLoader<'a> = dyn FnMut(&str, &str) -> Result<Vec<u64>, String> + 'a;
+
+impl DistSpec {
+    /// The engine distribution. `load_empirical` reads an empirical spec's values (µs); the
+    /// caller resolves the file's path and reports errors with it.
+    pub fn to_dist(&self, load_empirical: &mut EmpiricalLoader<'_>) -> Result<Dist, String> {
+        Ok(match self {
+            DistSpec::Constant(d) => Dist::Constant(*d),
+            DistSpec::Exponential { mean } => Dist::Exponential {
+                mean_us: mean.as_us() as f64,
+            },
+            DistSpec::Uniform { min, max } => Dist::Uniform {
+                min_us: min.as_us() as f64,
+                max_us: max.as_us() as f64,
+            },
+            DistSpec::LogNormalQuantiles {
+                median,
+                upper,
+                upper_z,
+            } => Dist::lognormal_median_quantile(*median, *upper, *upper_z),
+            DistSpec::LogNormalParams { mu_ln_ms, sigma } => Dist::LogNormal {
+                mu_ln_us: mu_ln_ms + 1000f64.ln(),
+                sigma: *sigma,
+            },
+            DistSpec::Gamma { shape, scale } => Dist::gamma(*shape, scale.as_us() as f64)
+                .ok_or_else(|| format!("invalid gamma(shape = {shape}, scale = {scale})"))?,
+            DistSpec::Weibull { shape, scale } => Dist::Weibull {
+                shape: *shape,
+                scale_us: scale.as_us() as f64,
+            },
+            DistSpec::Empirical { file, column } => {
+                let values = load_empirical(file, column)?;
+                if values.is_empty() {
+                    return Err(format!(
+                        "empirical file {file} has no values in column {column}"
+                    ));
+                }
+                Dist::Empirical(values.into())
+            }
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Deserialize, Debug)]
+    #[serde(deny_unknown_fields)]
+    struct Holder {
+        d: DistSpec,
+    }
+
+    fn parse(s: &str) -> Result<DistSpec, String> {
+        toml::from_str::<Holder>(s)
+            .map(|h| h.d)
+            .map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn every_documented_form_parses() {
+        assert_eq!(
+            parse("d = \"120ms\""),
+            Ok(DistSpec::Constant(SimDuration(120_000)))
+        );
+        assert!(matches!(
+            parse("d = { dist = \"lognormal\", median = \"80ms\", p99 = \"400ms\" }"),
+            Ok(DistSpec::LogNormalQuantiles { .. })
+        ));
+        assert!(matches!(
+            parse("d = { dist = \"lognormal\", mu = 4.0, sigma = 0.5 }"),
+            Ok(DistSpec::LogNormalParams { .. })
+        ));
+        assert!(parse("d = { dist = \"uniform\", min = \"1s\", max = \"2s\" }").is_ok());
+        assert!(parse("d = { dist = \"gamma\", shape = 2.0, scale = \"5ms\" }").is_ok());
+        assert!(parse("d = { dist = \"weibull\", shape = 1.5, scale = \"5ms\" }").is_ok());
+        assert!(parse("d = { dist = \"exponential\", mean = \"5ms\" }").is_ok());
+        assert!(parse("d = { dist = \"empirical\", file = \"x.csv\", column = \"ms\" }").is_ok());
+    }
+
+    #[test]
+    fn errors_name_the_problem_and_the_line() {
+        let e = parse("d = 120").unwrap_err();
+        assert!(e.contains("bare number") && e.contains("line 1"), "{e}");
+        let e =
+            parse("d = { dist = \"lognormal\", median = \"80ms\", p99 = \"40ms\" }").unwrap_err();
+        assert!(e.contains("median <= p99"), "{e}");
+        let e =
+            parse("d = { dist = \"lognormal\", median = \"8ms\", p90 = \"9ms\", p99 = \"10ms\" }")
+                .unwrap_err();
+        assert!(e.contains("one of `p90`, `p99`"), "{e}");
+        let e = parse("d = { dist = \"uniform\", min = \"1s\" }").unwrap_err();
+        assert!(e.contains("needs `max`"), "{e}");
+        let e =
+            parse("d = { dist = \"exponential\", mean = \"1s\", median = \"1s\" }").unwrap_err();
+        assert!(e.contains("remove median"), "{e}");
+        let e = parse("d = { dist = \"normal\", mean = \"1s\" }").unwrap_err();
+        assert!(e.contains("unknown dist"), "{e}");
+        let e = parse("d = { dist = \"constant\", valeu = \"1s\" }").unwrap_err();
+        assert!(e.contains("valeu"), "{e}");
+        let e = parse("d = \"-3ms\"").unwrap_err();
+        assert!(e.contains("negative"), "{e}");
+    }
+
+    #[test]
+    fn lognormal_mu_sigma_are_in_ln_milliseconds() {
+        let d = parse("d = { dist = \"lognormal\", mu = 0.0, sigma = 0.0 }")
+            .unwrap()
+            .to_dist(&mut |_, _| Ok(vec![]))
+            .unwrap();
+        // exp(0) ms = 1 ms = 1000 µs.
+        assert!((d.mean_us() - 1000.0).abs() < 1e-6);
+    }
+}

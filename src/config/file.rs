@@ -1,0 +1,294 @@
+//! The scenario and model files as written: serde structs that reject unknown keys. Nothing
+//! here is validated beyond types and units; `config::scenario` turns these into a typed,
+//! checked [`crate::config::Scenario`].
+
+use std::fmt;
+
+use serde::de::{self, MapAccess, Visitor};
+use serde::{Deserialize, Deserializer};
+
+use super::dist::{DistSpec, DurationValue};
+
+/// A scenario file (DESIGN.md, "Scenario file").
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields)]
+pub struct ScenarioFile {
+    /// Name shown in reports; defaults to the file's stem.
+    pub name: Option<String>,
+    /// `[run]`.
+    pub run: RunSection,
+    /// `[platform]` table, or `platform = "path/to/model.toml"`.
+    pub platform: Option<PlatformRef>,
+    /// `[[function]]` tables.
+    #[serde(default, rename = "function")]
+    pub functions: Vec<FunctionSection>,
+    /// `[[traffic]]` tables.
+    #[serde(default, rename = "traffic")]
+    pub traffic: Vec<TrafficSection>,
+}
+
+/// `[run]`.
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields)]
+pub struct RunSection {
+    /// Simulated time.
+    pub duration: DurationValue,
+    /// Run seed (default 1).
+    pub seed: Option<u64>,
+    /// Independent replications (default 1).
+    pub replications: Option<u32>,
+    /// Arrivals before this are simulated but not counted (default 0 s).
+    pub warmup: Option<DurationValue>,
+}
+
+/// The platform: a path to a model file, or a table of overrides of the built-in model.
+#[derive(Debug)]
+pub enum PlatformRef {
+    /// `platform = "models/platform/aws-lambda.toml"`.
+    File(String),
+    /// `[platform]` table.
+    Inline(Box<PlatformSection>),
+}
+
+impl<'de> Deserialize<'de> for PlatformRef {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = PlatformRef;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a path to a platform model file or a [platform] table")
+            }
+            fn visit_str<E: de::Error>(self, s: &str) -> Result<PlatformRef, E> {
+                Ok(PlatformRef::File(s.to_string()))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<PlatformRef, A::Error> {
+                PlatformSection::deserialize(de::value::MapAccessDeserializer::new(map))
+                    .map(|s| PlatformRef::Inline(Box::new(s)))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// The platform model: every key optional so a file or table overrides only what it names.
+#[derive(Deserialize, Debug, Default)]
+#[serde(deny_unknown_fields)]
+pub struct PlatformSection {
+    /// Idle time before an idle sandbox is reclaimed.
+    pub keep_alive: Option<DistSpec>,
+    /// Maximum life of a sandbox.
+    pub max_lifetime: Option<DistSpec>,
+    /// New execution environments per window.
+    pub scale_rate: Option<ScaleRateSection>,
+    /// Concurrent executions across the account.
+    pub account_concurrency: Option<u32>,
+    /// Placement of a new sandbox.
+    pub place: Option<DistSpec>,
+    /// MicroVM boot.
+    pub boot: Option<DistSpec>,
+    /// Prices.
+    pub price: Option<PriceSection>,
+}
+
+/// `scale_rate = { new = 1000, per = "10s" }`.
+#[derive(Deserialize, Debug, Clone, Copy)]
+#[serde(deny_unknown_fields)]
+pub struct ScaleRateSection {
+    /// Environments per window.
+    pub new: u32,
+    /// The window.
+    pub per: DurationValue,
+}
+
+/// `[platform.price]`, US dollars.
+#[derive(Deserialize, Debug, Default, Clone, Copy)]
+#[serde(deny_unknown_fields)]
+pub struct PriceSection {
+    /// On-demand duration price, x86_64, per GB-second.
+    pub x86_64_gb_s_usd: Option<f64>,
+    /// On-demand duration price, arm64, per GB-second.
+    pub arm64_gb_s_usd: Option<f64>,
+    /// Request price per million requests.
+    pub per_million_requests_usd: Option<f64>,
+}
+
+/// CPU architecture of a function.
+#[derive(Deserialize, Debug, Clone, Copy, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum Arch {
+    /// Intel/AMD.
+    X86_64,
+    /// Graviton.
+    Arm64,
+}
+
+impl Arch {
+    /// The name used in files and reports.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Arch::X86_64 => "x86_64",
+            Arch::Arm64 => "arm64",
+        }
+    }
+}
+
+/// How a function's code is delivered.
+#[derive(Deserialize, Debug, Clone, Copy, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum Packaging {
+    /// ZIP archive.
+    Zip,
+    /// ZIP archive plus layers.
+    ZipLayers,
+    /// Container image.
+    Image,
+    /// ZIP with a SnapStart snapshot.
+    Snapstart,
+}
+
+impl Packaging {
+    /// The name used in files and reports.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Packaging::Zip => "zip",
+            Packaging::ZipLayers => "zip_layers",
+            Packaging::Image => "image",
+            Packaging::Snapstart => "snapstart",
+        }
+    }
+}
+
+/// `[[function]]`.
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields)]
+pub struct FunctionSection {
+    /// Unique name.
+    pub name: String,
+    /// Configured memory, 128..=10240 MB (default 128, the AWS default).
+    pub memory_mb: Option<u32>,
+    /// Architecture (default x86_64).
+    pub arch: Option<Arch>,
+    /// Packaging (default zip).
+    pub packaging: Option<Packaging>,
+    /// Workload model file.
+    pub workload: Option<String>,
+    /// Handler duration at one full vCPU.
+    pub handler: DistSpec,
+    /// Share of the handler time that is CPU-bound (default 1).
+    pub handler_cpu_fraction: Option<f64>,
+    /// Threads the handler can keep busy (default 1).
+    pub handler_threads: Option<u32>,
+    /// Replaces the whole cold-start model by this duration or distribution.
+    pub cold_start: Option<DistSpec>,
+    /// Reserved concurrency: the function's own concurrency limit, carved out of the account.
+    pub reserved_concurrency: Option<u32>,
+}
+
+/// Synchronous requests are throttled over a limit; asynchronous ones wait in a queue.
+#[derive(Deserialize, Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum Invocation {
+    /// Request-response: throttled (429) over a limit.
+    #[default]
+    Sync,
+    /// Event: queued over a limit, its wait part of its latency.
+    Async,
+}
+
+/// `[[traffic]]`: one flat table; which keys apply depends on `kind`.
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields)]
+pub struct TrafficSection {
+    /// The function receiving the requests.
+    pub function: String,
+    /// `poisson`, `bursty`, `diurnal` or `trace`.
+    pub kind: String,
+    /// `sync` (default) or `async`.
+    pub invocation: Option<Invocation>,
+    /// poisson: requests per second.
+    pub rate: Option<f64>,
+    /// bursty: requests per second outside bursts (default 0).
+    pub base_rate: Option<f64>,
+    /// bursty: requests per second during a burst.
+    pub burst_rate: Option<f64>,
+    /// bursty: requests arriving at once at the start of each burst.
+    pub burst_size: Option<u32>,
+    /// bursty: length of a burst.
+    pub burst_length: Option<DurationValue>,
+    /// bursty: time from one burst's start to the next (duration or distribution).
+    pub burst_every: Option<DistSpec>,
+    /// bursty: start of the first burst (default 0 s).
+    pub first_burst: Option<DurationValue>,
+    /// diurnal: mean requests per second over a day.
+    pub mean_rate: Option<f64>,
+    /// diurnal: peak rate over trough rate (>= 1).
+    pub peak_to_trough: Option<f64>,
+    /// diurnal: time of day of the peak, `"14:00"`; the run starts at midnight.
+    pub peak_at: Option<String>,
+    /// trace: CSV file.
+    pub file: Option<String>,
+    /// trace: `timestamps` or `azure2019`.
+    pub format: Option<String>,
+    /// trace, timestamps: column holding seconds since the trace start (default `timestamp`).
+    pub column: Option<String>,
+    /// trace, azure2019: the `HashFunction` of the row to replay.
+    pub function_hash: Option<String>,
+    /// trace, azure2019: the 1-based data row to replay (instead of `function_hash`).
+    pub row: Option<u64>,
+}
+
+impl TrafficSection {
+    /// The optional keys that are set, with their names, for checking them against `kind`.
+    pub fn keys_set(&self) -> Vec<&'static str> {
+        let flags = [
+            ("rate", self.rate.is_some()),
+            ("base_rate", self.base_rate.is_some()),
+            ("burst_rate", self.burst_rate.is_some()),
+            ("burst_size", self.burst_size.is_some()),
+            ("burst_length", self.burst_length.is_some()),
+            ("burst_every", self.burst_every.is_some()),
+            ("first_burst", self.first_burst.is_some()),
+            ("mean_rate", self.mean_rate.is_some()),
+            ("peak_to_trough", self.peak_to_trough.is_some()),
+            ("peak_at", self.peak_at.is_some()),
+            ("file", self.file.is_some()),
+            ("format", self.format.is_some()),
+            ("column", self.column.is_some()),
+            ("function_hash", self.function_hash.is_some()),
+            ("row", self.row.is_some()),
+        ];
+        flags.iter().filter(|(_, s)| *s).map(|(k, _)| *k).collect()
+    }
+}
+
+/// A workload model file (`models/workloads/*.toml`).
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields)]
+pub struct WorkloadFile {
+    /// Human-readable name.
+    pub name: String,
+    /// Runtime identifier, e.g. `python3.12`.
+    pub runtime: String,
+    /// Init phases.
+    pub init: WorkloadInit,
+}
+
+/// `[init]` of a workload model.
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields)]
+pub struct WorkloadInit {
+    /// Runtime init (interpreter start and bootstrap) per architecture.
+    pub runtime: PerArch,
+    /// User init code (module-level work of the handler module).
+    pub user: Option<DistSpec>,
+}
+
+/// A distribution per architecture.
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields)]
+pub struct PerArch {
+    /// On x86_64.
+    pub x86_64: DistSpec,
+    /// On arm64.
+    pub arm64: DistSpec,
+}

@@ -1,0 +1,11 @@
+//! Scenario and model files: parsing, units, distribution specs and validation into a typed
+//! [`Scenario`]. Every error names the file and the key (or line) at fault.
+
+pub mod dist;
+pub mod file;
+mod paths;
+pub mod scenario;
+pub mod units;
+
+pub use file::{Arch, Invocation, Packaging};
+pub use scenario::{Function, Scenario, TrafficSource, load_scenario};

@@ -1,0 +1,643 @@
+//! The typed, validated scenario that the simulator runs, built from a scenario file and the
+//! model files it names. Checks here are the ones serde cannot do: ranges, references between
+//! tables, keys that do not apply to a traffic kind, limits of the platform.
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+
+use super::dist::DistSpec;
+use super::file::{
+    Arch, FunctionSection, Invocation, Packaging, PlatformRef, PlatformSection, ScenarioFile,
+    TrafficSection, WorkloadFile,
+};
+use super::paths::{parse_toml, read_toml, resolve};
+use super::units::parse_clock_time;
+use crate::coldstart::{ColdStartModel, InitPhases};
+use crate::engine::{Dist, SimDuration, SimTime};
+use crate::error::{InputError, InputResult};
+use crate::platform::{PlatformParams, Prices};
+use crate::traffic::trace::AzureSelector;
+use crate::traffic::{ArrivalProcess, Azure2019Trace, Bursty, Diurnal, Poisson, TimestampTrace};
+
+/// The built-in platform model, the same file users can read and copy.
+const BUILTIN_PLATFORM: &str = include_str!("../../models/platform/aws-lambda.toml");
+/// Path shown in errors about the built-in platform model.
+const BUILTIN_PLATFORM_PATH: &str = "models/platform/aws-lambda.toml (built in)";
+
+/// Memory Lambda accepts, MB (AWS docs, configuration-memory.html).
+const MEMORY_RANGE_MB: std::ops::RangeInclusive<u32> = 128..=10_240;
+/// Memory with one full vCPU of credits (AWS docs; facts.md §2 "Memory / vCPU").
+pub const MB_PER_VCPU: f64 = 1_769.0;
+/// Above this many expected arrivals a scenario is refused rather than left to run for
+/// hours: at ~10 M invocations per second it would take over 15 minutes per replication.
+const MAX_EXPECTED_ARRIVALS: f64 = 1e10;
+/// Highest request rate accepted for one source, per second.
+const MAX_RATE_PER_S: f64 = 1e6;
+
+/// A scenario ready to run.
+#[derive(Clone, Debug)]
+pub struct Scenario {
+    /// Name shown in reports.
+    pub name: String,
+    /// The file it came from.
+    pub file: PathBuf,
+    /// Simulated time during which requests arrive.
+    pub duration: SimDuration,
+    /// Run seed.
+    pub seed: u64,
+    /// Independent replications.
+    pub replications: u32,
+    /// Arrivals before this are simulated but not counted.
+    pub warmup: SimDuration,
+    /// Platform parameters.
+    pub platform: PlatformParams,
+    /// Functions, in file order.
+    pub functions: Vec<Function>,
+    /// Traffic sources, in file order.
+    pub traffic: Vec<TrafficSource>,
+}
+
+/// A function ready to run.
+#[derive(Clone, Debug)]
+pub struct Function {
+    /// Unique name.
+    pub name: String,
+    /// Configured memory.
+    pub memory_mb: u32,
+    /// Architecture.
+    pub arch: Arch,
+    /// Packaging.
+    pub packaging: Packaging,
+    /// Handler time at this function's CPU share (the file gives it at one vCPU).
+    pub handler: Dist,
+    /// How the handler time was stretched from one vCPU: (1 − f) + f / speed.
+    pub handler_cpu_factor: f64,
+    /// How cold starts are drawn.
+    pub cold_start: ColdStartModel,
+    /// Reserved concurrency, if any.
+    pub reserved_concurrency: Option<u32>,
+}
+
+/// A traffic source ready to run.
+#[derive(Clone, Debug)]
+pub struct TrafficSource {
+    /// Index of the function it calls.
+    pub function: usize,
+    /// Synchronous or asynchronous.
+    pub invocation: Invocation,
+    /// The arrival process.
+    pub process: ArrivalProcess,
+}
+
+/// Handler slowdown at `memory_mb` for a handler whose CPU-bound share is `cpu_fraction`
+/// and which can keep `threads` threads busy: the CPU share runs at speed
+/// min(memory / 1,769 MB, threads) vCPU (AWS: CPU proportional to memory, 1,769 MB = 1
+/// vCPU), the rest does not change.
+pub fn handler_cpu_factor(memory_mb: u32, cpu_fraction: f64, threads: u32) -> f64 {
+    let speed = (memory_mb as f64 / MB_PER_VCPU).min(threads.max(1) as f64);
+    (1.0 - cpu_fraction) + cpu_fraction / speed
+}
+
+/// Reads, checks and types the scenario at `path`.
+pub fn load_scenario(path: &Path) -> InputResult<Scenario> {
+    let raw: ScenarioFile = read_toml(path)?;
+    build(path, raw)
+}
+
+struct Ctx<'a> {
+    file: &'a Path,
+}
+
+impl Ctx<'_> {
+    fn err(&self, key: impl Into<String>, msg: impl Into<String>) -> InputError {
+        InputError::field(self.file, key, msg)
+    }
+
+    fn dist(&self, key: &str, spec: &DistSpec) -> InputResult<Dist> {
+        let file = self.file;
+        spec.to_dist(&mut |name, column| load_empirical(file, key, name, column))
+            .map_err(|m| self.err(key, m))
+    }
+}
+
+/// Reads an empirical distribution's values (milliseconds) into microseconds.
+fn load_empirical(
+    scenario: &Path,
+    key: &str,
+    name: &str,
+    column: &str,
+) -> Result<Vec<u64>, String> {
+    let path = resolve(scenario, key, name).map_err(|e| e.to_string())?;
+    let mut reader =
+        csv::Reader::from_path(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let headers = reader
+        .headers()
+        .map_err(|e| format!("{}: {e}", path.display()))?;
+    let idx = headers.iter().position(|h| h == column).ok_or_else(|| {
+        format!(
+            "{}: no column \"{column}\" (columns: {})",
+            path.display(),
+            headers.iter().collect::<Vec<_>>().join(", ")
+        )
+    })?;
+    let mut values = Vec::new();
+    for (i, rec) in reader.records().enumerate() {
+        let row = i + 1;
+        let rec = rec.map_err(|e| format!("{}: row {row}: {e}", path.display()))?;
+        let cell = rec.get(idx).unwrap_or("").trim();
+        let ms: f64 = cell.parse().map_err(|_| {
+            format!(
+                "{}: row {row}: column {column}: expected milliseconds, got \"{cell}\"",
+                path.display()
+            )
+        })?;
+        if !ms.is_finite() || ms < 0.0 {
+            return Err(format!(
+                "{}: row {row}: column {column}: expected a non-negative number of milliseconds, got {ms}",
+                path.display()
+            ));
+        }
+        values.push(SimDuration::from_ms_f64(ms).as_us());
+    }
+    Ok(values)
+}
+
+fn build(path: &Path, raw: ScenarioFile) -> InputResult<Scenario> {
+    let ctx = Ctx { file: path };
+    let duration = raw.run.duration.0;
+    if duration.as_us() == 0 {
+        return Err(ctx.err("run.duration", "must be longer than zero"));
+    }
+    let warmup = raw.run.warmup.map(|w| w.0).unwrap_or_default();
+    if warmup >= duration {
+        return Err(ctx.err(
+            "run.warmup",
+            format!("must be shorter than run.duration ({duration})"),
+        ));
+    }
+    let replications = raw.run.replications.unwrap_or(1);
+    if !(1..=10_000).contains(&replications) {
+        return Err(ctx.err("run.replications", "must be between 1 and 10,000"));
+    }
+    let platform = build_platform(path, raw.platform)?;
+    if raw.functions.is_empty() {
+        return Err(ctx.err("function", "a scenario needs at least one [[function]]"));
+    }
+    let mut names = HashSet::new();
+    let mut functions = Vec::with_capacity(raw.functions.len());
+    for (i, f) in raw.functions.iter().enumerate() {
+        if !names.insert(f.name.clone()) {
+            return Err(ctx.err(
+                format!("function[{i}].name"),
+                format!("\"{}\" is used twice", f.name),
+            ));
+        }
+        functions.push(build_function(&ctx, i, f, &platform)?);
+    }
+    let reserved: u64 = functions
+        .iter()
+        .filter_map(|f| f.reserved_concurrency)
+        .map(u64::from)
+        .sum();
+    if reserved > platform.account_concurrency as u64 {
+        return Err(ctx.err(
+            "function.reserved_concurrency",
+            format!(
+                "reservations add up to {reserved}, more than the account concurrency {}",
+                platform.account_concurrency
+            ),
+        ));
+    }
+    let mut traffic = Vec::with_capacity(raw.traffic.len());
+    for (i, t) in raw.traffic.iter().enumerate() {
+        traffic.push(build_traffic(&ctx, i, t, &functions)?);
+    }
+    if traffic.is_empty() {
+        return Err(ctx.err(
+            "traffic",
+            "a scenario needs at least one [[traffic]] source",
+        ));
+    }
+    let horizon = SimTime::ZERO + duration;
+    let expected: f64 = traffic
+        .iter()
+        .map(|t| t.process.expected_arrivals(horizon))
+        .sum();
+    if expected * replications as f64 > MAX_EXPECTED_ARRIVALS {
+        return Err(ctx.err(
+            "traffic",
+            format!(
+                "about {expected:.3e} arrivals per replication × {replications} replications is more \
+                 than coldsim simulates in one run ({MAX_EXPECTED_ARRIVALS:.0e}); shorten run.duration or lower the rates"
+            ),
+        ));
+    }
+    let name = raw.name.unwrap_or_else(|| {
+        path.file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "scenario".into())
+    });
+    Ok(Scenario {
+        name,
+        file: path.to_path_buf(),
+        duration,
+        seed: raw.run.seed.unwrap_or(1),
+        replications,
+        warmup,
+        platform,
+        functions,
+        traffic,
+    })
+}
+
+/// Lays `over` on top of `base`, key by key.
+fn overlay(base: PlatformSection, over: PlatformSection) -> PlatformSection {
+    let price = match (base.price, over.price) {
+        (Some(b), Some(o)) => Some(super::file::PriceSection {
+            x86_64_gb_s_usd: o.x86_64_gb_s_usd.or(b.x86_64_gb_s_usd),
+            arm64_gb_s_usd: o.arm64_gb_s_usd.or(b.arm64_gb_s_usd),
+            per_million_requests_usd: o.per_million_requests_usd.or(b.per_million_requests_usd),
+        }),
+        (b, o) => o.or(b),
+    };
+    PlatformSection {
+        keep_alive: over.keep_alive.or(base.keep_alive),
+        max_lifetime: over.max_lifetime.or(base.max_lifetime),
+        scale_rate: over.scale_rate.or(base.scale_rate),
+        account_concurrency: over.account_concurrency.or(base.account_concurrency),
+        place: over.place.or(base.place),
+        boot: over.boot.or(base.boot),
+        price,
+    }
+}
+
+fn build_platform(scenario: &Path, r: Option<PlatformRef>) -> InputResult<PlatformParams> {
+    let builtin_path = Path::new(BUILTIN_PLATFORM_PATH);
+    let builtin: PlatformSection = parse_toml(builtin_path, BUILTIN_PLATFORM)?;
+    let (file, section) = match r {
+        None => (scenario.to_path_buf(), builtin),
+        Some(PlatformRef::Inline(s)) => (scenario.to_path_buf(), overlay(builtin, *s)),
+        Some(PlatformRef::File(name)) => {
+            let p = resolve(scenario, "platform", &name)?;
+            let s: PlatformSection = read_toml(&p)?;
+            (p, overlay(builtin, s))
+        }
+    };
+    let ctx = Ctx { file: &file };
+    let missing = |k: &str| ctx.err(format!("platform.{k}"), "missing (and no built-in default)");
+    let get = |k: &str, v: &Option<DistSpec>| -> InputResult<Dist> {
+        ctx.dist(
+            &format!("platform.{k}"),
+            v.as_ref().ok_or_else(|| missing(k))?,
+        )
+    };
+    let scale = section.scale_rate.ok_or_else(|| missing("scale_rate"))?;
+    if scale.new == 0 || scale.per.0.as_us() == 0 {
+        return Err(ctx.err(
+            "platform.scale_rate",
+            "needs new >= 1 and a window longer than zero",
+        ));
+    }
+    let account = section
+        .account_concurrency
+        .ok_or_else(|| missing("account_concurrency"))?;
+    if account == 0 {
+        return Err(ctx.err("platform.account_concurrency", "must be at least 1"));
+    }
+    let price = section.price.unwrap_or_default();
+    let price_of = |k: &str, v: Option<f64>| -> InputResult<f64> {
+        let v = v.ok_or_else(|| missing(&format!("price.{k}")))?;
+        if v.is_finite() && v >= 0.0 {
+            Ok(v)
+        } else {
+            Err(ctx.err(
+                format!("platform.price.{k}"),
+                "must be a non-negative number",
+            ))
+        }
+    };
+    Ok(PlatformParams {
+        keep_alive: get("keep_alive", &section.keep_alive)?,
+        max_lifetime: get("max_lifetime", &section.max_lifetime)?,
+        scale_new: scale.new,
+        scale_window: scale.per.0,
+        account_concurrency: account,
+        place: get("place", &section.place)?,
+        boot: get("boot", &section.boot)?,
+        prices: Prices {
+            x86_64_gb_s_usd: price_of("x86_64_gb_s_usd", price.x86_64_gb_s_usd)?,
+            arm64_gb_s_usd: price_of("arm64_gb_s_usd", price.arm64_gb_s_usd)?,
+            per_million_requests_usd: price_of(
+                "per_million_requests_usd",
+                price.per_million_requests_usd,
+            )?,
+        },
+    })
+}
+
+fn build_function(
+    ctx: &Ctx,
+    i: usize,
+    f: &FunctionSection,
+    platform: &PlatformParams,
+) -> InputResult<Function> {
+    let key = |k: &str| format!("function[{i}].{k}");
+    if f.name.trim().is_empty() {
+        return Err(ctx.err(key("name"), "must not be empty"));
+    }
+    let memory_mb = f.memory_mb.unwrap_or(128);
+    if !MEMORY_RANGE_MB.contains(&memory_mb) {
+        return Err(ctx.err(
+            key("memory_mb"),
+            format!("must be between 128 and 10240 MB; got {memory_mb}"),
+        ));
+    }
+    let arch = f.arch.unwrap_or(Arch::X86_64);
+    let packaging = f.packaging.unwrap_or(Packaging::Zip);
+    let cpu_fraction = f.handler_cpu_fraction.unwrap_or(1.0);
+    if !(0.0..=1.0).contains(&cpu_fraction) {
+        return Err(ctx.err(
+            key("handler_cpu_fraction"),
+            format!("must be between 0 and 1; got {cpu_fraction}"),
+        ));
+    }
+    let threads = f.handler_threads.unwrap_or(1);
+    if !(1..=64).contains(&threads) {
+        return Err(ctx.err(
+            key("handler_threads"),
+            format!("must be between 1 and 64; got {threads}"),
+        ));
+    }
+    let factor = handler_cpu_factor(memory_mb, cpu_fraction, threads);
+    let handler = ctx.dist(&key("handler"), &f.handler)?.scaled(factor);
+    let cold_start = match (&f.cold_start, &f.workload) {
+        (Some(spec), _) => ColdStartModel::Override(ctx.dist(&key("cold_start"), spec)?),
+        (None, Some(w)) => {
+            if packaging != Packaging::Zip {
+                return Err(ctx.err(
+                    key("packaging"),
+                    format!(
+                        "packaging \"{}\" needs the code-delivery model (image chunks, layers, snapshots), \
+                         which coldsim does not have yet; use \"zip\", or give `cold_start`",
+                        packaging.as_str()
+                    ),
+                ));
+            }
+            let path = resolve(ctx.file, &key("workload"), w)?;
+            let wf: WorkloadFile = read_toml(&path)?;
+            let wctx = Ctx { file: &path };
+            let runtime = match arch {
+                Arch::X86_64 => &wf.init.runtime.x86_64,
+                Arch::Arm64 => &wf.init.runtime.arm64,
+            };
+            let runtime_key = format!("init.runtime.{}", arch.as_str());
+            ColdStartModel::Phases {
+                place: platform.place.clone(),
+                boot: platform.boot.clone(),
+                init: InitPhases {
+                    runtime_init: wctx.dist(&runtime_key, runtime)?,
+                    user_init: match &wf.init.user {
+                        Some(u) => wctx.dist("init.user", u)?,
+                        None => Dist::Constant(SimDuration::ZERO),
+                    },
+                },
+            }
+        }
+        (None, None) => {
+            return Err(ctx.err(
+                key("workload"),
+                "a function needs a `workload` model file or a `cold_start` duration",
+            ));
+        }
+    };
+    Ok(Function {
+        name: f.name.clone(),
+        memory_mb,
+        arch,
+        packaging,
+        handler,
+        handler_cpu_factor: factor,
+        cold_start,
+        reserved_concurrency: f.reserved_concurrency,
+    })
+}
+
+/// Keys each traffic kind accepts besides `function`, `kind` and `invocation`.
+fn keys_for(kind: &str) -> Option<&'static [&'static str]> {
+    Some(match kind {
+        "poisson" => &["rate"],
+        "bursty" => &[
+            "base_rate",
+            "burst_rate",
+            "burst_size",
+            "burst_length",
+            "burst_every",
+            "first_burst",
+        ],
+        "diurnal" => &["mean_rate", "peak_to_trough", "peak_at"],
+        "trace" => &["file", "format", "column", "function_hash", "row"],
+        _ => return None,
+    })
+}
+
+fn build_traffic(
+    ctx: &Ctx,
+    i: usize,
+    t: &TrafficSection,
+    functions: &[Function],
+) -> InputResult<TrafficSource> {
+    let key = |k: &str| format!("traffic[{i}].{k}");
+    let function = functions
+        .iter()
+        .position(|f| f.name == t.function)
+        .ok_or_else(|| {
+            ctx.err(
+                key("function"),
+                format!(
+                    "no function named \"{}\" (functions: {})",
+                    t.function,
+                    functions
+                        .iter()
+                        .map(|f| f.name.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            )
+        })?;
+    let allowed = keys_for(&t.kind).ok_or_else(|| {
+        ctx.err(
+            key("kind"),
+            format!(
+                "unknown kind \"{}\"; expected poisson, bursty, diurnal or trace",
+                t.kind
+            ),
+        )
+    })?;
+    if let Some(extra) = t.keys_set().into_iter().find(|k| !allowed.contains(k)) {
+        return Err(ctx.err(
+            key(extra),
+            format!(
+                "does not apply to kind = \"{}\" (it takes {})",
+                t.kind,
+                allowed.join(", ")
+            ),
+        ));
+    }
+    let rate = |k: &str, v: Option<f64>, required: bool| -> InputResult<f64> {
+        match v {
+            None if required => Err(ctx.err(
+                key(k),
+                format!("kind = \"{}\" needs `{k}` (requests per second)", t.kind),
+            )),
+            None => Ok(0.0),
+            Some(r)
+                if r.is_finite()
+                    && (0.0..=MAX_RATE_PER_S).contains(&r)
+                    && (r > 0.0 || !required) =>
+            {
+                Ok(r)
+            }
+            Some(r) => Err(ctx.err(
+                key(k),
+                format!(
+                    "must be a rate in requests per second, {} to {MAX_RATE_PER_S:.0e}; got {r}",
+                    if required { "above 0" } else { "0" }
+                ),
+            )),
+        }
+    };
+    let process = match t.kind.as_str() {
+        "poisson" => ArrivalProcess::Poisson(Poisson {
+            rate_per_s: rate("rate", t.rate, true)?,
+        }),
+        "bursty" => {
+            let burst_length = t
+                .burst_length
+                .ok_or_else(|| {
+                    ctx.err(
+                        key("burst_length"),
+                        "kind = \"bursty\" needs `burst_length`",
+                    )
+                })?
+                .0;
+            if burst_length.as_us() == 0 {
+                return Err(ctx.err(key("burst_length"), "must be longer than zero"));
+            }
+            let every = t.burst_every.as_ref().ok_or_else(|| {
+                ctx.err(key("burst_every"), "kind = \"bursty\" needs `burst_every`")
+            })?;
+            let b = Bursty {
+                base_rate_per_s: rate("base_rate", t.base_rate, false)?,
+                burst_rate_per_s: rate("burst_rate", t.burst_rate, false)?,
+                burst_size: t.burst_size.unwrap_or(0),
+                burst_length,
+                burst_every: ctx.dist(&key("burst_every"), every)?,
+                first_burst: t.first_burst.map(|d| d.0).unwrap_or_default(),
+            };
+            if b.burst_rate_per_s == 0.0 && b.burst_size == 0 {
+                return Err(ctx.err(
+                    key("burst_rate"),
+                    "a burst needs `burst_rate` > 0 or `burst_size` > 0",
+                ));
+            }
+            ArrivalProcess::Bursty(b)
+        }
+        "diurnal" => {
+            let ratio = t.peak_to_trough.ok_or_else(|| {
+                ctx.err(
+                    key("peak_to_trough"),
+                    "kind = \"diurnal\" needs `peak_to_trough` (>= 1)",
+                )
+            })?;
+            if !ratio.is_finite() || ratio < 1.0 {
+                return Err(ctx.err(
+                    key("peak_to_trough"),
+                    format!("must be a number >= 1; got {ratio}"),
+                ));
+            }
+            ArrivalProcess::Diurnal(Diurnal {
+                mean_rate_per_s: rate("mean_rate", t.mean_rate, true)?,
+                peak_to_trough: ratio,
+                peak_at: parse_clock_time(t.peak_at.as_deref().unwrap_or("14:00"))
+                    .map_err(|m| ctx.err(key("peak_at"), m))?,
+            })
+        }
+        _ => {
+            let name = t
+                .file
+                .as_deref()
+                .ok_or_else(|| ctx.err(key("file"), "kind = \"trace\" needs `file`"))?;
+            let path = resolve(ctx.file, &key("file"), name)?;
+            match t.format.as_deref() {
+                Some("timestamps") => {
+                    if t.function_hash.is_some() || t.row.is_some() {
+                        return Err(ctx.err(
+                            key("function_hash"),
+                            "applies to format = \"azure2019\" only",
+                        ));
+                    }
+                    let column = t
+                        .column
+                        .as_deref()
+                        .unwrap_or(crate::traffic::trace::DEFAULT_TIMESTAMP_COLUMN);
+                    ArrivalProcess::Timestamps(TimestampTrace::open(&path, column)?)
+                }
+                Some("azure2019") => {
+                    if t.column.is_some() {
+                        return Err(
+                            ctx.err(key("column"), "applies to format = \"timestamps\" only")
+                        );
+                    }
+                    let selector = match (&t.function_hash, t.row) {
+                        (Some(h), None) => AzureSelector::Function(h.clone()),
+                        (None, Some(r)) => AzureSelector::Row(r),
+                        _ => {
+                            return Err(ctx.err(
+                                key("function_hash"),
+                                "format = \"azure2019\" needs exactly one of `function_hash` or `row`",
+                            ));
+                        }
+                    };
+                    ArrivalProcess::Azure2019(Azure2019Trace::open(&path, &selector)?)
+                }
+                other => {
+                    return Err(ctx.err(
+                        key("format"),
+                        format!("expected \"timestamps\" or \"azure2019\"; got {other:?}"),
+                    ));
+                }
+            }
+        }
+    };
+    Ok(TrafficSource {
+        function,
+        invocation: t.invocation.unwrap_or_default(),
+        process,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn handler_slows_below_one_vcpu_and_speeds_up_only_with_threads() {
+        assert!((handler_cpu_factor(1769, 1.0, 1) - 1.0).abs() < 1e-12);
+        assert!((handler_cpu_factor(885, 1.0, 1) - 1769.0 / 885.0).abs() < 1e-12);
+        // Half CPU-bound at 1/4 vCPU: 0.5 + 0.5 × 4.
+        assert!((handler_cpu_factor(442, 0.5, 1) - (0.5 + 0.5 * 1769.0 / 442.0)).abs() < 1e-12);
+        // Single-threaded: no gain above 1 vCPU; 4 threads at 10,240 MB: 4× on the CPU share.
+        assert!((handler_cpu_factor(10_240, 1.0, 1) - 1.0).abs() < 1e-12);
+        assert!((handler_cpu_factor(10_240, 1.0, 4) - 0.25).abs() < 1e-12);
+        assert!((handler_cpu_factor(10_240, 1.0, 8) - 1769.0 / 10_240.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn builtin_platform_model_parses_with_every_key() {
+        let p = build_platform(Path::new("x.toml"), None).unwrap();
+        assert_eq!(p.scale_new, 1000);
+        assert_eq!(p.scale_window, SimDuration::from_secs(10));
+        assert_eq!(p.account_concurrency, 1000);
+        assert_eq!(p.keep_alive.mean_us(), 600e6);
+    }
+}

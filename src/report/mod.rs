@@ -1,0 +1,9 @@
+//! Rendering a [`crate::stats::figures::Summary`] for people and for tools: a terminal
+//! table, the JSON of the output contract, CSV; plus the per-invocation CSV stream and the
+//! progress bar.
+
+pub mod csv_out;
+pub mod invocations;
+pub mod json;
+pub mod progress;
+pub mod table;

@@ -1,0 +1,141 @@
+//! The terminal table: per function and in total, counts, cold fraction, latency
+//! percentiles, phases, sandboxes and cost, each mean ± 95% CI half-width when there are
+//! several replications.
+
+use std::fmt::Write;
+
+use crate::coldstart::Phase;
+use crate::stats::figures::{Figure, Summary};
+
+fn find<'a>(figs: &'a [Figure], key: &str) -> Option<&'a Figure> {
+    figs.iter().find(|f| f.key == key)
+}
+
+fn fmt_num(x: f64) -> String {
+    if x == x.trunc() && x.abs() < 1e15 {
+        let s = format!("{}", x as i64);
+        // Thousands separators for counts.
+        let (sign, digits) = s.split_at(if s.starts_with('-') { 1 } else { 0 });
+        let mut out = String::new();
+        for (i, c) in digits.chars().enumerate() {
+            if i > 0 && (digits.len() - i) % 3 == 0 {
+                out.push(',');
+            }
+            out.push(c);
+        }
+        format!("{sign}{out}")
+    } else if x.abs() >= 100.0 {
+        format!("{x:.1}")
+    } else if x.abs() >= 1.0 {
+        format!("{x:.2}")
+    } else {
+        format!("{x:.4}")
+    }
+}
+
+fn value(figs: &[Figure], key: &str) -> String {
+    match find(figs, key) {
+        Some(Figure {
+            mean: Some(m),
+            ci95,
+            ..
+        }) => match ci95 {
+            Some(h) => format!("{} ± {}", fmt_num(*m), fmt_num(*h)),
+            None => fmt_num(*m),
+        },
+        _ => "-".into(),
+    }
+}
+
+fn block(out: &mut String, title: &str, figs: &[Figure]) {
+    let _ = writeln!(out, "\n{title}");
+    let _ = writeln!(
+        out,
+        "  requests      arrivals {}   invocations {}   throttled {}   queued {}",
+        value(figs, "arrivals"),
+        value(figs, "invocations"),
+        value(figs, "throttles"),
+        value(figs, "queued")
+    );
+    let fraction = find(figs, "cold_fraction").and_then(|f| f.mean);
+    let _ = writeln!(
+        out,
+        "  cold starts   {}   ({} of invocations)   warm {}   inits {}",
+        value(figs, "cold_starts"),
+        fraction.map_or("-".into(), |f| format!("{:.3}%", f * 100.0)),
+        value(figs, "warm_starts"),
+        value(figs, "inits")
+    );
+    let cols = ["mean", "p50", "p90", "p95", "p99", "p999", "max"];
+    let _ = write!(out, "  {:<18}", "ms");
+    for c in cols {
+        let _ = write!(out, "{c:>18}");
+    }
+    out.push('\n');
+    for (label, key) in [
+        ("latency", "latency_ms"),
+        ("cold latency", "cold_latency_ms"),
+        ("init duration", "init_duration_ms"),
+    ] {
+        let _ = write!(out, "  {label:<18}");
+        for c in cols {
+            let _ = write!(out, "{:>18}", value(figs, &format!("{key}.{c}")));
+        }
+        out.push('\n');
+    }
+    let phases: Vec<String> = Phase::ALL
+        .iter()
+        .filter_map(|p| {
+            let key = format!("phases_ms.{}", p.name());
+            let m = find(figs, &key)?.mean?;
+            (m > 0.0).then(|| format!("{} {}", p.name(), value(figs, &key)))
+        })
+        .collect();
+    let _ = writeln!(
+        out,
+        "  phases (mean ms per init)   {}",
+        if phases.is_empty() {
+            "-".into()
+        } else {
+            phases.join("   ")
+        }
+    );
+    let _ = writeln!(
+        out,
+        "  sandboxes     created {}   reclaimed {}   retired at max lifetime {}   alive at end {}",
+        value(figs, "sandboxes.created"),
+        value(figs, "sandboxes.reclaimed_keep_alive"),
+        value(figs, "sandboxes.retired_lifetime"),
+        value(figs, "sandboxes.alive_at_end"),
+    );
+    let _ = writeln!(
+        out,
+        "  concurrency   peak {}   mean busy {}   async queue wait mean {} ms",
+        value(figs, "sandboxes.peak_in_flight"),
+        value(figs, "sandboxes.mean_busy"),
+        value(figs, "queue_wait_ms.mean"),
+    );
+    let _ = writeln!(out, "  cost          ${}", value(figs, "cost_usd"));
+}
+
+/// The summary as a table for a terminal.
+pub fn render(s: &Summary) -> String {
+    let mut out = format!(
+        "coldsim scenario {}: {} replication{}{}\n",
+        s.scenario,
+        s.replications,
+        if s.replications == 1 { "" } else { "s" },
+        if s.replications > 1 {
+            " (mean ± 95% CI half-width)"
+        } else {
+            ""
+        }
+    );
+    for (name, figs) in &s.functions {
+        block(&mut out, &format!("function {name}"), figs);
+    }
+    if s.functions.len() > 1 {
+        block(&mut out, "total", &s.total);
+    }
+    out
+}

@@ -1,0 +1,11 @@
+//! Statistics accumulated online: histograms, counters and per-phase sums, merged across
+//! replications with confidence intervals. Knows nothing of Lambda beyond the figure names.
+
+pub mod ci;
+pub mod cost;
+pub mod figures;
+pub mod histogram;
+pub mod recorder;
+
+pub use histogram::Histogram;
+pub use recorder::{FunctionStats, RunStats};

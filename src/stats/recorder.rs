@@ -1,0 +1,152 @@
+//! Online recording of one replication: counters, histograms and per-phase sums per
+//! function. Memory is fixed per function, whatever the number of invocations.
+
+use crate::coldstart::{ColdStartDraw, N_PHASES};
+use crate::engine::{SimDuration, SimTime};
+use crate::stats::Histogram;
+
+/// Everything recorded for one function in one replication. Request counts cover arrivals
+/// after the warm-up; sandbox lifecycle counts cover the whole run.
+#[derive(Clone, Debug, Default)]
+pub struct FunctionStats {
+    /// Requests that arrived.
+    pub arrivals: u64,
+    /// Requests that started executing (warm or cold).
+    pub invocations: u64,
+    /// Invocations that had to wait for a new sandbox (cold starts on the request path).
+    pub cold_starts: u64,
+    /// Invocations served by an idle sandbox.
+    pub warm_starts: u64,
+    /// Sandbox inits of any kind.
+    pub inits: u64,
+    /// Synchronous requests rejected over a limit.
+    pub throttles: u64,
+    /// Asynchronous requests that waited in the queue before starting.
+    pub queued: u64,
+    /// Requests still waiting when the run ended (none once a run is drained).
+    pub pending_at_end: u64,
+    /// End-to-end latency: queue wait, cold latency and handler.
+    pub latency: Histogram,
+    /// `Init Duration` of each cold start.
+    pub init_duration: Histogram,
+    /// Extra latency of each cold start.
+    pub cold_latency: Histogram,
+    /// Total time invocations waited in the async queue, µs.
+    pub queue_wait_sum_us: u64,
+    /// Sum of each phase over all inits, µs.
+    pub phase_sum_us: [u64; N_PHASES],
+    /// Sum of billed durations (init + handler, each invocation rounded up to 1 ms), ms.
+    pub billed_ms: u64,
+    /// Time integral of in-flight requests over the measured span, request·µs.
+    pub busy_area_us: u128,
+    /// Largest number of requests in flight at once.
+    pub peak_in_flight: u32,
+    /// Sandboxes created.
+    pub sandboxes_created: u64,
+    /// Sandboxes reclaimed after their keep-alive ran out.
+    pub reclaimed_keep_alive: u64,
+    /// Sandboxes retired at their maximum lifetime.
+    pub retired_lifetime: u64,
+    /// Sandboxes alive when the run ended.
+    pub alive_at_end: u64,
+    in_flight: u32,
+    last_change: SimTime,
+}
+
+impl FunctionStats {
+    /// Records a cold start's phases for a request that counts.
+    #[inline]
+    pub fn record_cold_start(&mut self, draw: &ColdStartDraw) {
+        self.cold_starts += 1;
+        self.inits += 1;
+        self.init_duration.record(draw.init_duration.as_us());
+        self.cold_latency.record(draw.cold_latency.as_us());
+        for (sum, phase) in self.phase_sum_us.iter_mut().zip(draw.phases.iter()) {
+            *sum += phase.as_us();
+        }
+    }
+
+    /// Records a finished invocation that counts.
+    #[inline]
+    pub fn record_completion(
+        &mut self,
+        latency: SimDuration,
+        queue_wait: SimDuration,
+        init: SimDuration,
+        handler: SimDuration,
+    ) {
+        self.latency.record(latency.as_us());
+        self.queue_wait_sum_us += queue_wait.as_us();
+        self.billed_ms += (init.as_us() + handler.as_us()).div_ceil(1_000);
+    }
+
+    /// Moves the in-flight count up or down by one at `now`, integrating the old count over
+    /// the measured span `[measure_from, measure_to)`.
+    #[inline]
+    pub fn change_in_flight(
+        &mut self,
+        now: SimTime,
+        measure_from: SimTime,
+        measure_to: SimTime,
+        up: bool,
+    ) {
+        self.close(now, measure_from, measure_to);
+        if up {
+            self.in_flight += 1;
+            self.peak_in_flight = self.peak_in_flight.max(self.in_flight);
+        } else {
+            self.in_flight -= 1;
+        }
+    }
+
+    /// Integrates the in-flight count from the last change up to `now`, within the measured
+    /// span `[measure_from, measure_to)`.
+    #[inline]
+    pub fn close(&mut self, now: SimTime, measure_from: SimTime, measure_to: SimTime) {
+        let from = self.last_change.max(measure_from);
+        let to = now.min(measure_to);
+        if to > from {
+            self.busy_area_us += self.in_flight as u128 * (to.0 - from.0) as u128;
+        }
+        self.last_change = now;
+    }
+
+    /// Adds `other`'s counts to these (for totals over functions).
+    pub fn merge(&mut self, other: &FunctionStats) {
+        self.arrivals += other.arrivals;
+        self.invocations += other.invocations;
+        self.cold_starts += other.cold_starts;
+        self.warm_starts += other.warm_starts;
+        self.inits += other.inits;
+        self.throttles += other.throttles;
+        self.queued += other.queued;
+        self.pending_at_end += other.pending_at_end;
+        self.latency.merge(&other.latency);
+        self.init_duration.merge(&other.init_duration);
+        self.cold_latency.merge(&other.cold_latency);
+        self.queue_wait_sum_us += other.queue_wait_sum_us;
+        for (a, b) in self.phase_sum_us.iter_mut().zip(other.phase_sum_us) {
+            *a += b;
+        }
+        self.billed_ms += other.billed_ms;
+        self.busy_area_us += other.busy_area_us;
+        self.peak_in_flight += other.peak_in_flight;
+        self.sandboxes_created += other.sandboxes_created;
+        self.reclaimed_keep_alive += other.reclaimed_keep_alive;
+        self.retired_lifetime += other.retired_lifetime;
+        self.alive_at_end += other.alive_at_end;
+    }
+}
+
+/// The outcome of one replication.
+#[derive(Clone, Debug)]
+pub struct RunStats {
+    /// Per function, in scenario order.
+    pub functions: Vec<FunctionStats>,
+    /// The measured span: from the end of the warm-up to the end of the run.
+    pub measured: SimDuration,
+    /// When the last event happened (at or after the run's end, when draining).
+    pub drained_at: SimTime,
+    /// Largest number of requests in flight at once across all functions.
+    pub peak_in_flight_total: u32,
+}

@@ -1,0 +1,96 @@
+//! Arrival processes. Each traffic source keeps only its next arrival: arrivals are made
+//! lazily, one at a time, so memory does not grow with the length of the run.
+
+pub mod bursty;
+pub mod diurnal;
+pub mod poisson;
+pub mod trace;
+
+use crate::engine::{Rng, SimTime};
+use crate::error::InputResult;
+
+pub use bursty::Bursty;
+pub use diurnal::Diurnal;
+pub use poisson::Poisson;
+pub use trace::{Azure2019Cursor, Azure2019Trace, TimestampCursor, TimestampTrace};
+
+/// An arrival process as configured.
+#[derive(Clone, Debug)]
+pub enum ArrivalProcess {
+    /// Homogeneous Poisson.
+    Poisson(Poisson),
+    /// Base rate plus bursts.
+    Bursty(Bursty),
+    /// Rate following a daily cosine curve.
+    Diurnal(Diurnal),
+    /// Per-request timestamps from CSV.
+    Timestamps(TimestampTrace),
+    /// Per-minute counts, Azure Functions 2019 layout.
+    Azure2019(Azure2019Trace),
+}
+
+impl ArrivalProcess {
+    /// Expected number of arrivals in `[0, horizon)`, for sanity checks on a scenario's size.
+    pub fn expected_arrivals(&self, horizon: SimTime) -> f64 {
+        let s = horizon.as_secs_f64();
+        match self {
+            ArrivalProcess::Poisson(p) => p.rate_per_s * s,
+            ArrivalProcess::Bursty(b) => b.expected_rate_per_s() * s,
+            ArrivalProcess::Diurnal(d) => d.mean_rate_per_s * s,
+            ArrivalProcess::Timestamps(t) => t.len() as f64,
+            ArrivalProcess::Azure2019(a) => a.total_invocations() as f64,
+        }
+    }
+}
+
+/// The running state of one source: the generator and its random stream.
+pub struct ArrivalStream {
+    state: StreamState,
+    rng: Rng,
+}
+
+enum StreamState {
+    Poisson(poisson::PoissonState),
+    Bursty(bursty::BurstyState),
+    Diurnal(diurnal::DiurnalState),
+    Timestamps(TimestampCursor),
+    Azure2019(Azure2019Cursor),
+}
+
+impl ArrivalStream {
+    /// A stream of `process` drawing from `rng`, starting at time zero.
+    pub fn new(process: &ArrivalProcess, rng: Rng) -> InputResult<Self> {
+        let state = match process {
+            ArrivalProcess::Poisson(p) => StreamState::Poisson(p.start()),
+            ArrivalProcess::Bursty(b) => StreamState::Bursty(b.start()),
+            ArrivalProcess::Diurnal(d) => StreamState::Diurnal(d.start()),
+            ArrivalProcess::Timestamps(t) => StreamState::Timestamps(t.cursor()?),
+            ArrivalProcess::Azure2019(a) => StreamState::Azure2019(a.cursor()),
+        };
+        Ok(ArrivalStream { state, rng })
+    }
+
+    /// The next arrival time (non-decreasing), or `None` when the process has ended.
+    #[inline]
+    pub fn next_arrival(&mut self) -> Option<SimTime> {
+        match &mut self.state {
+            StreamState::Poisson(s) => Some(s.next(&mut self.rng)),
+            StreamState::Bursty(s) => Some(s.next(&mut self.rng)),
+            StreamState::Diurnal(s) => Some(s.next(&mut self.rng)),
+            StreamState::Timestamps(c) => c.next_arrival(),
+            StreamState::Azure2019(c) => c.next_arrival(&mut self.rng),
+        }
+    }
+}
+
+/// Continuous time in microseconds as f64, rounded to the simulator's integer clock. Keeping
+/// the running sum in f64 avoids accumulating a rounding error per gap.
+#[inline]
+fn to_sim_time(t_us: f64) -> SimTime {
+    if t_us >= SimTime::NEVER.0 as f64 {
+        SimTime::NEVER
+    } else {
+        // Round half up without a libm call (t_us >= 0).
+        SimTime((t_us + 0.5) as u64)
+    }
+}
