@@ -34,7 +34,9 @@ pub fn resolve(scenario: &Path, key: &str, name: &str) -> InputResult<PathBuf> {
         if candidate.exists() {
             return Ok(candidate);
         }
-        tried.push(candidate);
+        if !tried.contains(&candidate) {
+            tried.push(candidate);
+        }
     }
     Err(InputError::field(
         scenario,

@@ -11,26 +11,33 @@ fn find<'a>(figs: &'a [Figure], key: &str) -> Option<&'a Figure> {
     figs.iter().find(|f| f.key == key)
 }
 
-fn fmt_num(x: f64) -> String {
-    if x == x.trunc() && x.abs() < 1e15 {
-        let s = format!("{}", x as i64);
-        // Thousands separators for counts.
-        let (sign, digits) = s.split_at(if s.starts_with('-') { 1 } else { 0 });
-        let mut out = String::new();
-        for (i, c) in digits.chars().enumerate() {
-            if i > 0 && (digits.len() - i) % 3 == 0 {
-                out.push(',');
-            }
-            out.push(c);
+/// Groups the digits of an integer part in thousands: "1234567" → "1,234,567".
+fn group_thousands(digits: &str) -> String {
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
         }
-        format!("{sign}{out}")
+        out.push(c);
+    }
+    out
+}
+
+/// A number for people: integers with thousands separators, others with 4 significant
+/// digits or one decimal from 100 up.
+fn fmt_num(x: f64) -> String {
+    let text = if x == x.trunc() && x.abs() < 1e15 {
+        format!("{}", x as i64)
     } else if x.abs() >= 100.0 {
         format!("{x:.1}")
     } else if x.abs() >= 1.0 {
         format!("{x:.2}")
     } else {
         format!("{x:.4}")
-    }
+    };
+    let (sign, rest) = text.split_at(usize::from(text.starts_with('-')));
+    let (int, frac) = rest.split_at(rest.find('.').unwrap_or(rest.len()));
+    format!("{sign}{}{frac}", group_thousands(int))
 }
 
 fn value(figs: &[Figure], key: &str) -> String {
@@ -138,4 +145,18 @@ pub fn render(s: &Summary) -> String {
         block(&mut out, "total", &s.total);
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_get_thousands_separators_and_sensible_precision() {
+        assert_eq!(fmt_num(1_234_567.0), "1,234,567");
+        assert_eq!(fmt_num(298_775.5), "298,775.5");
+        assert_eq!(fmt_num(-1234.25), "-1,234.2");
+        assert_eq!(fmt_num(12.345), "12.35");
+        assert_eq!(fmt_num(0.012345), "0.0123");
+    }
 }

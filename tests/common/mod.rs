@@ -1,0 +1,86 @@
+//! Helpers shared by the integration tests: scenarios from inline TOML, runs, data paths.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+
+use coldsim::config::{Scenario, load_scenario};
+use coldsim::runner::run_scenario;
+use coldsim::sim::{self, InvocationRecord, InvocationSink};
+use coldsim::stats::RunStats;
+use coldsim::stats::figures::Summary;
+
+/// A scenario written to a temporary directory (kept alive with it) and loaded.
+pub struct TempScenario {
+    pub dir: tempfile::TempDir,
+    pub path: PathBuf,
+    pub scenario: Scenario,
+}
+
+/// Writes `toml` as `scenario.toml` in a fresh temporary directory.
+pub fn write(toml: &str) -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("scenario.toml");
+    std::fs::write(&path, toml).expect("write scenario");
+    (dir, path)
+}
+
+/// Writes and loads `toml`; panics with the error if it does not load.
+pub fn load(toml: &str) -> TempScenario {
+    let (dir, path) = write(toml);
+    let scenario = load_scenario(&path).unwrap_or_else(|e| panic!("scenario should load: {e}"));
+    TempScenario {
+        dir,
+        path,
+        scenario,
+    }
+}
+
+/// Runs all replications and returns the summary.
+pub fn summary(toml: &str) -> Summary {
+    let t = load(toml);
+    run_scenario(&t.scenario, None, None).expect("run")
+}
+
+/// Runs replication 0 and returns its raw statistics.
+pub fn run_once(sc: &Scenario) -> RunStats {
+    sim::run(sc, 0, None, None).expect("setup").expect("run")
+}
+
+/// Collects every invocation record of a run.
+#[derive(Default)]
+pub struct Collect(pub Vec<InvocationRecord>);
+
+impl InvocationSink for Collect {
+    fn record(&mut self, _replication: u32, rec: &InvocationRecord) -> std::io::Result<()> {
+        self.0.push(*rec);
+        Ok(())
+    }
+}
+
+/// Runs replication 0 and returns its statistics and every invocation, sorted by arrival.
+pub fn run_collect(sc: &Scenario) -> (RunStats, Vec<InvocationRecord>) {
+    let mut sink = Collect::default();
+    let stats = sim::run(sc, 0, Some(&mut sink), None)
+        .expect("setup")
+        .expect("run");
+    let mut recs = sink.0;
+    recs.sort_by_key(|r| (r.request.arrival, r.request.start, r.sandbox));
+    (stats, recs)
+}
+
+/// A file of the shared measurement data (`../shared/data/...`), if present. Outside CI a
+/// checkout without the shared folder skips data tests; in CI (`CI` set) their absence is
+/// a failure, so these tests cannot pass by not running.
+pub fn shared_data(rel: &str) -> Option<PathBuf> {
+    let p = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../shared/data")
+        .join(rel);
+    if p.exists() {
+        Some(p)
+    } else if std::env::var_os("CI").is_some() {
+        panic!("{} is missing in CI", p.display());
+    } else {
+        eprintln!("skipped: {} not found", p.display());
+        None
+    }
+}
