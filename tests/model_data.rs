@@ -7,8 +7,11 @@ use std::collections::BTreeMap;
 use coldsim::config::scenario::handler_cpu_factor;
 use coldsim::stats::histogram::nearest_rank;
 
-/// Init durations (ms) of lambda-perf forced cold starts, by (version, packaging, arch, memory).
-fn lambda_perf() -> Option<BTreeMap<(String, String, String, u32), Vec<f64>>> {
+/// (python version, packaging, arch, memory MB).
+type Group = (String, String, String, u32);
+
+/// Init durations (ms) of lambda-perf forced cold starts, by group.
+fn lambda_perf() -> Option<BTreeMap<Group, Vec<f64>>> {
     let path = common::shared_data("lambda-perf/python-init-durations-2022-2024.csv")?;
     let mut reader = csv::Reader::from_path(path).unwrap();
     let mut groups: BTreeMap<_, Vec<f64>> = BTreeMap::new();
