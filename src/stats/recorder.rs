@@ -49,8 +49,6 @@ pub struct FunctionStats {
     pub retired_lifetime: u64,
     /// Sandboxes alive when the run ended.
     pub alive_at_end: u64,
-    in_flight: u32,
-    last_change: SimTime,
 }
 
 impl FunctionStats {
@@ -66,7 +64,8 @@ impl FunctionStats {
         }
     }
 
-    /// Records a finished invocation that counts.
+    /// Records the outcome of an invocation that counts: its latency, queue wait and billed
+    /// time are all known once it has started (the simulator records it then).
     #[inline]
     pub fn record_completion(
         &mut self,
@@ -80,35 +79,23 @@ impl FunctionStats {
         self.billed_ms += (init.as_us() + handler.as_us()).div_ceil(1_000);
     }
 
-    /// Moves the in-flight count up or down by one at `now`, integrating the old count over
-    /// the measured span `[measure_from, measure_to)`.
+    /// Adds the part of one request's busy span `[start, end)` that lies in the measured
+    /// span `[measure_from, measure_to)` to the time integral of in-flight requests. Summed
+    /// over requests this is exactly the integral of the in-flight count, so it can be
+    /// recorded when the request starts.
     #[inline]
-    pub fn change_in_flight(
+    pub fn record_busy(
         &mut self,
-        now: SimTime,
+        start: SimTime,
+        end: SimTime,
         measure_from: SimTime,
         measure_to: SimTime,
-        up: bool,
     ) {
-        self.close(now, measure_from, measure_to);
-        if up {
-            self.in_flight += 1;
-            self.peak_in_flight = self.peak_in_flight.max(self.in_flight);
-        } else {
-            self.in_flight -= 1;
-        }
-    }
-
-    /// Integrates the in-flight count from the last change up to `now`, within the measured
-    /// span `[measure_from, measure_to)`.
-    #[inline]
-    pub fn close(&mut self, now: SimTime, measure_from: SimTime, measure_to: SimTime) {
-        let from = self.last_change.max(measure_from);
-        let to = now.min(measure_to);
+        let from = start.max(measure_from);
+        let to = end.min(measure_to);
         if to > from {
-            self.busy_area_us += self.in_flight as u128 * (to.0 - from.0) as u128;
+            self.busy_area_us += (to.0 - from.0) as u128;
         }
-        self.last_change = now;
     }
 
     /// Adds `other`'s counts to these (for totals over functions).
