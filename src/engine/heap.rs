@@ -97,11 +97,24 @@ impl<T: Copy> KeyedHeap<T> {
         let Some(&top) = self.slots.first() else {
             return Some((last.key, last.item));
         };
+        if self.slots.len() == 1 {
+            self.slots[0] = last;
+            return Some((top.key, top.item));
+        }
         // The last leaf is usually among the largest keys: sink the hole to the bottom
         // without comparing against it, then let it rise (Floyd).
         let hole = self.hole_to_bottom();
         self.sift_up(hole, last);
         Some((top.key, top.item))
+    }
+
+    /// Removes and returns the entry with the smallest key if that key is below `limit`.
+    #[inline]
+    pub fn pop_before(&mut self, limit: EventKey) -> Option<(EventKey, T)> {
+        match self.slots.first() {
+            Some(top) if top.key.packed() < limit.packed() => self.pop(),
+            _ => None,
+        }
     }
 
     /// Replaces the entry with the smallest key by `(key, item)` and returns the old top:
@@ -265,6 +278,20 @@ mod tests {
             assert!(heap.is_empty());
             assert_eq!(heap.pop(), None);
         }
+    }
+
+    #[test]
+    fn pop_before_takes_only_keys_below_the_limit() {
+        let mut heap = KeyedHeap::new();
+        heap.push(key(5, 1), 'b');
+        heap.push(key(5, 0), 'a');
+        heap.push(key(7, 2), 'c');
+        assert_eq!(heap.pop_before(key(5, 0)), None);
+        assert_eq!(heap.pop_before(key(5, 1)), Some((key(5, 0), 'a')));
+        assert_eq!(heap.pop_before(key(6, 0)), Some((key(5, 1), 'b')));
+        assert_eq!(heap.pop_before(key(6, 0)), None);
+        assert_eq!(heap.pop_before(EventKey::MAX), Some((key(7, 2), 'c')));
+        assert_eq!(heap.pop_before(EventKey::MAX), None);
     }
 
     #[test]

@@ -7,6 +7,7 @@ pub mod queue;
 pub mod rng;
 pub mod tally;
 pub mod time;
+pub mod tournament;
 
 pub use dist::Dist;
 pub use heap::{EventKey, KeyedHeap};

@@ -1,23 +1,25 @@
-//! The future-event list: two 4-ary min-heaps keyed by (time, insertion sequence), so events
-//! at the same microsecond come out in the order they were scheduled and every run is
-//! reproducible.
+//! The future-event list, keyed by (time, insertion sequence), so events at the same
+//! microsecond come out in the order they were scheduled and every run is reproducible.
 
 use super::heap::{EventKey, KeyedHeap};
 use super::time::SimTime;
+use super::tournament::Tournament;
 
 /// Events ordered by time, ties broken by the order of scheduling.
 ///
 /// Two lanes share one sequence counter and so one total order: `streams` holds events that
-/// reschedule themselves when handled (one pending arrival per traffic source) and `timers`
-/// everything else (completions, retries). Popping takes the smaller head of the two. The
-/// split keeps each heap small: completions sift through a heap the size of the number of
-/// requests in flight, not one that also holds every traffic source.
+/// reschedule themselves when handled (one pending arrival per traffic source), in a
+/// [`Tournament`] whose replay after each arrival follows a fixed path, and `timers`
+/// everything else (completions, retries), in a 4-ary [`KeyedHeap`]. Popping takes the
+/// smaller head of the two. The split keeps each structure small: completions sift through
+/// a heap the size of the number of requests in flight, not one that also holds every
+/// traffic source.
 ///
 /// A caller may also [`reserve`](Self::reserve) a key without scheduling anything, for work
 /// it orders itself (requests completed lazily, see `sim`), and schedule it later with
 /// [`push_keyed`](Self::push_keyed) in exactly the place it would have had.
 pub struct EventQueue<E> {
-    streams: KeyedHeap<E>,
+    streams: Tournament<E>,
     timers: KeyedHeap<E>,
     next_seq: u64,
 }
@@ -32,7 +34,7 @@ impl<E: Copy> EventQueue<E> {
     /// An empty queue.
     pub fn new() -> Self {
         EventQueue {
-            streams: KeyedHeap::new(),
+            streams: Tournament::new(),
             timers: KeyedHeap::new(),
             next_seq: 0,
         }
@@ -62,6 +64,7 @@ impl<E: Copy> EventQueue<E> {
     }
 
     /// Schedules an event of a self-rescheduling process (see [`Self::pop_and_reschedule`]).
+    /// O(processes): meant for starting the processes.
     pub fn push_stream(&mut self, time: SimTime, event: E) {
         let key = self.reserve(time);
         self.streams.push(key, event);

@@ -7,16 +7,30 @@ use crate::stats::Histogram;
 
 /// Everything recorded for one function in one replication. Request counts cover arrivals
 /// after the warm-up; sandbox lifecycle counts cover the whole run.
+///
+/// Laid out in declaration order (`repr(C)`) with what every invocation updates first: the
+/// counters in one cache line and the latency histogram's header in the next.
 #[derive(Clone, Debug, Default)]
+#[repr(C)]
 pub struct FunctionStats {
+    /// Time integral of in-flight requests over the measured span, request·µs.
+    pub busy_area_us: u128,
     /// Requests that arrived.
     pub arrivals: u64,
     /// Requests that started executing (warm or cold).
     pub invocations: u64,
-    /// Invocations that had to wait for a new sandbox (cold starts on the request path).
-    pub cold_starts: u64,
     /// Invocations served by an idle sandbox.
     pub warm_starts: u64,
+    /// Total time invocations waited in the async queue, µs.
+    pub queue_wait_sum_us: u64,
+    /// Sum of billed durations (init + handler, each invocation rounded up to 1 ms), ms.
+    pub billed_ms: u64,
+    /// Largest number of requests in flight at once.
+    pub peak_in_flight: u32,
+    /// End-to-end latency: queue wait, cold latency and handler.
+    pub latency: Histogram,
+    /// Invocations that had to wait for a new sandbox (cold starts on the request path).
+    pub cold_starts: u64,
     /// Sandbox inits of any kind.
     pub inits: u64,
     /// Synchronous requests rejected over a limit.
@@ -25,22 +39,12 @@ pub struct FunctionStats {
     pub queued: u64,
     /// Requests still waiting when the run ended (none once a run is drained).
     pub pending_at_end: u64,
-    /// End-to-end latency: queue wait, cold latency and handler.
-    pub latency: Histogram,
     /// `Init Duration` of each cold start.
     pub init_duration: Histogram,
     /// Extra latency of each cold start.
     pub cold_latency: Histogram,
-    /// Total time invocations waited in the async queue, µs.
-    pub queue_wait_sum_us: u64,
     /// Sum of each phase over all inits, µs.
     pub phase_sum_us: [u64; N_PHASES],
-    /// Sum of billed durations (init + handler, each invocation rounded up to 1 ms), ms.
-    pub billed_ms: u64,
-    /// Time integral of in-flight requests over the measured span, request·µs.
-    pub busy_area_us: u128,
-    /// Largest number of requests in flight at once.
-    pub peak_in_flight: u32,
     /// Sandboxes created.
     pub sandboxes_created: u64,
     /// Sandboxes reclaimed after their keep-alive ran out.

@@ -61,7 +61,8 @@ enum StreamState {
     Poisson(poisson::PoissonState),
     Bursty(bursty::BurstyState),
     Diurnal(diurnal::DiurnalState),
-    Timestamps(TimestampCursor),
+    /// Boxed: the CSV reader is large and would make every source's state as large.
+    Timestamps(Box<TimestampCursor>),
     Azure2019(Azure2019Cursor),
 }
 
@@ -72,7 +73,7 @@ impl ArrivalStream {
             ArrivalProcess::Poisson(p) => StreamState::Poisson(p.start()),
             ArrivalProcess::Bursty(b) => StreamState::Bursty(b.start()),
             ArrivalProcess::Diurnal(d) => StreamState::Diurnal(d.start()),
-            ArrivalProcess::Timestamps(t) => StreamState::Timestamps(t.cursor()?),
+            ArrivalProcess::Timestamps(t) => StreamState::Timestamps(Box::new(t.cursor()?)),
             ArrivalProcess::Azure2019(a) => StreamState::Azure2019(a.cursor()),
         };
         let mut stream = ArrivalStream {
