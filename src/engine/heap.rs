@@ -109,12 +109,18 @@ impl<T: Copy> KeyedHeap<T> {
     }
 
     /// Removes and returns the entry with the smallest key if that key is below `limit`.
-    #[inline]
+    #[inline(always)]
     pub fn pop_before(&mut self, limit: EventKey) -> Option<(EventKey, T)> {
-        match self.slots.first() {
-            Some(top) if top.key.packed() < limit.packed() => self.pop(),
-            _ => None,
+        let top = *self.slots.first()?;
+        if top.key.packed() >= limit.packed() {
+            return None;
         }
+        if self.slots.len() == 1 {
+            // The common case of a short heap, inline.
+            self.slots.clear();
+            return Some((top.key, top.item));
+        }
+        self.pop()
     }
 
     /// Replaces the entry with the smallest key by `(key, item)` and returns the old top:

@@ -10,10 +10,10 @@ use std::collections::BinaryHeap;
 
 use super::time::SimTime;
 
-/// Bucket width, log2 µs: 16.4 ms.
-const BUCKET_SHIFT: u32 = 14;
+/// Bucket width, log2 µs: 65.5 ms.
+const BUCKET_SHIFT: u32 = 16;
 /// Buckets in the ring: a horizon of about 16.8 s.
-const SLOTS: usize = 1 << 10;
+const SLOTS: usize = 1 << 8;
 const MASK: u64 = SLOTS as u64 - 1;
 
 #[inline(always)]
