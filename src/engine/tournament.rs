@@ -25,20 +25,13 @@ fn unpacked(key: u128) -> EventKey {
     }
 }
 
-/// One match result: a key and the slot it belongs to.
-#[derive(Clone, Copy, Debug)]
-struct Entrant {
-    key: u128,
-    slot: usize,
-}
-
 /// Pending events of a set of slots, smallest key first; see the module documentation.
 #[derive(Clone, Debug)]
 pub struct Tournament<E> {
-    /// `nodes[0]` is the winner; `nodes[i]` for `1 <= i < width` the loser at node `i`,
-    /// whose children are `2i` and `2i + 1` (indices `width..2 * width` are the slots).
-    nodes: Vec<Entrant>,
-    /// Key of each slot (`EMPTY` when it holds nothing), `width` of them.
+    /// `nodes[0]` is the winning slot; `nodes[i]` for `1 <= i < width` the slot that lost
+    /// at node `i`, whose children are `2i` and `2i + 1` (`width + j` stands for slot `j`).
+    nodes: Vec<u32>,
+    /// Key of each slot (`EMPTY` when it holds nothing), `width` of them (a power of two).
     keys: Vec<u128>,
     /// The event of each slot in use.
     events: Vec<Option<E>>,
@@ -58,10 +51,7 @@ impl<E: Copy> Tournament<E> {
     /// No slots.
     pub fn new() -> Self {
         Tournament {
-            nodes: vec![Entrant {
-                key: EMPTY,
-                slot: 0,
-            }],
+            nodes: vec![0],
             keys: vec![EMPTY],
             events: Vec::new(),
             free: Vec::new(),
@@ -81,21 +71,28 @@ impl<E: Copy> Tournament<E> {
         self.len == 0
     }
 
+    /// The winning slot and its key (`EMPTY` when nothing is pending).
+    #[inline(always)]
+    fn winner(&self) -> (usize, u128) {
+        let slot = self.nodes[0] as usize;
+        (slot, self.keys[slot])
+    }
+
     /// The smallest key, if any.
     #[inline]
     pub fn peek_key(&self) -> Option<EventKey> {
-        let w = self.nodes[0];
-        (w.key != EMPTY).then(|| unpacked(w.key))
+        let (_, key) = self.winner();
+        (key != EMPTY).then(|| unpacked(key))
     }
 
     /// The event with the smallest key, if any.
     #[inline]
     pub fn peek(&self) -> Option<(EventKey, E)> {
-        let w = self.nodes[0];
-        if w.key == EMPTY {
+        let (slot, key) = self.winner();
+        if key == EMPTY {
             return None;
         }
-        self.events[w.slot].map(|e| (unpacked(w.key), e))
+        self.events[slot].map(|e| (unpacked(key), e))
     }
 
     /// Adds `event` at `key` in an empty slot (a new one if none is free). Rebuilds the
@@ -124,28 +121,26 @@ impl<E: Copy> Tournament<E> {
     /// must not be empty.
     #[inline]
     pub fn replace_top(&mut self, key: EventKey, event: E) -> (EventKey, E) {
-        let w = self.nodes[0];
-        debug_assert!(w.key != EMPTY, "replace_top on an empty tournament");
-        let old = self.events[w.slot].expect("the winner holds an event");
-        self.events[w.slot] = Some(event);
-        self.replay(w.slot, packed(key));
-        (unpacked(w.key), old)
+        let (slot, old_key) = self.winner();
+        debug_assert!(old_key != EMPTY, "replace_top on an empty tournament");
+        let old = self.events[slot].expect("the winner holds an event");
+        self.events[slot] = Some(event);
+        self.replay(slot, packed(key));
+        (unpacked(old_key), old)
     }
 
     /// Removes and returns the event with the smallest key; its slot becomes empty.
     #[inline]
     pub fn pop(&mut self) -> Option<(EventKey, E)> {
-        let w = self.nodes[0];
-        if w.key == EMPTY {
+        let (slot, key) = self.winner();
+        if key == EMPTY {
             return None;
         }
-        let old = self.events[w.slot]
-            .take()
-            .expect("the winner holds an event");
+        let old = self.events[slot].take().expect("the winner holds an event");
         self.len -= 1;
-        self.free.push(w.slot);
-        self.replay(w.slot, EMPTY);
-        Some((unpacked(w.key), old))
+        self.free.push(slot);
+        self.replay(slot, EMPTY);
+        Some((unpacked(key), old))
     }
 
     /// Sets the key of `slot`, the current winner, and replays its matches up to the root.
@@ -153,14 +148,17 @@ impl<E: Copy> Tournament<E> {
     fn replay(&mut self, slot: usize, key: u128) {
         let width = self.keys.len();
         self.keys[slot] = key;
-        let mut best = Entrant { key, slot };
+        let mut best = slot as u32;
+        let mut best_key = key;
         let mut node = (width + slot) / 2;
         while node > 0 {
             let stored = self.nodes[node];
+            let stored_key = self.keys[stored as usize];
             // Branch-free: the smaller goes on, the larger stays.
-            let swap = stored.key < best.key;
+            let swap = stored_key < best_key;
             self.nodes[node] = std::hint::select_unpredictable(swap, best, stored);
             best = std::hint::select_unpredictable(swap, stored, best);
+            best_key = std::hint::select_unpredictable(swap, stored_key, best_key);
             node /= 2;
         }
         self.nodes[0] = best;
@@ -169,29 +167,23 @@ impl<E: Copy> Tournament<E> {
     /// Plays every match from the slots' keys.
     fn rebuild(&mut self) {
         let width = self.keys.len();
-        // winners[i] for node i; slots at width + j.
-        let mut winners = vec![
-            Entrant {
-                key: EMPTY,
-                slot: 0
-            };
-            2 * width
-        ];
-        for (j, &key) in self.keys.iter().enumerate() {
-            winners[width + j] = Entrant { key, slot: j };
+        // winners[i] for node i; slot j at width + j.
+        let mut winners: Vec<u32> = vec![0; 2 * width];
+        for j in 0..width {
+            winners[width + j] = j as u32;
         }
-        self.nodes = vec![winners[width]; width];
+        self.nodes = vec![0; width];
         for i in (1..width).rev() {
             let (a, b) = (winners[2 * i], winners[2 * i + 1]);
-            let (win, lose) = if b.key < a.key { (b, a) } else { (a, b) };
+            let (win, lose) = if self.keys[b as usize] < self.keys[a as usize] {
+                (b, a)
+            } else {
+                (a, b)
+            };
             winners[i] = win;
             self.nodes[i] = lose;
         }
-        self.nodes[0] = if width > 1 {
-            winners[1]
-        } else {
-            winners[width]
-        };
+        self.nodes[0] = if width > 1 { winners[1] } else { 0 };
     }
 }
 
