@@ -97,8 +97,9 @@ impl<T: Copy> KeyedHeap<T> {
         let Some(&top) = self.slots.first() else {
             return Some((last.key, last.item));
         };
-        if self.slots.len() == 1 {
-            self.slots[0] = last;
+        if self.slots.len() <= 1 + ARITY {
+            // One level below the root: a plain sift down is as short.
+            self.sift_down(last);
             return Some((top.key, top.item));
         }
         // The last leaf is usually among the largest keys: sink the hole to the bottom
