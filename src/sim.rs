@@ -686,8 +686,8 @@ pub fn run<'a>(
 mod tests {
     use super::*;
     use crate::config::load_scenario;
-    use rand::SeedableRng;
     use rand::seq::IndexedRandom;
+    use rand::{Rng as _, SeedableRng};
 
     /// Collects what a per-invocation sink sees. Any sink makes every completion eager.
     #[derive(Default)]
@@ -804,6 +804,66 @@ mod tests {
         s
     }
 
+    /// A scenario whose completions fall on the very microseconds of arrivals: requests
+    /// replayed from a trace on a 100 ms grid (several at the same instant), constant
+    /// handler and cold-start times that are multiples of 100 ms, so the order of events
+    /// at equal times (by scheduling sequence) decides every outcome.
+    fn tied_scenario(r: &mut impl rand::Rng, trace: &std::path::Path) -> String {
+        let mut s = format!(
+            "name = \"ties\"\n[run]\nduration = \"20m\"\nseed = {}\nwarmup = \"1m\"\n\
+             [platform]\naccount_concurrency = {}\nkeep_alive = {}\nmax_lifetime = {}\n",
+            r.random_range(0..1000),
+            [2, 4, 1000].choose(r).unwrap(),
+            ["\"0ms\"", "\"300ms\"", "\"10m\""].choose(r).unwrap(),
+            ["\"3650d\"", "\"2m\""].choose(r).unwrap(),
+        );
+        if r.random_bool(0.5) {
+            s += "scale_rate = { new = 2, per = \"1s\" }\n";
+        }
+        let n = r.random_range(1..=3);
+        for i in 0..n {
+            s += &format!(
+                "[[function]]\nname = \"f{i}\"\nmemory_mb = 1769\nhandler = \"{}ms\"\n\
+                 cold_start = \"{}ms\"\n",
+                [100, 200, 300].choose(r).unwrap(),
+                [100, 500].choose(r).unwrap()
+            );
+        }
+        for i in 0..n {
+            s += &format!(
+                "[[traffic]]\nfunction = \"f{i}\"\nkind = \"trace\"\nformat = \"timestamps\"\n\
+                 file = \"{}\"\ninvocation = \"{}\"\n",
+                trace.display(),
+                ["sync", "async"].choose(r).unwrap()
+            );
+        }
+        s
+    }
+
+    /// Runs replications of the scenario in `text` with and without a sink and checks that
+    /// every statistic is the same.
+    fn assert_lazy_equals_eager(dir: &std::path::Path, case: usize, text: &str) {
+        let path = dir.join(format!("case{case}.toml"));
+        std::fs::write(&path, text).unwrap();
+        let sc = load_scenario(&path).unwrap();
+        for replication in 0..2 {
+            let lazy = run(&sc, replication, None, None).unwrap().unwrap();
+            let mut sink = Collect::default();
+            let eager = run(&sc, replication, Some(&mut sink), None)
+                .unwrap()
+                .unwrap();
+            assert_eq!(
+                format!("{lazy:?}"),
+                format!("{eager:?}"),
+                "case {case}:\n{text}"
+            );
+            let counted: u64 = lazy.functions.iter().map(|f| f.latency.count()).sum();
+            assert_eq!(sink.0.len() as u64, counted);
+            // The sink sees completions in time order.
+            assert!(sink.0.windows(2).all(|w| w[0].2 <= w[1].2));
+        }
+    }
+
     /// Tolerance: exact (every statistic, histograms included). Lazy completions against
     /// the eager path (a sink forces every completion to be an event) on random scenarios
     /// where functions are coupled by limits and async queues.
@@ -813,25 +873,26 @@ mod tests {
         let mut r = rand_xoshiro::Xoshiro256PlusPlus::seed_from_u64(2024);
         for case in 0..40 {
             let text = random_scenario(&mut r);
-            let path = dir.path().join(format!("case{case}.toml"));
-            std::fs::write(&path, &text).unwrap();
-            let sc = load_scenario(&path).unwrap();
-            for replication in 0..2 {
-                let lazy = run(&sc, replication, None, None).unwrap().unwrap();
-                let mut sink = Collect::default();
-                let eager = run(&sc, replication, Some(&mut sink), None)
-                    .unwrap()
-                    .unwrap();
-                assert_eq!(
-                    format!("{lazy:?}"),
-                    format!("{eager:?}"),
-                    "case {case}:\n{text}"
-                );
-                let counted: u64 = lazy.functions.iter().map(|f| f.latency.count()).sum();
-                assert_eq!(sink.0.len() as u64, counted);
-                // The sink sees completions in time order.
-                assert!(sink.0.windows(2).all(|w| w[0].2 <= w[1].2));
-            }
+            assert_lazy_equals_eager(dir.path(), case, &text);
+        }
+    }
+
+    /// Tolerance: exact. As above, with completions and arrivals at equal times.
+    #[test]
+    fn lazy_completions_keep_the_order_of_events_at_equal_times() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut r = rand_xoshiro::Xoshiro256PlusPlus::seed_from_u64(7);
+        let trace = dir.path().join("ties.csv");
+        let mut times: Vec<u64> = (0..3_000).map(|_| r.random_range(0..12_000)).collect();
+        times.sort_unstable();
+        let rows: String = times
+            .iter()
+            .map(|t| format!("{}.{}\n", t / 10, t % 10))
+            .collect();
+        std::fs::write(&trace, format!("timestamp\n{rows}")).unwrap();
+        for case in 0..20 {
+            let text = tied_scenario(&mut r, &trace);
+            assert_lazy_equals_eager(dir.path(), case, &text);
         }
     }
 }
