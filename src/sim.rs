@@ -159,7 +159,15 @@ pub struct World<'a> {
     lazy_pending: u32,
     /// End times of the lazy completions not processed yet.
     lazy_ends: TimeTally,
+    /// No lazy completion has a smaller key (a lower bound, exact after a full scan).
+    lazy_earliest: EventKey,
+    /// Functions visited by scans of every function's lazy completions.
+    scan_visits: u64,
 }
+
+/// Scans of every function's lazy completions allowed before they are weighed against the
+/// events scheduled (see `World::complete_all_due`).
+const SCAN_ALLOWANCE: u64 = 100;
 
 /// Simulated microseconds between two progress reports.
 const PROGRESS_EVERY_EVENTS: u64 = 1 << 16;
@@ -240,6 +248,8 @@ impl<'a> World<'a> {
             lazy_allowed,
             lazy_pending: 0,
             lazy_ends: TimeTally::new(),
+            lazy_earliest: EventKey::MAX,
+            scan_visits: 0,
         })
     }
 
@@ -472,6 +482,7 @@ impl<'a> World<'a> {
         }
         if self.lazy_allowed && self.functions_waiting == 0 {
             let key = self.queue.reserve(done);
+            self.lazy_earliest = self.lazy_earliest.min(key);
             let retire_at = self.sandboxes.get(id).retire_at;
             fs.busy.push(
                 key,
@@ -531,13 +542,34 @@ impl<'a> World<'a> {
     }
 
     /// Processes every function's lazy completions ordered before the current event.
+    ///
+    /// Such a scan visits every function, so lazy completion pays off only while scans are
+    /// rare (a new account-wide peak, a refusal by the account limit, the first request to
+    /// wait in a queue). When they have cost more than one function visit per event
+    /// scheduled so far, past an allowance for the start of the run (an account kept at its
+    /// limit would scan at nearly every arrival), the rest of the run is simulated eagerly,
+    /// which is always exact.
     #[inline(never)]
     fn complete_all_due(&mut self) {
+        if self.lazy_pending == 0 || self.current < self.lazy_earliest {
+            // Nothing is due.
+            return;
+        }
+        let mut earliest = EventKey::MAX;
         for f in 0..self.functions.len() {
-            if self.lazy_pending == 0 {
-                break;
-            }
             self.complete_due(f);
+            if let Some(key) = self.functions[f].busy.peek_key() {
+                earliest = earliest.min(key);
+            }
+        }
+        self.lazy_earliest = earliest;
+        let n = self.functions.len() as u64;
+        self.scan_visits += n;
+        if self.scan_visits > self.queue.scheduled() + SCAN_ALLOWANCE * n {
+            #[cfg(test)]
+            tests::EAGER_SWITCHES.with(|c| c.set(c.get() + 1));
+            self.lazy_allowed = false;
+            self.move_lazy_to_queue();
         }
     }
 
@@ -548,8 +580,18 @@ impl<'a> World<'a> {
             return;
         }
         self.complete_all_due();
+        self.move_lazy_to_queue();
+    }
+
+    /// Schedules every lazy completion (none of them due) as an [`Event::Complete`] under
+    /// the key it was given.
+    fn move_lazy_to_queue(&mut self) {
+        if self.lazy_pending == 0 {
+            return;
+        }
         for fs in &mut self.functions {
             for (key, busy) in fs.busy.drain() {
+                debug_assert!(key > self.current);
                 let event = Event::Complete {
                     sandbox: busy.sandbox,
                 };
@@ -558,6 +600,7 @@ impl<'a> World<'a> {
         }
         self.lazy_pending = 0;
         self.lazy_ends.clear();
+        self.lazy_earliest = EventKey::MAX;
     }
 
     /// After the last event: processes every remaining lazy completion, each function's in
@@ -572,6 +615,7 @@ impl<'a> World<'a> {
         }
         self.lazy_pending = 0;
         self.lazy_ends.clear();
+        self.lazy_earliest = EventKey::MAX;
         last
     }
 
@@ -688,6 +732,11 @@ mod tests {
     use crate::config::load_scenario;
     use rand::seq::IndexedRandom;
     use rand::{Rng as _, SeedableRng};
+
+    thread_local! {
+        /// Times a run of this thread gave up lazy completions for scanning too often.
+        pub(super) static EAGER_SWITCHES: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
+    }
 
     /// Collects what a per-invocation sink sees. Any sink makes every completion eager.
     #[derive(Default)]
@@ -875,6 +924,30 @@ mod tests {
             let text = random_scenario(&mut r);
             assert_lazy_equals_eager(dir.path(), case, &text);
         }
+    }
+
+    /// Tolerance: exact. Many functions under an account limit they keep reaching: lazy
+    /// completion would scan every function at nearly every arrival, so the run switches to
+    /// eager completions part way, with the same results.
+    #[test]
+    fn a_run_held_at_the_account_limit_switches_to_eager_completions_exactly() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut text = String::from(
+            "name = \"held\"\n[run]\nduration = \"10m\"\nseed = 5\n\
+             [platform]\naccount_concurrency = 8\nmax_lifetime = \"3650d\"\n",
+        );
+        for i in 0..40 {
+            text += &format!(
+                "[[function]]\nname = \"f{i}\"\nmemory_mb = 1769\n\
+                 handler = {{ dist = \"lognormal\", median = \"200ms\", p99 = \"1s\" }}\n\
+                 cold_start = \"300ms\"\n\
+                 [[traffic]]\nfunction = \"f{i}\"\nkind = \"poisson\"\nrate = {}\n",
+                1 + i % 5
+            );
+        }
+        EAGER_SWITCHES.with(|c| c.set(0));
+        assert_lazy_equals_eager(dir.path(), 0, &text);
+        assert!(EAGER_SWITCHES.with(|c| c.get()) > 0);
     }
 
     /// Tolerance: exact. As above, with completions and arrivals at equal times.

@@ -136,6 +136,12 @@ impl<E: Copy> EventQueue<E> {
         Some((key, result))
     }
 
+    /// Number of keys given out so far (events scheduled and keys reserved).
+    #[inline]
+    pub fn scheduled(&self) -> u64 {
+        self.next_seq
+    }
+
     /// Number of pending events.
     pub fn len(&self) -> usize {
         self.streams.len() + self.timers.len()
