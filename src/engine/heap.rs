@@ -1,7 +1,8 @@
 //! A 4-ary min-heap of small `Copy` items keyed by [`EventKey`] (time, then scheduling
-//! sequence). It backs both lanes of the event queue and the per-function lists of requests
-//! completed lazily. Four children per node halve the depth of a binary heap; the keys of
-//! the children of one node share a cache line or two (24-byte slots for 8-byte items).
+//! sequence). It backs the timer lane of the event queue and the per-function lists of
+//! requests completed lazily. Four children per node halve the depth of a binary heap; the
+//! keys of the children of one node share a cache line or two (24-byte slots for 8-byte
+//! items).
 
 use super::time::SimTime;
 
