@@ -1,6 +1,34 @@
 //! One replication of a scenario: the [`World`] holds all state, [`Event`] is every thing that
 //! can happen, and [`World::run`] dispatches them in one place. Single-threaded and
 //! deterministic: the same scenario and seed give the same numbers.
+//!
+//! # Lazy completions
+//!
+//! Most completions matter to nothing but the next request of their own function: they free
+//! a sandbox into its idle pool (drawing the keep-alive from the function's lifecycle
+//! stream) or retire it. So, unless exactness needs otherwise, a request's completion is
+//! not scheduled as an [`Event::Complete`] but kept in its function's `busy` heap under the
+//! very key (time, sequence) the event would have had, and processed when the function next
+//! needs its sandboxes: before any start on that function, every one of its completions
+//! ordered before the current event is processed, in key order. A function's state and
+//! random draws therefore go through exactly the sequence of the eager simulation.
+//! Everything recorded about a request (latency, billing, busy time) is known when it
+//! starts and is recorded then.
+//!
+//! What couples functions is handled exactly:
+//! - the account (unreserved) concurrency limit: the in-flight count includes completions
+//!   not yet processed, so it is an upper bound; when it does not admit a request, every
+//!   function's due completions are processed first and the check is repeated;
+//! - the account-wide peak of requests in flight: when the bound (less the completions a
+//!   [`TimeTally`] knows are past) exceeds the peak, all due completions are processed so
+//!   the count is exact;
+//! - async queues: while any request waits in a queue, completions dispatch queued requests
+//!   of every function, so all of them are eager [`Event::Complete`]s: the first request to
+//!   wait processes all due completions and moves the others into the event queue, with
+//!   their keys;
+//! - the per-invocation CSV records completions in completion order, so with a sink every
+//!   completion is eager;
+//! - the end of the run processes every remaining completion of each function in order.
 
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -8,7 +36,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use crate::coldstart::ColdStartDraw;
 use crate::config::{Invocation, Scenario};
 use crate::engine::rng::replication_seed;
-use crate::engine::{EventQueue, Rng, RngStreams, SimDuration, SimTime};
+use crate::engine::{
+    EventKey, EventQueue, KeyedHeap, Rng, RngStreams, SimDuration, SimTime, TimeTally,
+};
 use crate::error::InputResult;
 use crate::platform::keepalive::{FixedKeepAlive, KeepAliveDecision, KeepAlivePolicy};
 use crate::platform::limits::Concurrency;
@@ -64,6 +94,14 @@ struct Waiting {
     counted: bool,
 }
 
+/// A busy sandbox whose completion is processed lazily.
+#[derive(Clone, Copy, Debug)]
+struct Busy {
+    sandbox: SandboxId,
+    /// The sandbox's `retire_at`, at hand when the completion is processed.
+    retire_at: SimTime,
+}
+
 /// Why a request could not start now.
 enum Blocked {
     /// A concurrency limit (function or account).
@@ -72,16 +110,22 @@ enum Blocked {
     Scaling(SimTime),
 }
 
-/// Per-function state of a replication.
+/// Per-function state of a replication. Laid out in declaration order, cache-line
+/// aligned, with what every invocation touches in the first lines.
+#[repr(C, align(64))]
 struct FunctionState {
+    /// Busy sandboxes whose completion is processed lazily, by the key of that completion.
+    busy: KeyedHeap<Busy>,
     idle: IdlePool,
-    scaling: ScalingWindow,
-    waiting: VecDeque<Waiting>,
+    /// The handler time of the next request, drawn one request ahead (see `start_on`).
+    next_handler: SimDuration,
     retry_scheduled: bool,
     handler_rng: Rng,
-    cold_start_rng: Rng,
     lifecycle_rng: Rng,
     stats: FunctionStats,
+    scaling: ScalingWindow,
+    waiting: VecDeque<Waiting>,
+    cold_start_rng: Rng,
 }
 
 /// All state of one replication.
@@ -90,6 +134,8 @@ pub struct World<'a> {
     replication: u32,
     queue: EventQueue<Event>,
     sources: Vec<ArrivalStream>,
+    /// Per source: the function it calls and whether its requests are async.
+    targets: Vec<(u32, bool)>,
     functions: Vec<FunctionState>,
     sandboxes: SandboxArena,
     concurrency: Concurrency,
@@ -102,9 +148,26 @@ pub struct World<'a> {
     functions_waiting: usize,
     sink: Option<&'a mut dyn InvocationSink>,
     sink_error: Option<std::io::Error>,
+    /// Requests in flight, those whose lazy completion is due but not processed included.
     in_flight: u32,
     peak_in_flight: u32,
+    /// Key of the event being handled: lazy completions ordered before it have happened.
+    current: EventKey,
+    /// Whether completions may be processed lazily at all (not with a per-invocation sink).
+    lazy_allowed: bool,
+    /// Lazy completions not processed yet, over all functions.
+    lazy_pending: u32,
+    /// End times of the lazy completions not processed yet.
+    lazy_ends: TimeTally,
+    /// No lazy completion has a smaller key (a lower bound, exact after a full scan).
+    lazy_earliest: EventKey,
+    /// Functions visited by scans of every function's lazy completions.
+    scan_visits: u64,
 }
+
+/// Scans of every function's lazy completions allowed before they are weighed against the
+/// events scheduled (see `World::complete_all_due`).
+const SCAN_ALLOWANCE: u64 = 100;
 
 /// Simulated microseconds between two progress reports.
 const PROGRESS_EVERY_EVENTS: u64 = 1 << 16;
@@ -120,15 +183,20 @@ impl<'a> World<'a> {
         let functions = sc
             .functions
             .iter()
-            .map(|f| FunctionState {
-                idle: IdlePool::default(),
-                scaling: ScalingWindow::new(sc.platform.scale_new, sc.platform.scale_window),
-                waiting: VecDeque::new(),
-                retry_scheduled: false,
-                handler_rng: streams.stream("handler", &f.name),
-                cold_start_rng: streams.stream("cold_start", &f.name),
-                lifecycle_rng: streams.stream("lifecycle", &f.name),
-                stats: FunctionStats::default(),
+            .map(|f| {
+                let mut handler_rng = streams.stream("handler", &f.name);
+                FunctionState {
+                    idle: IdlePool::default(),
+                    busy: KeyedHeap::new(),
+                    scaling: ScalingWindow::new(sc.platform.scale_new, sc.platform.scale_window),
+                    waiting: VecDeque::new(),
+                    retry_scheduled: false,
+                    next_handler: f.handler.sample(&mut handler_rng),
+                    handler_rng,
+                    cold_start_rng: streams.stream("cold_start", &f.name),
+                    lifecycle_rng: streams.stream("lifecycle", &f.name),
+                    stats: FunctionStats::default(),
+                }
             })
             .collect();
         let end = SimTime::ZERO + sc.duration;
@@ -142,11 +210,18 @@ impl<'a> World<'a> {
             }
             sources.push(s);
         }
+        let lazy_allowed = sink.is_none();
+        let targets = sc
+            .traffic
+            .iter()
+            .map(|t| (t.function as u32, t.invocation == Invocation::Async))
+            .collect();
         Ok(World {
             sc,
             replication,
             queue,
             sources,
+            targets,
             functions,
             sandboxes: SandboxArena::default(),
             concurrency: Concurrency::new(
@@ -166,6 +241,15 @@ impl<'a> World<'a> {
             sink_error: None,
             in_flight: 0,
             peak_in_flight: 0,
+            current: EventKey {
+                time: SimTime::ZERO,
+                seq: 0,
+            },
+            lazy_allowed,
+            lazy_pending: 0,
+            lazy_ends: TimeTally::new(),
+            lazy_earliest: EventKey::MAX,
+            scan_visits: 0,
         })
     }
 
@@ -188,8 +272,9 @@ impl<'a> World<'a> {
                 }
                 other => (other, None),
             });
-            let Some((t, ev)) = popped else { break };
-            now = t;
+            let Some((key, ev)) = popped else { break };
+            self.current = key;
+            now = key.time;
             match ev {
                 Event::Arrival { source } => self.on_arrival(now, source as usize),
                 Event::Complete { sandbox } => self.on_complete(now, sandbox),
@@ -206,6 +291,7 @@ impl<'a> World<'a> {
                 reported = upto;
             }
         }
+        now = now.max(self.complete_all_lazy());
         if let Some(p) = progress {
             p.fetch_add(self.end.0.saturating_sub(reported.0), Ordering::Relaxed);
         }
@@ -219,6 +305,7 @@ impl<'a> World<'a> {
         let final_time = last_event.max(self.end);
         let measure_end = self.end;
         for fs in &mut self.functions {
+            debug_assert!(fs.busy.is_empty());
             let stats = &mut fs.stats;
             fs.idle.drain(
                 final_time,
@@ -232,7 +319,6 @@ impl<'a> World<'a> {
             let reclaimed = stats.reclaimed_keep_alive + stats.retired_lifetime;
             stats.alive_at_end = stats.sandboxes_created - reclaimed;
             stats.pending_at_end = fs.waiting.len() as u64;
-            stats.close(measure_end, self.measure_from, measure_end);
         }
         RunStats {
             functions: self.functions.into_iter().map(|f| f.stats).collect(),
@@ -243,12 +329,11 @@ impl<'a> World<'a> {
     }
 
     fn on_arrival(&mut self, now: SimTime, source: usize) {
-        let t = &self.sc.traffic[source];
-        let f = t.function;
+        let (f, is_async) = self.targets[source];
+        let f = f as usize;
         let counted = now >= self.measure_from;
         let fs = &mut self.functions[f];
         fs.stats.arrivals += counted as u64;
-        let is_async = t.invocation == Invocation::Async;
         if is_async && !fs.waiting.is_empty() {
             // First come, first served: the queue head is blocked, so this one waits too.
             fs.waiting.push_back(Waiting {
@@ -261,6 +346,8 @@ impl<'a> World<'a> {
         match self.try_start(now, f, now, counted) {
             Ok(()) => {}
             Err(blocked) if is_async => {
+                // From now on a completion may dispatch any function's queue.
+                self.make_completions_eager();
                 let fs = &mut self.functions[f];
                 fs.waiting.push_back(Waiting {
                     arrival: now,
@@ -295,7 +382,8 @@ impl<'a> World<'a> {
         arrival: SimTime,
         counted: bool,
     ) -> Result<(), Blocked> {
-        if !self.concurrency.can_admit(f) {
+        self.complete_due(f);
+        if !self.can_admit(f) {
             return Err(Blocked::Concurrency);
         }
         let fs = &mut self.functions[f];
@@ -308,7 +396,7 @@ impl<'a> World<'a> {
             });
         match warm {
             Some(id) => {
-                self.start_on(now, id, arrival, counted, None);
+                self.start_on(now, f, id, arrival, counted, None);
                 Ok(())
             }
             None => {
@@ -324,73 +412,259 @@ impl<'a> World<'a> {
                     idle_until: SimTime::NEVER,
                     request: Request::default(),
                 });
-                self.start_on(now, id, arrival, counted, Some(draw));
+                self.start_on(now, f, id, arrival, counted, Some(&draw));
                 Ok(())
             }
         }
     }
 
-    /// Runs a request on sandbox `id`, after a cold start if `cold` is given.
+    /// Whether the concurrency limits admit one more request of `f` now. `f`'s own count
+    /// is exact (its due completions are processed); the account's may include other
+    /// functions' completions not processed yet, so a refusal is checked again after
+    /// processing them.
+    #[inline]
+    fn can_admit(&mut self, f: usize) -> bool {
+        if self.concurrency.can_admit(f) {
+            return true;
+        }
+        if self.lazy_pending == 0 || self.concurrency.is_reserved(f) {
+            return false;
+        }
+        self.complete_all_due();
+        self.concurrency.can_admit(f)
+    }
+
+    /// Runs a request on sandbox `id` of function `f`, after a cold start if `cold` is
+    /// given, and records it: everything about it is known now.
     #[inline]
     fn start_on(
         &mut self,
         now: SimTime,
+        f: usize,
         id: SandboxId,
         arrival: SimTime,
         counted: bool,
-        cold: Option<ColdStartDraw>,
+        cold: Option<&ColdStartDraw>,
     ) {
-        let f = self.sandboxes.get(id).function as usize;
         let fs = &mut self.functions[f];
-        let handler = self.sc.functions[f].handler.sample(&mut fs.handler_rng);
-        let (cold_latency, init) = match &cold {
+        // The handler stream is drawn one request ahead: the value used now was drawn at the
+        // previous start, so nothing below waits on the draw. Same values, same order; the
+        // one draw left over at the end is never used.
+        let handler = fs.next_handler;
+        fs.next_handler = self.sc.functions[f].handler.sample(&mut fs.handler_rng);
+        let (cold_latency, init) = match cold {
             Some(d) => (d.cold_latency, d.init_duration),
             None => (SimDuration::ZERO, SimDuration::ZERO),
         };
+        let done = now + cold_latency + handler;
         if counted {
             fs.stats.invocations += 1;
-            match &cold {
+            match cold {
                 Some(d) => fs.stats.record_cold_start(d),
                 None => fs.stats.warm_starts += 1,
             }
+            fs.stats
+                .record_completion(done - arrival, now - arrival, init, handler);
         }
-        fs.stats
-            .change_in_flight(now, self.measure_from, self.end, true);
+        fs.stats.record_busy(now, done, self.measure_from, self.end);
         self.concurrency.admit(f);
+        fs.stats.peak_in_flight = fs.stats.peak_in_flight.max(self.concurrency.in_flight(f));
+        if self.sink.is_some() {
+            self.sandboxes.get_mut(id).request = Request {
+                arrival,
+                start: now,
+                cold_latency,
+                init,
+                handler,
+                counted,
+                cold: cold.is_some(),
+            };
+        }
+        if self.lazy_allowed && self.functions_waiting == 0 {
+            let key = self.queue.reserve(done);
+            self.lazy_earliest = self.lazy_earliest.min(key);
+            let retire_at = self.sandboxes.get(id).retire_at;
+            fs.busy.push(
+                key,
+                Busy {
+                    sandbox: id,
+                    retire_at,
+                },
+            );
+            self.lazy_ends.add(done);
+            self.lazy_pending += 1;
+        } else {
+            self.queue.push(done, Event::Complete { sandbox: id });
+        }
         self.in_flight += 1;
-        self.peak_in_flight = self.peak_in_flight.max(self.in_flight);
-        self.sandboxes.get_mut(id).request = Request {
-            arrival,
-            start: now,
-            cold_latency,
-            init,
-            handler,
-            counted,
-            cold: cold.is_some(),
+        // Lazy completions the tally already counts as past are not in flight; without
+        // advancing the tally this is a quick upper bound of the true count.
+        if self.in_flight - self.lazy_ends.passed() > self.peak_in_flight {
+            self.raise_peak(now);
+        }
+    }
+
+    /// Updates the account-wide peak after a start took the in-flight count, less the lazy
+    /// completions the tally knew to be past, above it. The count may include more lazy
+    /// completions already past: the tally is brought to `now` and those it knows of are
+    /// taken off; if the rest still exceeds the peak, all due completions are processed so
+    /// the count is exact.
+    #[inline(never)]
+    fn raise_peak(&mut self, now: SimTime) {
+        let mut bound = self.in_flight;
+        if self.lazy_pending > 0 {
+            self.lazy_ends.advance(now);
+            bound -= self.lazy_ends.passed();
+            if bound > self.peak_in_flight {
+                self.complete_all_due();
+                bound = self.in_flight;
+            }
+        }
+        self.peak_in_flight = self.peak_in_flight.max(bound);
+    }
+
+    /// Processes function `f`'s lazy completions ordered before the current event, in order.
+    #[inline]
+    fn complete_due(&mut self, f: usize) {
+        let Some((mut key, mut busy)) = self.functions[f].busy.pop_before(self.current) else {
+            return;
         };
-        self.queue.push(
-            now + cold_latency + handler,
-            Event::Complete { sandbox: id },
-        );
+        self.lazy_ends.advance(self.current.time);
+        loop {
+            self.lazy_ends.remove(key.time);
+            self.lazy_pending -= 1;
+            self.complete_quietly(key.time, f, busy);
+            match self.functions[f].busy.pop_before(self.current) {
+                Some(next) => (key, busy) = next,
+                None => return,
+            }
+        }
+    }
+
+    /// Processes every function's lazy completions ordered before the current event.
+    ///
+    /// Such a scan visits every function, so lazy completion pays off only while scans are
+    /// rare (a new account-wide peak, a refusal by the account limit, the first request to
+    /// wait in a queue). When they have cost more than one function visit per event
+    /// scheduled so far, past an allowance for the start of the run (an account kept at its
+    /// limit would scan at nearly every arrival), the rest of the run is simulated eagerly,
+    /// which is always exact.
+    #[inline(never)]
+    fn complete_all_due(&mut self) {
+        if self.lazy_pending == 0 || self.current < self.lazy_earliest {
+            // Nothing is due.
+            return;
+        }
+        let mut earliest = EventKey::MAX;
+        for f in 0..self.functions.len() {
+            self.complete_due(f);
+            if let Some(key) = self.functions[f].busy.peek_key() {
+                earliest = earliest.min(key);
+            }
+        }
+        self.lazy_earliest = earliest;
+        let n = self.functions.len() as u64;
+        self.scan_visits += n;
+        if self.scan_visits > self.queue.scheduled() + SCAN_ALLOWANCE * n {
+            #[cfg(test)]
+            tests::EAGER_SWITCHES.with(|c| c.set(c.get() + 1));
+            self.lazy_allowed = false;
+            self.move_lazy_to_queue();
+        }
+    }
+
+    /// Makes every completion an event from now on: processes the due lazy completions and
+    /// schedules the others as [`Event::Complete`] under the keys they were given.
+    fn make_completions_eager(&mut self) {
+        if self.lazy_pending == 0 {
+            return;
+        }
+        self.complete_all_due();
+        self.move_lazy_to_queue();
+    }
+
+    /// Schedules every lazy completion (none of them due) as an [`Event::Complete`] under
+    /// the key it was given.
+    fn move_lazy_to_queue(&mut self) {
+        if self.lazy_pending == 0 {
+            return;
+        }
+        for fs in &mut self.functions {
+            for (key, busy) in fs.busy.drain() {
+                debug_assert!(key > self.current);
+                let event = Event::Complete {
+                    sandbox: busy.sandbox,
+                };
+                self.queue.push_keyed(key, event);
+            }
+        }
+        self.lazy_pending = 0;
+        self.lazy_ends.clear();
+        self.lazy_earliest = EventKey::MAX;
+    }
+
+    /// After the last event: processes every remaining lazy completion, each function's in
+    /// order. Returns the time of the last one (zero if none).
+    fn complete_all_lazy(&mut self) -> SimTime {
+        let mut last = SimTime::ZERO;
+        for f in 0..self.functions.len() {
+            while let Some((key, busy)) = self.functions[f].busy.pop() {
+                last = last.max(key.time);
+                self.complete_quietly(key.time, f, busy);
+            }
+        }
+        self.lazy_pending = 0;
+        self.lazy_ends.clear();
+        self.lazy_earliest = EventKey::MAX;
+        last
+    }
+
+    /// A completion that cannot start anything else (no request waits in any queue): frees
+    /// the concurrency slot and the sandbox.
+    #[inline]
+    fn complete_quietly(&mut self, now: SimTime, f: usize, busy: Busy) {
+        debug_assert_eq!(self.functions_waiting, 0);
+        self.concurrency.release(f);
+        self.in_flight -= 1;
+        let Busy {
+            sandbox: id,
+            retire_at,
+        } = busy;
+        if now >= retire_at {
+            self.functions[f].stats.retired_lifetime += 1;
+            self.sandboxes.remove(id);
+        } else {
+            self.go_idle(now, f, id, retire_at);
+        }
+    }
+
+    /// Puts sandbox `id` of `f`, free at `now`, in the idle pool for its keep-alive, or
+    /// reclaims it at once.
+    #[inline]
+    fn go_idle(&mut self, now: SimTime, f: usize, id: SandboxId, retire_at: SimTime) {
+        let fs = &mut self.functions[f];
+        match self.keep_alive.on_idle(now, &mut fs.lifecycle_rng) {
+            KeepAliveDecision::KeepUntil(t) => {
+                self.sandboxes.get_mut(id).idle_until = t.min(retire_at);
+                fs.idle.push(id);
+            }
+            KeepAliveDecision::TerminateNow => {
+                fs.stats.reclaimed_keep_alive += 1;
+                self.sandboxes.remove(id);
+            }
+        }
     }
 
     fn on_complete(&mut self, now: SimTime, id: SandboxId) {
-        let sandbox = *self.sandboxes.get(id);
-        let f = sandbox.function as usize;
-        let req = sandbox.request;
+        let f = self.sandboxes.get(id).function as usize;
+        // Lazy completions of `f` ordered before this one come first.
+        self.complete_due(f);
         self.concurrency.release(f);
         self.in_flight -= 1;
-        let fs = &mut self.functions[f];
-        fs.stats
-            .change_in_flight(now, self.measure_from, self.end, false);
-        if req.counted {
-            fs.stats.record_completion(
-                now - req.arrival,
-                req.start - req.arrival,
-                req.init,
-                req.handler,
-            );
-            if let Some(sink) = self.sink.as_deref_mut() {
+        let retire_at = self.sandboxes.get(id).retire_at;
+        if let Some(sink) = self.sink.as_deref_mut() {
+            let req = self.sandboxes.get(id).request;
+            if req.counted {
                 let rec = InvocationRecord {
                     function: f as u32,
                     sandbox: id.0,
@@ -402,7 +676,8 @@ impl<'a> World<'a> {
                 }
             }
         }
-        if now >= sandbox.retire_at {
+        let fs = &mut self.functions[f];
+        if now >= retire_at {
             fs.stats.retired_lifetime += 1;
             self.sandboxes.remove(id);
         } else if let Some(w) = fs.waiting.pop_front() {
@@ -410,18 +685,9 @@ impl<'a> World<'a> {
                 self.functions_waiting -= 1;
             }
             // The request that waited longest takes the sandbox now free.
-            self.start_on(now, id, w.arrival, w.counted, None);
+            self.start_on(now, f, id, w.arrival, w.counted, None);
         } else {
-            match self.keep_alive.on_idle(now, &mut fs.lifecycle_rng) {
-                KeepAliveDecision::KeepUntil(t) => {
-                    self.sandboxes.get_mut(id).idle_until = t.min(sandbox.retire_at);
-                    fs.idle.push(id);
-                }
-                KeepAliveDecision::TerminateNow => {
-                    fs.stats.reclaimed_keep_alive += 1;
-                    self.sandboxes.remove(id);
-                }
-            }
+            self.go_idle(now, f, id, retire_at);
         }
         if self.functions_waiting > 0 {
             for g in 0..self.functions.len() {
@@ -458,4 +724,248 @@ pub fn run<'a>(
     progress: Option<&AtomicU64>,
 ) -> InputResult<std::io::Result<RunStats>> {
     Ok(World::new(sc, replication, sink)?.run(progress))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::load_scenario;
+    use rand::seq::IndexedRandom;
+    use rand::{Rng as _, SeedableRng};
+
+    thread_local! {
+        /// Times a run of this thread gave up lazy completions for scanning too often.
+        pub(super) static EAGER_SWITCHES: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
+    }
+
+    /// Collects what a per-invocation sink sees. Any sink makes every completion eager.
+    #[derive(Default)]
+    struct Collect(Vec<(u32, u32, u64)>);
+
+    impl InvocationSink for Collect {
+        fn record(&mut self, _: u32, rec: &InvocationRecord) -> std::io::Result<()> {
+            self.0.push((rec.function, rec.sandbox, rec.end.as_us()));
+            Ok(())
+        }
+    }
+
+    fn dist(r: &mut impl rand::Rng) -> String {
+        match r.random_range(0..4) {
+            0 => format!("\"{}ms\"", [50, 100, 300, 800][r.random_range(0..4)]),
+            1 => format!(
+                "{{ dist = \"exponential\", mean = \"{}ms\" }}",
+                [20, 100, 400, 1500][r.random_range(0..4)]
+            ),
+            2 => {
+                let a = [10, 100, 500][r.random_range(0..3)];
+                format!(
+                    "{{ dist = \"uniform\", min = \"{a}ms\", max = \"{}ms\" }}",
+                    a * [2, 5, 20][r.random_range(0..3)]
+                )
+            }
+            _ => {
+                let m = [20, 80, 300, 1000][r.random_range(0..4)];
+                format!(
+                    "{{ dist = \"lognormal\", median = \"{m}ms\", p99 = \"{}ms\" }}",
+                    m * [2, 5, 30][r.random_range(0..3)]
+                )
+            }
+        }
+    }
+
+    /// A small random scenario that exercises what couples functions: tight account and
+    /// reserved concurrency, async queues, scaling limits, lifetimes, warm-up, keep-alive
+    /// draws and zero keep-alive.
+    fn random_scenario(r: &mut impl rand::Rng) -> String {
+        let mut s = format!(
+            "name = \"t\"\n[run]\nduration = \"{}\"\nseed = {}\n",
+            ["10m", "30m"].choose(r).unwrap(),
+            r.random_range(0..1000)
+        );
+        if r.random_bool(0.5) {
+            s += "warmup = \"2m\"\n";
+        }
+        let account = *[3u32, 8, 20, 1000].choose(r).unwrap();
+        s += &format!(
+            "[platform]\naccount_concurrency = {account}\nkeep_alive = {}\nmax_lifetime = {}\n",
+            [
+                "\"0ms\"",
+                "\"30s\"",
+                "\"10m\"",
+                "{ dist = \"uniform\", min = \"10s\", max = \"200s\" }",
+            ]
+            .choose(r)
+            .unwrap(),
+            [
+                "\"3650d\"",
+                "{ dist = \"uniform\", min = \"2m\", max = \"8m\" }",
+            ]
+            .choose(r)
+            .unwrap(),
+        );
+        if r.random_bool(0.6) {
+            s += &format!(
+                "scale_rate = {{ new = {}, per = \"{}\" }}\n",
+                [1, 2, 5, 30].choose(r).unwrap(),
+                ["1s", "10s"].choose(r).unwrap()
+            );
+        }
+        let n = r.random_range(1..=5);
+        let mut reservable = account - 1;
+        for i in 0..n {
+            s += &format!(
+                "[[function]]\nname = \"f{i}\"\nmemory_mb = 1769\nhandler = {}\n",
+                dist(r)
+            );
+            if r.random_bool(0.7) {
+                s += &format!("cold_start = {}\n", dist(r));
+            } else {
+                s += &format!(
+                    "workload = \"{}/models/workloads/python312-hello.toml\"\n",
+                    env!("CARGO_MANIFEST_DIR")
+                );
+            }
+            if r.random_bool(0.3) && reservable > 1 {
+                let c = r.random_range(1..reservable.min(10));
+                reservable -= c;
+                s += &format!("reserved_concurrency = {c}\n");
+            }
+        }
+        for i in 0..n {
+            for _ in 0..r.random_range(1..=2) {
+                let invocation = ["sync", "async", "async"].choose(r).unwrap();
+                if r.random_bool(0.7) {
+                    s += &format!(
+                        "[[traffic]]\nfunction = \"f{i}\"\nkind = \"poisson\"\n\
+                         invocation = \"{invocation}\"\nrate = {}\n",
+                        [0.05, 0.5, 2.0, 10.0, 40.0].choose(r).unwrap()
+                    );
+                } else {
+                    s += &format!(
+                        "[[traffic]]\nfunction = \"f{i}\"\nkind = \"bursty\"\n\
+                         invocation = \"{invocation}\"\nbase_rate = 1\nburst_rate = {}\n\
+                         burst_length = \"20s\"\nburst_every = \"4m\"\n",
+                        [30, 150].choose(r).unwrap()
+                    );
+                }
+            }
+        }
+        s
+    }
+
+    /// A scenario whose completions fall on the very microseconds of arrivals: requests
+    /// replayed from a trace on a 100 ms grid (several at the same instant), constant
+    /// handler and cold-start times that are multiples of 100 ms, so the order of events
+    /// at equal times (by scheduling sequence) decides every outcome.
+    fn tied_scenario(r: &mut impl rand::Rng, trace: &std::path::Path) -> String {
+        let mut s = format!(
+            "name = \"ties\"\n[run]\nduration = \"20m\"\nseed = {}\nwarmup = \"1m\"\n\
+             [platform]\naccount_concurrency = {}\nkeep_alive = {}\nmax_lifetime = {}\n",
+            r.random_range(0..1000),
+            [2, 4, 1000].choose(r).unwrap(),
+            ["\"0ms\"", "\"300ms\"", "\"10m\""].choose(r).unwrap(),
+            ["\"3650d\"", "\"2m\""].choose(r).unwrap(),
+        );
+        if r.random_bool(0.5) {
+            s += "scale_rate = { new = 2, per = \"1s\" }\n";
+        }
+        let n = r.random_range(1..=3);
+        for i in 0..n {
+            s += &format!(
+                "[[function]]\nname = \"f{i}\"\nmemory_mb = 1769\nhandler = \"{}ms\"\n\
+                 cold_start = \"{}ms\"\n",
+                [100, 200, 300].choose(r).unwrap(),
+                [100, 500].choose(r).unwrap()
+            );
+        }
+        for i in 0..n {
+            s += &format!(
+                "[[traffic]]\nfunction = \"f{i}\"\nkind = \"trace\"\nformat = \"timestamps\"\n\
+                 file = \"{}\"\ninvocation = \"{}\"\n",
+                trace.display(),
+                ["sync", "async"].choose(r).unwrap()
+            );
+        }
+        s
+    }
+
+    /// Runs replications of the scenario in `text` with and without a sink and checks that
+    /// every statistic is the same.
+    fn assert_lazy_equals_eager(dir: &std::path::Path, case: usize, text: &str) {
+        let path = dir.join(format!("case{case}.toml"));
+        std::fs::write(&path, text).unwrap();
+        let sc = load_scenario(&path).unwrap();
+        for replication in 0..2 {
+            let lazy = run(&sc, replication, None, None).unwrap().unwrap();
+            let mut sink = Collect::default();
+            let eager = run(&sc, replication, Some(&mut sink), None)
+                .unwrap()
+                .unwrap();
+            assert_eq!(
+                format!("{lazy:?}"),
+                format!("{eager:?}"),
+                "case {case}:\n{text}"
+            );
+            let counted: u64 = lazy.functions.iter().map(|f| f.latency.count()).sum();
+            assert_eq!(sink.0.len() as u64, counted);
+            // The sink sees completions in time order.
+            assert!(sink.0.windows(2).all(|w| w[0].2 <= w[1].2));
+        }
+    }
+
+    /// Tolerance: exact (every statistic, histograms included). Lazy completions against
+    /// the eager path (a sink forces every completion to be an event) on random scenarios
+    /// where functions are coupled by limits and async queues.
+    #[test]
+    fn lazy_completions_give_exactly_the_results_of_eager_ones() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut r = rand_xoshiro::Xoshiro256PlusPlus::seed_from_u64(2024);
+        for case in 0..40 {
+            let text = random_scenario(&mut r);
+            assert_lazy_equals_eager(dir.path(), case, &text);
+        }
+    }
+
+    /// Tolerance: exact. Many functions under an account limit they keep reaching: lazy
+    /// completion would scan every function at nearly every arrival, so the run switches to
+    /// eager completions part way, with the same results.
+    #[test]
+    fn a_run_held_at_the_account_limit_switches_to_eager_completions_exactly() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut text = String::from(
+            "name = \"held\"\n[run]\nduration = \"10m\"\nseed = 5\n\
+             [platform]\naccount_concurrency = 8\nmax_lifetime = \"3650d\"\n",
+        );
+        for i in 0..40 {
+            text += &format!(
+                "[[function]]\nname = \"f{i}\"\nmemory_mb = 1769\n\
+                 handler = {{ dist = \"lognormal\", median = \"200ms\", p99 = \"1s\" }}\n\
+                 cold_start = \"300ms\"\n\
+                 [[traffic]]\nfunction = \"f{i}\"\nkind = \"poisson\"\nrate = {}\n",
+                1 + i % 5
+            );
+        }
+        EAGER_SWITCHES.with(|c| c.set(0));
+        assert_lazy_equals_eager(dir.path(), 0, &text);
+        assert!(EAGER_SWITCHES.with(|c| c.get()) > 0);
+    }
+
+    /// Tolerance: exact. As above, with completions and arrivals at equal times.
+    #[test]
+    fn lazy_completions_keep_the_order_of_events_at_equal_times() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut r = rand_xoshiro::Xoshiro256PlusPlus::seed_from_u64(7);
+        let trace = dir.path().join("ties.csv");
+        let mut times: Vec<u64> = (0..3_000).map(|_| r.random_range(0..12_000)).collect();
+        times.sort_unstable();
+        let rows: String = times
+            .iter()
+            .map(|t| format!("{}.{}\n", t / 10, t % 10))
+            .collect();
+        std::fs::write(&trace, format!("timestamp\n{rows}")).unwrap();
+        for case in 0..20 {
+            let text = tied_scenario(&mut r, &trace);
+            assert_lazy_equals_eager(dir.path(), case, &text);
+        }
+    }
 }

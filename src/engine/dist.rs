@@ -70,9 +70,19 @@ impl Dist {
         })
     }
 
-    /// One draw.
-    #[inline]
+    /// One draw. A constant is answered inline (it draws nothing from `rng`); the other
+    /// distributions are drawn out of line.
+    #[inline(always)]
     pub fn sample(&self, rng: &mut Rng) -> SimDuration {
+        match self {
+            Dist::Constant(d) => *d,
+            _ => self.sample_random(rng),
+        }
+    }
+
+    /// One draw of a distribution that is not a constant.
+    #[inline(never)]
+    fn sample_random(&self, rng: &mut Rng) -> SimDuration {
         match self {
             Dist::Constant(d) => *d,
             Dist::Exponential { mean_us } => {

@@ -1,153 +1,145 @@
-//! The future-event list: a binary min-heap keyed by (time, insertion sequence), so events at
-//! the same microsecond come out in the order they were scheduled and every run is
-//! reproducible.
+//! The future-event list, keyed by (time, insertion sequence), so events at the same
+//! microsecond come out in the order they were scheduled and every run is reproducible.
 
-use std::cmp::Ordering;
-use std::collections::BinaryHeap;
-use std::collections::binary_heap::PeekMut;
-
+use super::heap::{EventKey, KeyedHeap};
 use super::time::SimTime;
-
-/// One scheduled event. The key packs time (high 64 bits) and sequence (low 64 bits) so
-/// ordering is a single integer comparison.
-struct Entry<E> {
-    key: u128,
-    event: E,
-}
-
-impl<E> PartialEq for Entry<E> {
-    fn eq(&self, other: &Self) -> bool {
-        self.key == other.key
-    }
-}
-impl<E> Eq for Entry<E> {}
-impl<E> PartialOrd for Entry<E> {
-    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
-        Some(self.cmp(other))
-    }
-}
-impl<E> Ord for Entry<E> {
-    // Reversed: BinaryHeap is a max-heap and we want the earliest event on top.
-    fn cmp(&self, other: &Self) -> Ordering {
-        other.key.cmp(&self.key)
-    }
-}
+use super::tournament::Tournament;
 
 /// Events ordered by time, ties broken by the order of scheduling.
 ///
 /// Two lanes share one sequence counter and so one total order: `streams` holds events that
-/// reschedule themselves when handled (one pending arrival per traffic source) and `timers`
-/// everything else (completions, retries). Popping takes the smaller head of the two. The
-/// split keeps each heap small: completions sift through a heap the size of the number of
-/// requests in flight, not one that also holds every traffic source.
+/// reschedule themselves when handled (one pending arrival per traffic source), in a
+/// [`Tournament`] whose replay after each arrival follows a fixed path, and `timers`
+/// everything else (completions, retries), in a 4-ary [`KeyedHeap`]. Popping takes the
+/// smaller head of the two. The split keeps each structure small: completions sift through
+/// a heap the size of the number of requests in flight, not one that also holds every
+/// traffic source.
+///
+/// A caller may also [`reserve`](Self::reserve) a key without scheduling anything, for work
+/// it orders itself (requests completed lazily, see `sim`), and schedule it later with
+/// [`push_keyed`](Self::push_keyed) in exactly the place it would have had.
 pub struct EventQueue<E> {
-    streams: BinaryHeap<Entry<E>>,
-    timers: BinaryHeap<Entry<E>>,
+    streams: Tournament<E>,
+    timers: KeyedHeap<E>,
     next_seq: u64,
 }
 
-impl<E> Default for EventQueue<E> {
+impl<E: Copy> Default for EventQueue<E> {
     fn default() -> Self {
         Self::new()
     }
 }
 
-fn time_of(key: u128) -> SimTime {
-    SimTime((key >> 64) as u64)
-}
-
-impl<E> EventQueue<E> {
+impl<E: Copy> EventQueue<E> {
     /// An empty queue.
     pub fn new() -> Self {
         EventQueue {
-            streams: BinaryHeap::new(),
-            timers: BinaryHeap::new(),
+            streams: Tournament::new(),
+            timers: KeyedHeap::new(),
             next_seq: 0,
         }
     }
 
-    fn key(&mut self, time: SimTime) -> u128 {
+    /// The key the next event scheduled at `time` gets; the sequence counter advances as if
+    /// an event had been scheduled.
+    #[inline]
+    pub fn reserve(&mut self, time: SimTime) -> EventKey {
         let seq = self.next_seq;
         self.next_seq += 1;
-        ((time.0 as u128) << 64) | seq as u128
+        EventKey { time, seq }
     }
 
     /// Schedules `event` at `time`.
     #[inline]
     pub fn push(&mut self, time: SimTime, event: E) {
-        let key = self.key(time);
-        self.timers.push(Entry { key, event });
+        let key = self.reserve(time);
+        self.timers.push(key, event);
+    }
+
+    /// Schedules `event` with a key obtained from [`Self::reserve`]: it comes out exactly
+    /// where an event pushed at the time of the reservation would have.
+    pub fn push_keyed(&mut self, key: EventKey, event: E) {
+        debug_assert!(key.seq < self.next_seq, "key not reserved from this queue");
+        self.timers.push(key, event);
     }
 
     /// Schedules an event of a self-rescheduling process (see [`Self::pop_and_reschedule`]).
+    /// O(processes): meant for starting the processes.
     pub fn push_stream(&mut self, time: SimTime, event: E) {
-        let key = self.key(time);
-        self.streams.push(Entry { key, event });
+        let key = self.reserve(time);
+        self.streams.push(key, event);
     }
 
     /// True when the earliest event is in the stream lane.
     #[inline]
     fn stream_first(&self) -> Option<bool> {
-        match (self.streams.peek(), self.timers.peek()) {
-            (Some(s), Some(t)) => Some(s.key < t.key),
+        match (self.streams.peek_key(), self.timers.peek_key()) {
+            (Some(s), Some(t)) => Some(s < t),
             (Some(_), None) => Some(true),
             (None, Some(_)) => Some(false),
             (None, None) => None,
         }
     }
 
+    /// Removes and returns the earliest event with its key.
+    pub fn pop_keyed(&mut self) -> Option<(EventKey, E)> {
+        if self.stream_first()? {
+            self.streams.pop()
+        } else {
+            self.timers.pop()
+        }
+    }
+
     /// Removes and returns the earliest event.
     pub fn pop(&mut self) -> Option<(SimTime, E)> {
-        let lane = if self.stream_first()? {
-            &mut self.streams
-        } else {
-            &mut self.timers
-        };
-        lane.pop().map(|e| (time_of(e.key), e.event))
+        self.pop_keyed().map(|(k, e)| (k.time, e))
     }
 
     /// The time of the earliest event.
     pub fn peek_time(&self) -> Option<SimTime> {
-        let s = self.streams.peek().map(|e| e.key);
-        let t = self.timers.peek().map(|e| e.key);
+        let s = self.streams.peek_key();
+        let t = self.timers.peek_key();
         match (s, t) {
-            (Some(a), Some(b)) => Some(time_of(a.min(b))),
-            (a, b) => a.or(b).map(time_of),
+            (Some(a), Some(b)) => Some(a.min(b).time),
+            (a, b) => a.or(b).map(|k| k.time),
         }
     }
 
     /// Removes the earliest event and, if `handle` returns one, schedules its successor in
     /// the stream lane. When the earliest event is itself a stream event, its successor
-    /// replaces it in place: one sift instead of a pop and a push.
+    /// replaces it in place: one sift instead of a pop and a push. Returns the key of the
+    /// removed event and what `handle` made of it.
     #[inline]
     pub fn pop_and_reschedule<R>(
         &mut self,
         handle: impl FnOnce(SimTime, &E) -> (R, Option<(SimTime, E)>),
-    ) -> Option<(SimTime, R)> {
+    ) -> Option<(EventKey, R)> {
         if !self.stream_first()? {
-            let e = self.timers.pop()?;
-            let now = time_of(e.key);
-            let (result, next) = handle(now, &e.event);
+            let (key, event) = self.timers.pop()?;
+            let (result, next) = handle(key.time, &event);
             if let Some((time, event)) = next {
                 self.push_stream(time, event);
             }
-            return Some((now, result));
+            return Some((key, result));
         }
-        let seq = self.next_seq;
-        let mut top = self.streams.peek_mut()?;
-        let now = time_of(top.key);
-        let (result, next) = handle(now, &top.event);
+        let (key, event) = self.streams.peek()?;
+        let (result, next) = handle(key.time, &event);
         match next {
             Some((time, event)) => {
-                self.next_seq = seq + 1;
-                top.key = ((time.0 as u128) << 64) | seq as u128;
-                top.event = event;
+                let next_key = self.reserve(time);
+                self.streams.replace_top(next_key, event);
             }
             None => {
-                PeekMut::pop(top);
+                self.streams.pop();
             }
         }
-        Some((now, result))
+        Some((key, result))
+    }
+
+    /// Number of keys given out so far (events scheduled and keys reserved).
+    #[inline]
+    pub fn scheduled(&self) -> u64 {
+        self.next_seq
     }
 
     /// Number of pending events.
@@ -192,7 +184,7 @@ mod tests {
         let (t, r) = q
             .pop_and_reschedule(|_, &e| (e, Some((SimTime(10), 3))))
             .unwrap();
-        assert_eq!((t, r), (SimTime(1), 1));
+        assert_eq!((t.time, r), (SimTime(1), 1));
         // Scheduled after event 2 at the same time, so it comes out after it.
         assert_eq!(q.pop(), Some((SimTime(10), 2)));
         assert_eq!(q.pop(), Some((SimTime(10), 3)));
@@ -216,5 +208,30 @@ mod tests {
         expected.sort();
         let got: Vec<_> = std::iter::from_fn(|| q.pop()).collect();
         assert_eq!(got, expected);
+    }
+
+    #[test]
+    fn a_reserved_key_schedules_where_a_push_at_reservation_would_have() {
+        // Reference: pushes in this order. Test: the middle one is reserved first and only
+        // scheduled after the others.
+        let mut reference = EventQueue::new();
+        reference.push(SimTime(5), 'a');
+        reference.push(SimTime(5), 'b');
+        reference.push(SimTime(5), 'c');
+        let mut q = EventQueue::new();
+        q.push(SimTime(5), 'a');
+        let k = q.reserve(SimTime(5));
+        q.push(SimTime(5), 'c');
+        q.push_keyed(k, 'b');
+        assert_eq!(
+            k,
+            EventKey {
+                time: SimTime(5),
+                seq: 1
+            }
+        );
+        let want: Vec<_> = std::iter::from_fn(|| reference.pop_keyed()).collect();
+        let got: Vec<_> = std::iter::from_fn(|| q.pop_keyed()).collect();
+        assert_eq!(got, want);
     }
 }

@@ -52,7 +52,14 @@ impl Concurrency {
         }
     }
 
+    /// Whether `f` has reserved concurrency (its limit depends on its own requests only).
+    #[inline]
+    pub fn is_reserved(&self, f: usize) -> bool {
+        self.reserved[f].is_some()
+    }
+
     /// Requests of `f` in flight.
+    #[inline]
     pub fn in_flight(&self, f: usize) -> u32 {
         self.in_flight[f]
     }

@@ -39,7 +39,9 @@ pub struct Sandbox {
     pub retire_at: SimTime,
     /// While idle: when it will be reclaimed (keep-alive end, or `retire_at` if earlier).
     pub idle_until: SimTime,
-    /// The request it is serving or served last.
+    /// The request it is serving or served last. Kept up to date only when a
+    /// per-invocation sink is attached, the one reader (everything else about a request is
+    /// recorded when it starts).
     pub request: Request,
 }
 

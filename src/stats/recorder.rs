@@ -7,16 +7,30 @@ use crate::stats::Histogram;
 
 /// Everything recorded for one function in one replication. Request counts cover arrivals
 /// after the warm-up; sandbox lifecycle counts cover the whole run.
+///
+/// Laid out in declaration order (`repr(C)`) with what every invocation updates first: the
+/// counters in one cache line and the latency histogram's header in the next.
 #[derive(Clone, Debug, Default)]
+#[repr(C)]
 pub struct FunctionStats {
+    /// Time integral of in-flight requests over the measured span, request·µs.
+    pub busy_area_us: u128,
     /// Requests that arrived.
     pub arrivals: u64,
     /// Requests that started executing (warm or cold).
     pub invocations: u64,
-    /// Invocations that had to wait for a new sandbox (cold starts on the request path).
-    pub cold_starts: u64,
     /// Invocations served by an idle sandbox.
     pub warm_starts: u64,
+    /// Total time invocations waited in the async queue, µs.
+    pub queue_wait_sum_us: u64,
+    /// Sum of billed durations (init + handler, each invocation rounded up to 1 ms), ms.
+    pub billed_ms: u64,
+    /// Largest number of requests in flight at once.
+    pub peak_in_flight: u32,
+    /// End-to-end latency: queue wait, cold latency and handler.
+    pub latency: Histogram,
+    /// Invocations that had to wait for a new sandbox (cold starts on the request path).
+    pub cold_starts: u64,
     /// Sandbox inits of any kind.
     pub inits: u64,
     /// Synchronous requests rejected over a limit.
@@ -25,22 +39,12 @@ pub struct FunctionStats {
     pub queued: u64,
     /// Requests still waiting when the run ended (none once a run is drained).
     pub pending_at_end: u64,
-    /// End-to-end latency: queue wait, cold latency and handler.
-    pub latency: Histogram,
     /// `Init Duration` of each cold start.
     pub init_duration: Histogram,
     /// Extra latency of each cold start.
     pub cold_latency: Histogram,
-    /// Total time invocations waited in the async queue, µs.
-    pub queue_wait_sum_us: u64,
     /// Sum of each phase over all inits, µs.
     pub phase_sum_us: [u64; N_PHASES],
-    /// Sum of billed durations (init + handler, each invocation rounded up to 1 ms), ms.
-    pub billed_ms: u64,
-    /// Time integral of in-flight requests over the measured span, request·µs.
-    pub busy_area_us: u128,
-    /// Largest number of requests in flight at once.
-    pub peak_in_flight: u32,
     /// Sandboxes created.
     pub sandboxes_created: u64,
     /// Sandboxes reclaimed after their keep-alive ran out.
@@ -49,8 +53,6 @@ pub struct FunctionStats {
     pub retired_lifetime: u64,
     /// Sandboxes alive when the run ended.
     pub alive_at_end: u64,
-    in_flight: u32,
-    last_change: SimTime,
 }
 
 impl FunctionStats {
@@ -66,7 +68,8 @@ impl FunctionStats {
         }
     }
 
-    /// Records a finished invocation that counts.
+    /// Records the outcome of an invocation that counts: its latency, queue wait and billed
+    /// time are all known once it has started (the simulator records it then).
     #[inline]
     pub fn record_completion(
         &mut self,
@@ -80,35 +83,23 @@ impl FunctionStats {
         self.billed_ms += (init.as_us() + handler.as_us()).div_ceil(1_000);
     }
 
-    /// Moves the in-flight count up or down by one at `now`, integrating the old count over
-    /// the measured span `[measure_from, measure_to)`.
+    /// Adds the part of one request's busy span `[start, end)` that lies in the measured
+    /// span `[measure_from, measure_to)` to the time integral of in-flight requests. Summed
+    /// over requests this is exactly the integral of the in-flight count, so it can be
+    /// recorded when the request starts.
     #[inline]
-    pub fn change_in_flight(
+    pub fn record_busy(
         &mut self,
-        now: SimTime,
+        start: SimTime,
+        end: SimTime,
         measure_from: SimTime,
         measure_to: SimTime,
-        up: bool,
     ) {
-        self.close(now, measure_from, measure_to);
-        if up {
-            self.in_flight += 1;
-            self.peak_in_flight = self.peak_in_flight.max(self.in_flight);
-        } else {
-            self.in_flight -= 1;
-        }
-    }
-
-    /// Integrates the in-flight count from the last change up to `now`, within the measured
-    /// span `[measure_from, measure_to)`.
-    #[inline]
-    pub fn close(&mut self, now: SimTime, measure_from: SimTime, measure_to: SimTime) {
-        let from = self.last_change.max(measure_from);
-        let to = now.min(measure_to);
+        let from = start.max(measure_from);
+        let to = end.min(measure_to);
         if to > from {
-            self.busy_area_us += self.in_flight as u128 * (to.0 - from.0) as u128;
+            self.busy_area_us += (to.0 - from.0) as u128;
         }
-        self.last_change = now;
     }
 
     /// Adds `other`'s counts to these (for totals over functions).

@@ -43,17 +43,26 @@ impl ArrivalProcess {
     }
 }
 
-/// The running state of one source: the generator and its random stream.
+/// The running state of one source: the generator, its random stream and the next
+/// arrival, made one step ahead.
+///
+/// Making each arrival one call early keeps the random draw and floating-point work off the
+/// critical path: the time returned now was computed at the previous call, so the event
+/// queue can sift it at once while the next one is being computed. The stream's private
+/// random numbers are drawn in the same order and give the same times; the only difference
+/// is one extra, unobserved step after the last arrival used.
 pub struct ArrivalStream {
     state: StreamState,
     rng: Rng,
+    ahead: Option<SimTime>,
 }
 
 enum StreamState {
     Poisson(poisson::PoissonState),
     Bursty(bursty::BurstyState),
     Diurnal(diurnal::DiurnalState),
-    Timestamps(TimestampCursor),
+    /// Boxed: the CSV reader is large and would make every source's state as large.
+    Timestamps(Box<TimestampCursor>),
     Azure2019(Azure2019Cursor),
 }
 
@@ -64,15 +73,31 @@ impl ArrivalStream {
             ArrivalProcess::Poisson(p) => StreamState::Poisson(p.start()),
             ArrivalProcess::Bursty(b) => StreamState::Bursty(b.start()),
             ArrivalProcess::Diurnal(d) => StreamState::Diurnal(d.start()),
-            ArrivalProcess::Timestamps(t) => StreamState::Timestamps(t.cursor()?),
+            ArrivalProcess::Timestamps(t) => StreamState::Timestamps(Box::new(t.cursor()?)),
             ArrivalProcess::Azure2019(a) => StreamState::Azure2019(a.cursor()),
         };
-        Ok(ArrivalStream { state, rng })
+        let mut stream = ArrivalStream {
+            state,
+            rng,
+            ahead: None,
+        };
+        stream.ahead = stream.make_next();
+        Ok(stream)
     }
 
     /// The next arrival time (non-decreasing), or `None` when the process has ended.
     #[inline]
     pub fn next_arrival(&mut self) -> Option<SimTime> {
+        let next = self.ahead;
+        if next.is_some() {
+            self.ahead = self.make_next();
+        }
+        next
+    }
+
+    /// Runs the process one step.
+    #[inline]
+    fn make_next(&mut self) -> Option<SimTime> {
         match &mut self.state {
             StreamState::Poisson(s) => Some(s.next(&mut self.rng)),
             StreamState::Bursty(s) => Some(s.next(&mut self.rng)),
