@@ -12,4 +12,5 @@ pub mod report;
 pub mod runner;
 pub mod sim;
 pub mod stats;
+pub mod storage;
 pub mod traffic;
