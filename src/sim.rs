@@ -332,6 +332,12 @@ impl<'a> World<'a> {
         let (f, is_async) = self.targets[source];
         let f = f as usize;
         let counted = now >= self.measure_from;
+        if counted {
+            // The function's own in-flight count is exact once its due completions are in.
+            self.complete_due(f);
+            let seen = self.concurrency.in_flight(f) as u64;
+            self.functions[f].stats.in_flight_seen_by_arrivals += seen;
+        }
         let fs = &mut self.functions[f];
         fs.stats.arrivals += counted as u64;
         if is_async && !fs.waiting.is_empty() {

@@ -15,6 +15,10 @@ use crate::stats::Histogram;
 pub struct FunctionStats {
     /// Time integral of in-flight requests over the measured span, request·µs.
     pub busy_area_us: u128,
+    /// Sum over counted arrivals of the function's requests in flight just before each
+    /// arrival. Its mean per arrival estimates the time-average busy count when arrivals are
+    /// Poisson (PASTA), independently of `busy_area_us`.
+    pub in_flight_seen_by_arrivals: u64,
     /// Requests that arrived.
     pub arrivals: u64,
     /// Requests that started executing (warm or cold).
@@ -121,6 +125,7 @@ impl FunctionStats {
         }
         self.billed_ms += other.billed_ms;
         self.busy_area_us += other.busy_area_us;
+        self.in_flight_seen_by_arrivals += other.in_flight_seen_by_arrivals;
         self.peak_in_flight += other.peak_in_flight;
         self.sandboxes_created += other.sandboxes_created;
         self.reclaimed_keep_alive += other.reclaimed_keep_alive;
