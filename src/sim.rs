@@ -310,10 +310,7 @@ impl<'a> World<'a> {
             fs.idle.drain(
                 final_time,
                 &mut self.sandboxes,
-                |_, cause, _| match cause {
-                    ReclaimCause::KeepAlive => stats.reclaimed_keep_alive += 1,
-                    ReclaimCause::Lifetime => stats.retired_lifetime += 1,
-                },
+                |_, cause, _| count_reclaim(stats, cause),
                 |_| {},
             );
             let reclaimed = stats.reclaimed_keep_alive + stats.retired_lifetime;
@@ -394,12 +391,9 @@ impl<'a> World<'a> {
         }
         let fs = &mut self.functions[f];
         let stats = &mut fs.stats;
-        let warm = fs
-            .idle
-            .take_live(now, &mut self.sandboxes, |_, cause, _| match cause {
-                ReclaimCause::KeepAlive => stats.reclaimed_keep_alive += 1,
-                ReclaimCause::Lifetime => stats.retired_lifetime += 1,
-            });
+        let warm = fs.idle.take_live(now, &mut self.sandboxes, |_, cause, _| {
+            count_reclaim(stats, cause)
+        });
         match warm {
             Some(id) => {
                 self.start_on(now, f, id, arrival, counted, None);
@@ -719,6 +713,15 @@ impl<'a> World<'a> {
                 }
             }
         }
+    }
+}
+
+/// Counts an idle sandbox going away, by cause.
+#[inline]
+fn count_reclaim(stats: &mut FunctionStats, cause: ReclaimCause) {
+    match cause {
+        ReclaimCause::KeepAlive => stats.reclaimed_keep_alive += 1,
+        ReclaimCause::Lifetime => stats.retired_lifetime += 1,
     }
 }
 

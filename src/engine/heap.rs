@@ -18,6 +18,14 @@ pub struct EventKey {
 }
 
 impl EventKey {
+    /// The key of an event at `time_us` microseconds scheduled `seq`-th.
+    pub const fn at(time_us: u64, seq: u64) -> Self {
+        EventKey {
+            time: SimTime(time_us),
+            seq,
+        }
+    }
+
     /// A key after every key of a run.
     pub const MAX: EventKey = EventKey {
         time: SimTime::NEVER,
@@ -231,10 +239,7 @@ mod tests {
     use std::collections::BinaryHeap;
 
     fn key(time: u64, seq: u64) -> EventKey {
-        EventKey {
-            time: SimTime(time),
-            seq,
-        }
+        EventKey::at(time, seq)
     }
 
     #[test]

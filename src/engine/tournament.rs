@@ -190,16 +190,12 @@ impl<E: Copy> Tournament<E> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::engine::SimTime;
     use rand::{Rng as _, SeedableRng};
     use std::cmp::Reverse;
     use std::collections::BinaryHeap;
 
     fn key(time: u64, seq: u64) -> EventKey {
-        EventKey {
-            time: SimTime(time),
-            seq,
-        }
+        EventKey::at(time, seq)
     }
 
     /// Tolerance: exact. Random replacements, removals and additions of slots, with many
