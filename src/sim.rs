@@ -43,7 +43,7 @@ use crate::error::InputResult;
 use crate::platform::keepalive::{FixedKeepAlive, KeepAliveDecision, KeepAlivePolicy};
 use crate::platform::limits::Concurrency;
 use crate::platform::pool::{IdlePool, ReclaimCause};
-use crate::platform::sandbox::{Request, Sandbox, SandboxArena, SandboxId};
+use crate::platform::sandbox::{Request, Sandbox, SandboxArena, SandboxId, SandboxState};
 use crate::platform::scaling::ScalingWindow;
 use crate::stats::{FunctionStats, RunStats};
 use crate::traffic::ArrivalStream;
@@ -405,13 +405,9 @@ impl<'a> World<'a> {
                 let draw = function.cold_start.draw(&mut fs.cold_start_rng);
                 let lifetime = self.sc.platform.max_lifetime.sample(&mut fs.lifecycle_rng);
                 fs.stats.sandboxes_created += 1;
-                let id = self.sandboxes.insert(Sandbox {
-                    function: f as u32,
-                    born: now,
-                    retire_at: now + lifetime,
-                    idle_until: SimTime::NEVER,
-                    request: Request::default(),
-                });
+                let id = self
+                    .sandboxes
+                    .insert(Sandbox::new(f as u32, now, now + lifetime));
                 self.start_on(now, f, id, arrival, counted, Some(&draw));
                 Ok(())
             }
@@ -467,6 +463,12 @@ impl<'a> World<'a> {
                 .record_completion(done - arrival, now - arrival, init, handler);
         }
         fs.stats.record_busy(now, done, self.measure_from, self.end);
+        let sandbox = self.sandboxes.get_mut(id);
+        debug_assert!(
+            cold.is_some() || sandbox.state_at(now) == SandboxState::Idle,
+            "a warm start needs an idle sandbox"
+        );
+        sandbox.take_request(now + cold_latency, done);
         self.concurrency.admit(f);
         fs.stats.peak_in_flight = fs.stats.peak_in_flight.max(self.concurrency.in_flight(f));
         if self.sink.is_some() {

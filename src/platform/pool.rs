@@ -93,16 +93,12 @@ impl IdlePool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::platform::sandbox::{Request, Sandbox};
+    use crate::platform::sandbox::Sandbox;
 
     fn sandbox(idle_until: u64, retire_at: u64) -> Sandbox {
-        Sandbox {
-            function: 0,
-            born: SimTime(0),
-            retire_at: SimTime(retire_at),
-            idle_until: SimTime(idle_until),
-            request: Request::default(),
-        }
+        let mut s = Sandbox::new(0, SimTime(0), SimTime(retire_at));
+        s.idle_until = SimTime(idle_until);
+        s
     }
 
     #[test]

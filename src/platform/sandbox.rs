@@ -28,7 +28,22 @@ pub struct Request {
     pub cold: bool,
 }
 
-/// One execution environment.
+/// Where a sandbox is in its lifecycle: `Initializing → Busy ⇄ Idle → Reclaimed`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SandboxState {
+    /// Placing, booting and initialising for the request that created it.
+    Initializing,
+    /// Running a request.
+    Busy,
+    /// Free and kept alive, waiting for a request.
+    Idle,
+    /// Reclaimed after its keep-alive or retired at its maximum lifetime.
+    Reclaimed,
+}
+
+/// One execution environment. Its state is not stored but follows from its times (see
+/// [`Sandbox::state_at`]), so lazily evaluated transitions (expiry, completions) need no
+/// event and are still exact at any instant.
 #[derive(Clone, Copy, Debug)]
 pub struct Sandbox {
     /// Index of its function.
@@ -37,8 +52,15 @@ pub struct Sandbox {
     pub born: SimTime,
     /// When its maximum lifetime ends.
     pub retire_at: SimTime,
-    /// While idle: when it will be reclaimed (keep-alive end, or `retire_at` if earlier).
+    /// When the init of its cold start ends (its creation time plus the cold latency).
+    pub init_ends: SimTime,
+    /// When its current or last request ends.
+    pub busy_until: SimTime,
+    /// While idle: when it will be reclaimed (keep-alive end, or `retire_at` if earlier);
+    /// `SimTime::NEVER` while it has a request.
     pub idle_until: SimTime,
+    /// Whether its slot has been freed (set by [`SandboxArena::remove`]).
+    pub reclaimed: bool,
     /// The request it is serving or served last. Kept up to date only when a
     /// per-invocation sink is attached, the one reader (everything else about a request is
     /// recorded when it starts).
@@ -46,6 +68,42 @@ pub struct Sandbox {
 }
 
 impl Sandbox {
+    /// A sandbox created at `now` for function `function`, retiring at `retire_at`.
+    pub fn new(function: u32, now: SimTime, retire_at: SimTime) -> Self {
+        Sandbox {
+            function,
+            born: now,
+            retire_at,
+            init_ends: now,
+            busy_until: now,
+            idle_until: SimTime::NEVER,
+            reclaimed: false,
+            request: Request::default(),
+        }
+    }
+
+    /// Its lifecycle state at `now` (at or after the last transition the simulator made).
+    pub fn state_at(&self, now: SimTime) -> SandboxState {
+        if self.reclaimed || now >= self.idle_until {
+            SandboxState::Reclaimed
+        } else if now < self.init_ends {
+            SandboxState::Initializing
+        } else if now < self.busy_until {
+            SandboxState::Busy
+        } else {
+            SandboxState::Idle
+        }
+    }
+
+    /// Gives it a request from `now` to `done`, after a cold start's init ending at
+    /// `init_ends` (equal to `now` when warm).
+    #[inline]
+    pub fn take_request(&mut self, init_ends: SimTime, done: SimTime) {
+        self.init_ends = init_ends;
+        self.busy_until = done;
+        self.idle_until = SimTime::NEVER;
+    }
+
     /// Whether the idle period ends by the maximum lifetime rather than the keep-alive.
     pub fn idle_ends_by_lifetime(&self) -> bool {
         self.idle_until >= self.retire_at
@@ -76,6 +134,9 @@ impl SandboxArena {
 
     /// Frees the slot of a reclaimed sandbox.
     pub fn remove(&mut self, id: SandboxId) {
+        let slot = &mut self.slots[id.0 as usize];
+        debug_assert!(!slot.reclaimed, "sandbox {} reclaimed twice", id.0);
+        slot.reclaimed = true;
         self.free.push(id.0);
     }
 
@@ -94,5 +155,31 @@ impl SandboxArena {
     /// Slots allocated (peak live sandboxes).
     pub fn capacity(&self) -> usize {
         self.slots.len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn state_follows_the_lifecycle_times() {
+        // Created at 10 with a 5 µs cold start and a 3 µs request; idle until 30.
+        let mut arena = SandboxArena::default();
+        let id = arena.insert(Sandbox::new(0, SimTime(10), SimTime(100)));
+        arena.get_mut(id).take_request(SimTime(15), SimTime(18));
+        let s = *arena.get(id);
+        assert_eq!(s.state_at(SimTime(10)), SandboxState::Initializing);
+        assert_eq!(s.state_at(SimTime(15)), SandboxState::Busy);
+        assert_eq!(s.state_at(SimTime(18)), SandboxState::Idle);
+        arena.get_mut(id).idle_until = SimTime(30);
+        assert_eq!(arena.get(id).state_at(SimTime(29)), SandboxState::Idle);
+        assert_eq!(arena.get(id).state_at(SimTime(30)), SandboxState::Reclaimed);
+        // Reused warm at 20: busy again, no init.
+        arena.get_mut(id).take_request(SimTime(20), SimTime(25));
+        assert_eq!(arena.get(id).state_at(SimTime(20)), SandboxState::Busy);
+        assert_eq!(arena.get(id).state_at(SimTime(40)), SandboxState::Idle);
+        arena.remove(id);
+        assert_eq!(arena.get(id).state_at(SimTime(40)), SandboxState::Reclaimed);
     }
 }
