@@ -1,0 +1,187 @@
+//! The import graph in whole runs: bad import graphs are input errors (exit code 2, naming
+//! the workload file and key), and the init CPU allowance decides how import time depends
+//! on memory (DESIGN.md, "CPU" and "Imports").
+
+mod common;
+
+use std::process::Command;
+
+/// A scenario running `workload` at `memory_mb`, every invocation forced cold, with the
+/// platform's `init_cpu` set to `init_cpu`.
+fn forced_cold(workload: &str, memory_mb: u32, init_cpu: &str) -> String {
+    format!(
+        r#"
+[run]
+duration = "20h"
+seed = 11
+[platform]
+keep_alive = "0s"
+init_cpu = "{init_cpu}"
+[[function]]
+name = "f"
+memory_mb = {memory_mb}
+workload = "{workload}"
+handler = "1ms"
+[[traffic]]
+function = "f"
+kind = "poisson"
+rate = 0.05
+"#
+    )
+}
+
+/// Writes `workload` next to a scenario using it, runs coldsim, returns (code, stderr).
+fn run_with_workload(workload: &str) -> (i32, String) {
+    let (dir, path) = common::write(&forced_cold("workload.toml", 1024, "boost"));
+    std::fs::write(dir.path().join("workload.toml"), workload).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_coldsim"))
+        .args(["scenario", path.to_str().unwrap()])
+        .output()
+        .expect("run coldsim");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+const HEAD: &str = r#"
+name = "t"
+runtime = "python3.12"
+imports = ["a"]
+[init]
+user = "0ms"
+[init.runtime]
+x86_64 = "100ms"
+arm64 = "100ms"
+"#;
+
+fn assert_workload_error(modules: &str, must_mention: &[&str]) {
+    let (code, err) = run_with_workload(&format!("{HEAD}{modules}"));
+    assert_eq!(code, 2, "exit code for bad input; stderr: {err}");
+    assert!(!err.contains("panicked"), "{err}");
+    assert!(err.contains("workload.toml"), "names the file: {err}");
+    for m in must_mention {
+        assert!(err.contains(m), "should mention {m:?}: {err}");
+    }
+}
+
+#[test]
+fn import_cycle_is_an_input_error_naming_the_cycle() {
+    assert_workload_error(
+        r#"
+[[module]]
+name = "a"
+imports = ["b"]
+[[module]]
+name = "b"
+imports = ["a"]
+"#,
+        &["module[0].imports", "a -> b -> a"],
+    );
+}
+
+#[test]
+fn undefined_module_is_an_input_error_naming_it_and_its_importer() {
+    assert_workload_error(
+        r#"
+[[module]]
+name = "a"
+imports = ["numpyy"]
+"#,
+        &["module[0].imports", "\"numpyy\"", "\"a\""],
+    );
+    // The handler's own list.
+    assert_workload_error(
+        r#"
+[[module]]
+name = "b"
+"#,
+        &["imports", "\"a\""],
+    );
+}
+
+#[test]
+fn duplicate_module_is_an_input_error() {
+    assert_workload_error(
+        r#"
+[[module]]
+name = "a"
+[[module]]
+name = "a"
+"#,
+        &["module[1].name", "defined twice"],
+    );
+}
+
+#[test]
+fn negative_cost_is_an_input_error() {
+    assert_workload_error(
+        r#"
+[[module]]
+name = "a"
+cpu_ms = -5.0
+"#,
+        &["module[0].cpu_ms", "-5"],
+    );
+    assert_workload_error(
+        r#"
+[[module]]
+name = "a"
+compile_ms = -1.0
+"#,
+        &["module[0].compile_ms"],
+    );
+}
+
+#[test]
+fn unknown_module_key_is_an_input_error() {
+    assert_workload_error(
+        r#"
+[[module]]
+name = "a"
+cpu_seconds = 1.0
+"#,
+        &["cpu_seconds"],
+    );
+}
+
+const DATASCI: &str = "models/workloads/python39-datasci.toml";
+
+fn init_mean(memory_mb: u32, init_cpu: &str) -> (f64, f64) {
+    let s = common::summary(&forced_cold(DATASCI, memory_mb, init_cpu));
+    (
+        s.get("f", "init_duration_ms.mean").unwrap(),
+        s.get("f", "phases_ms.imports").unwrap(),
+    )
+}
+
+#[test]
+fn boost_init_does_not_depend_on_memory_and_proportional_slows_1024_mb_by_1_73() {
+    // Boost (default): imports run at min(1, 2) = 1 vCPU at every memory size, so the mean
+    // init at 1,024 and 10,240 MB differs only by noise (~3,600 cold starts each; the
+    // same seed gives the same draws, so the difference is exactly zero here).
+    let (b1024, i1024) = init_mean(1024, "boost");
+    let (b10240, i10240) = init_mean(10240, "boost");
+    assert!((b1024 / b10240 - 1.0).abs() < 0.01, "{b1024} vs {b10240}");
+    assert!((i1024 / i10240 - 1.0).abs() < 0.01);
+    // Proportional: 1,024 MB is 1024/1769 = 0.579 vCPU, so imports take 1769/1024 = 1.728x
+    // as long; at 10,240 MB the import thread is still capped at one vCPU.
+    let (_, p1024) = init_mean(1024, "proportional");
+    let (_, p10240) = init_mean(10240, "proportional");
+    let ratio = p1024 / i1024;
+    assert!(
+        (ratio / (1769.0 / 1024.0) - 1.0).abs() < 0.01,
+        "ratio {ratio}"
+    );
+    assert!((p10240 / i10240 - 1.0).abs() < 0.01);
+}
+
+#[test]
+fn hello_world_has_no_import_phase() {
+    let s = common::summary(&forced_cold(
+        "models/workloads/python312-hello.toml",
+        1024,
+        "boost",
+    ));
+    assert_eq!(s.get("f", "phases_ms.imports"), Some(0.0));
+}
