@@ -185,3 +185,31 @@ fn hello_world_has_no_import_phase() {
     ));
     assert_eq!(s.get("f", "phases_ms.imports"), Some(0.0));
 }
+
+#[test]
+fn per_import_times_add_up_to_the_import_phase_and_pandas_pays_for_pyarrow() {
+    let s = common::summary(&forced_cold(DATASCI, 1024, "boost"));
+    let total = s.get("f", "phases_ms.imports").unwrap();
+    let names = [
+        "boto3",
+        "numpy",
+        "pandas",
+        "pyarrow",
+        "pyarrow/parquet",
+        "aws_lambda_powertools",
+    ];
+    let parts: Vec<f64> = names
+        .iter()
+        .map(|n| s.get("f", &format!("imports_ms.{n}")).unwrap())
+        .collect();
+    let sum: f64 = parts.iter().sum();
+    assert!((sum / total - 1.0).abs() < 1e-9, "{sum} vs {total}");
+    // pandas imports pyarrow, so the handler's own `import pyarrow` after it costs nothing;
+    // pandas' share is its own 1,417.2 ms plus pyarrow's 250.9 ms of the 2,527.1 ms total
+    // (the model file's numbers with compile, no bytecode; boto3 203.5 without).
+    assert_eq!(parts[3], 0.0);
+    let want_share = (461.9 + 955.3 + 81.8 + 169.1) / 2527.1;
+    assert!((parts[2] / total / want_share - 1.0).abs() < 1e-3);
+    // Per function only.
+    assert_eq!(s.get("total", "imports_ms.pandas"), None);
+}

@@ -75,6 +75,10 @@ pub struct InitPhases {
     /// imports (then nothing is drawn), else a lognormal with the graph's cost as its mean
     /// (one draw per cold start: the per-cold-start noise of the import time).
     pub imports: Dist,
+    /// Each top-level import's share of the import phase, in import order (the modules it
+    /// loads first; shares sum to 1; empty without imports). Reported as
+    /// `imports_ms.<module>` per function, with `.` in module names written `/`.
+    pub import_shares: Vec<(String, f64)>,
     /// User init code.
     pub user_init: Dist,
 }
@@ -138,6 +142,7 @@ mod tests {
             init: Box::new(InitPhases {
                 runtime_init: Dist::Constant(SimDuration(90_000)),
                 imports: Dist::Constant(SimDuration(500_000)),
+                import_shares: Vec::new(),
                 user_init: Dist::Constant(SimDuration(10_000)),
             }),
         };

@@ -410,12 +410,15 @@ fn build_function(
                 Arch::Arm64 => &wf.init.runtime.arm64,
             };
             let runtime_key = format!("init.runtime.{}", arch.as_str());
+            let (imports, import_shares) =
+                import_phase(&wctx, &wf, platform.init_cpu.import_speed(memory_mb))?;
             ColdStartModel::Phases {
                 place: platform.place.clone(),
                 boot: platform.boot.clone(),
                 init: Box::new(InitPhases {
                     runtime_init: wctx.dist(&runtime_key, runtime)?,
-                    imports: import_phase(&wctx, &wf, platform.init_cpu.import_speed(memory_mb))?,
+                    imports,
+                    import_shares,
                     user_init: match &wf.init.user {
                         Some(u) => wctx.dist("init.user", u)?,
                         None => Dist::Constant(SimDuration::ZERO),
@@ -514,8 +517,13 @@ pub fn import_graph(ctx_file: &Path, wf: &WorkloadFile) -> InputResult<ImportGra
 }
 
 /// The import phase of a workload at `speed` vCPUs: a lognormal whose mean is the graph's
-/// cost at one vCPU divided by the speed, or a constant zero without imports.
-fn import_phase(ctx: &Ctx, wf: &WorkloadFile, speed: f64) -> InputResult<Dist> {
+/// cost at one vCPU divided by the speed, or a constant zero without imports; and each
+/// top-level import's share of it.
+fn import_phase(
+    ctx: &Ctx,
+    wf: &WorkloadFile,
+    speed: f64,
+) -> InputResult<(Dist, Vec<(String, f64)>)> {
     let sigma = wf.import_noise_sigma.unwrap_or(DEFAULT_IMPORT_NOISE_SIGMA);
     if !(sigma.is_finite() && (0.0..=2.0).contains(&sigma)) {
         return Err(ctx.err(
@@ -524,8 +532,18 @@ fn import_phase(ctx: &Ctx, wf: &WorkloadFile, speed: f64) -> InputResult<Dist> {
         ));
     }
     let graph = import_graph(ctx.file, wf)?;
-    let mean_us = graph.total_ms() * 1_000.0 / speed;
-    Ok(if mean_us <= 0.0 {
+    let total_ms = graph.total_ms();
+    let shares = if total_ms > 0.0 {
+        graph
+            .per_top_level_ms()
+            .into_iter()
+            .map(|(name, ms)| (name, ms / total_ms))
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let mean_us = total_ms * 1_000.0 / speed;
+    let dist = if mean_us <= 0.0 {
         Dist::Constant(SimDuration::ZERO)
     } else if sigma == 0.0 {
         Dist::Constant(SimDuration::from_us_f64(mean_us))
@@ -534,7 +552,8 @@ fn import_phase(ctx: &Ctx, wf: &WorkloadFile, speed: f64) -> InputResult<Dist> {
             mu_ln_us: mean_us.ln() - 0.5 * sigma * sigma,
             sigma,
         }
-    })
+    };
+    Ok((dist, shares))
 }
 
 /// Keys each traffic kind accepts besides `function`, `kind` and `invocation`.
