@@ -327,7 +327,8 @@ pub struct ModuleSection {
 pub struct WorkloadInit {
     /// Runtime init (interpreter start and bootstrap) per architecture.
     pub runtime: PerArch,
-    /// User init code (module-level work of the handler module).
+    /// User init code (module-level work of the handler module), at one vCPU: slowed by
+    /// 1 / speed when the init CPU allowance gives the init thread less than one vCPU.
     pub user: Option<DistSpec>,
 }
 

@@ -410,8 +410,11 @@ fn build_function(
                 Arch::Arm64 => &wf.init.runtime.arm64,
             };
             let runtime_key = format!("init.runtime.{}", arch.as_str());
-            let (imports, import_shares) =
-                import_phase(&wctx, &wf, platform.init_cpu.import_speed(memory_mb))?;
+            // The import thread runs imports and the handler module's own top-level code at
+            // min(1, init allowance) vCPU; the runtime's bootstrap is not scaled (lambda-perf:
+            // hello-world init is the same at 128 and 1,024 MB).
+            let init_speed = platform.init_cpu.import_speed(memory_mb);
+            let (imports, import_shares) = import_phase(&wctx, &wf, init_speed)?;
             ColdStartModel::Phases {
                 place: platform.place.clone(),
                 boot: platform.boot.clone(),
@@ -419,7 +422,12 @@ fn build_function(
                     runtime_init: wctx.dist(&runtime_key, runtime)?,
                     imports,
                     import_shares,
+                    // Given at one vCPU (the boosted speed); scaled only when slower, so the
+                    // default model's draws are untouched.
                     user_init: match &wf.init.user {
+                        Some(u) if init_speed < 1.0 => {
+                            wctx.dist("init.user", u)?.scaled(1.0 / init_speed)
+                        }
                         Some(u) => wctx.dist("init.user", u)?,
                         None => Dist::Constant(SimDuration::ZERO),
                     },
