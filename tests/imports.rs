@@ -222,3 +222,82 @@ fn per_import_times_add_up_to_the_import_phase_and_pandas_pays_for_pyarrow() {
     // Per function only.
     assert_eq!(s.get("total", "imports_ms.pandas"), None);
 }
+
+/// A workload file with one 1,000 ms module and noise `sigma`, next to a scenario using it;
+/// keep-alive 0 so every invocation is cold and no sandbox is reused.
+fn noise_scenario(sigma: f64) -> common::TempScenario {
+    let (dir, path) = common::write(&forced_cold("workload.toml", 1024, "boost"));
+    let head = HEAD.replace(
+        "imports = [\"a\"]",
+        &format!("imports = [\"a\"]\nimport_noise_sigma = {sigma}"),
+    );
+    std::fs::write(
+        dir.path().join("workload.toml"),
+        format!("{head}\n[[module]]\nname = \"a\"\ncpu_ms = 1000.0\n"),
+    )
+    .unwrap();
+    let scenario = coldsim::config::load_scenario(&path).unwrap();
+    common::TempScenario {
+        dir,
+        path,
+        scenario,
+    }
+}
+
+#[test]
+fn import_noise_is_one_draw_per_cold_start_and_leaves_other_streams_alone() {
+    let quiet = noise_scenario(0.0);
+    let noisy = noise_scenario(0.1);
+    let (_, a) = common::run_collect(&quiet.scenario);
+    let (_, b) = common::run_collect(&noisy.scenario);
+    assert_eq!(a.len(), b.len());
+    assert!(a.len() > 3000);
+    // Arrivals and handler times come from their own streams: identical.
+    for (x, y) in a.iter().zip(&b) {
+        assert_eq!(x.request.arrival, y.request.arrival);
+        assert_eq!(x.request.handler, y.request.handler);
+    }
+    // Without noise the import phase is exactly 1,000 ms; with sigma 0.1 its mean stays
+    // 1,000 ms (mean-one noise; standard error 1,000 x 0.1 / sqrt(3,600) = 1.7 ms) and
+    // its coefficient of variation is sqrt(exp(0.01) - 1) = 0.1003.
+    let imports = |recs: &[coldsim::sim::InvocationRecord]| -> Vec<f64> {
+        // init = runtime (constant 100 ms) + imports + user (0).
+        recs.iter()
+            .map(|r| r.request.init.as_us() as f64 / 1e3 - 100.0)
+            .collect()
+    };
+    assert!(imports(&a).iter().all(|&t| (t - 1000.0).abs() < 1e-6));
+    let v = imports(&b);
+    let n = v.len() as f64;
+    let mean = v.iter().sum::<f64>() / n;
+    let sd = (v.iter().map(|t| (t - mean).powi(2)).sum::<f64>() / (n - 1.0)).sqrt();
+    assert!((mean - 1000.0).abs() < 4.0 * 1.7, "mean {mean}");
+    assert!((sd / mean - 0.1003).abs() < 0.01, "cv {}", sd / mean);
+}
+
+#[test]
+fn bad_noise_sigma_and_boost_vcpus_are_input_errors() {
+    let (code, err) = run_with_workload(&format!(
+        "{}\n[[module]]\nname = \"a\"\n",
+        HEAD.replace(
+            "imports = [\"a\"]",
+            "imports = [\"a\"]\nimport_noise_sigma = -0.1"
+        )
+    ));
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("import_noise_sigma"), "{err}");
+    let (dir, path) = common::write(
+        &forced_cold("models/workloads/python312-hello.toml", 1024, "boost").replace(
+            "init_cpu = \"boost\"",
+            "init_cpu = \"boost\"\ninit_boost_vcpus = 0.0",
+        ),
+    );
+    let out = Command::new(env!("CARGO_BIN_EXE_coldsim"))
+        .args(["scenario", path.to_str().unwrap()])
+        .output()
+        .unwrap();
+    drop(dir);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("platform.init_boost_vcpus"), "{err}");
+}
