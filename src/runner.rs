@@ -8,6 +8,7 @@ use std::sync::atomic::AtomicU64;
 
 use rayon::prelude::*;
 
+use crate::coldstart::ColdStartModel;
 use crate::config::Scenario;
 use crate::error::InputError;
 use crate::sim::{self, InvocationSink};
@@ -19,6 +20,30 @@ use crate::stats::{FunctionStats, RunStats};
 struct ReplicationFigures {
     functions: Vec<Vec<FigureValue>>,
     total: Vec<FigureValue>,
+}
+
+/// `imports_ms.<module>`: the mean time per init of each top-level import (the modules it
+/// loads first), its share of `phases_ms.imports` (the shares are fixed per function: the
+/// per-cold-start noise scales the whole import phase). `.` in a module name is written
+/// `/` so the dotted key path stays two levels deep. Per function only: the total mixes
+/// functions with different import lists.
+fn push_import_shares(figs: &mut Vec<FigureValue>, model: &ColdStartModel) {
+    let ColdStartModel::Phases { init, .. } = model else {
+        return;
+    };
+    if init.import_shares.is_empty() {
+        return;
+    }
+    let imports = figs
+        .iter()
+        .find(|(k, _)| k == "phases_ms.imports")
+        .and_then(|(_, v)| *v);
+    for (name, share) in &init.import_shares {
+        figs.push((
+            format!("imports_ms.{}", name.replace('.', "/")),
+            imports.map(|ms| ms * share),
+        ));
+    }
 }
 
 fn replication_figures(sc: &Scenario, run: &RunStats) -> ReplicationFigures {
@@ -38,7 +63,9 @@ fn replication_figures(sc: &Scenario, run: &RunStats) -> ReplicationFigures {
             );
             total_cost += cost;
             total.merge(s);
-            figures(s, run.measured, cost)
+            let mut figs = figures(s, run.measured, cost);
+            push_import_shares(&mut figs, &f.cold_start);
+            figs
         })
         .collect();
     total.peak_in_flight = run.peak_in_flight_total;

@@ -151,3 +151,204 @@ fn handler_time_scales_with_memory_as_the_2017_cpu_bound_measurements_do() {
         );
     }
 }
+
+/// The datasci workload model file, parsed.
+fn datasci_model() -> coldsim::config::file::WorkloadFile {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/models/workloads/python39-datasci.toml"
+    );
+    toml::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+fn median(v: &[f64]) -> f64 {
+    let mut v = v.to_vec();
+    v.sort_by(f64::total_cmp);
+    let n = v.len();
+    if n % 2 == 1 {
+        v[n / 2]
+    } else {
+        (v[n / 2 - 1] + v[n / 2]) / 2.0
+    }
+}
+
+#[test]
+fn datasci_module_costs_match_the_importtime_profiles() {
+    // Recomputes every [[module]] cost of models/workloads/python39-datasci.toml as its
+    // header describes: run + compile = mean over the four zip streams of the -X importtime
+    // cumulative time (pyarrow: its entry under pandas; pandas: minus pyarrow); run share =
+    // median image p95 / median zip p95 over the warm hours 2023-11-28 (pyarrow takes
+    // pandas' share); boto3 ships bytecode, all run. Tolerance: 1% or 0.1 ms (rounding).
+    let (Some(profiles), Some(p95)) = (
+        common::shared_data("datasci-perf/importtime_profiles_2023-12-08_us.csv"),
+        common::shared_data("datasci-perf/module-load-p95-by-hour.csv"),
+    ) else {
+        return;
+    };
+    let tops = [
+        "boto3",
+        "numpy",
+        "pandas",
+        "pyarrow.parquet",
+        "aws_lambda_powertools",
+    ];
+    // (memory, module) -> cumulative µs.
+    let mut cum: BTreeMap<(u32, String), f64> = BTreeMap::new();
+    let mut reader = csv::Reader::from_path(profiles).unwrap();
+    for rec in reader.records() {
+        let r = rec.unwrap();
+        if &r[1] != "zip" {
+            continue;
+        }
+        let (module, depth) = (&r[9], &r[8]);
+        if (depth == "0" && tops.contains(&module)) || module == "pyarrow" {
+            cum.insert(
+                (r[3].parse().unwrap(), module.to_string()),
+                r[7].parse().unwrap(),
+            );
+        }
+    }
+    let memories = [1024u32, 1769, 3538, 10240];
+    let mean_ms = |f: &dyn Fn(u32) -> f64| {
+        memories.iter().map(|&m| f(m)).sum::<f64>() / memories.len() as f64 / 1e3
+    };
+    let get = |m: u32, name: &str| cum[&(m, name.to_string())];
+    let total = |name: &str| -> f64 {
+        match name {
+            "pandas" => mean_ms(&|m| get(m, "pandas") - get(m, "pyarrow")),
+            other => mean_ms(&|m| get(m, other)),
+        }
+    };
+    let mut reader = csv::Reader::from_path(p95).unwrap();
+    let headers = reader.headers().unwrap().clone();
+    let rows: Vec<csv::StringRecord> = reader.records().map(|r| r.unwrap()).collect();
+    let share = |column: &str| -> f64 {
+        let c = headers.iter().position(|h| h == column).unwrap();
+        let med = |pkg: &str| {
+            let v: Vec<f64> = rows
+                .iter()
+                .filter(|r| &r[0] == pkg && r[2].starts_with("2023-11-28"))
+                .map(|r| r[c].parse().unwrap())
+                .collect();
+            median(&v)
+        };
+        med("image") / med("zip")
+    };
+    let wf = datasci_model();
+    assert_eq!(
+        wf.bytecode,
+        Some(false),
+        "the seed's zip build stripped .pyc"
+    );
+    for (name, column) in [
+        ("boto3", None),
+        ("numpy", Some("numpy_ms")),
+        ("pyarrow", Some("pandas_ms")),
+        ("pandas", Some("pandas_ms")),
+        ("pyarrow.parquet", Some("parquet_ms")),
+        ("aws_lambda_powertools", Some("powertools_ms")),
+    ] {
+        let t = total(name);
+        let run_share = column.map_or(1.0, share);
+        let (want_cpu, want_compile) = (t * run_share, t * (1.0 - run_share));
+        let m = wf.modules.iter().find(|m| m.name == name).unwrap();
+        let (cpu, compile) = (m.cpu_ms.unwrap_or(0.0), m.compile_ms.unwrap_or(0.0));
+        for (what, got, want) in [
+            ("cpu_ms", cpu, want_cpu),
+            ("compile_ms", compile, want_compile),
+        ] {
+            assert!(
+                (got - want).abs() <= (0.01 * want).max(0.1),
+                "{name}.{what}: model {got} vs data {want:.2}"
+            );
+        }
+        assert_eq!(m.bytecode, (name == "boto3").then_some(true), "{name}");
+    }
+    // The noise: sd of ln(total import time) over the four zip streams.
+    let ln_totals: Vec<f64> = memories
+        .iter()
+        .map(|&m| tops.iter().map(|t| get(m, t)).sum::<f64>().ln())
+        .collect();
+    let mean_ln = ln_totals.iter().sum::<f64>() / 4.0;
+    let sd = (ln_totals.iter().map(|x| (x - mean_ln).powi(2)).sum::<f64>() / 3.0).sqrt();
+    let sigma = wf.import_noise_sigma.unwrap();
+    assert!((sigma - sd).abs() < 0.001, "sigma {sigma} vs data {sd:.4}");
+}
+
+#[test]
+fn python39_zip_runtime_init_quantiles_match_lambda_perf() {
+    // The datasci model's runtime init is a lognormal through lambda-perf's python 3.9 zip
+    // p50 and p90 (all memory sizes pooled), as the hello model does for 3.12: recompute
+    // them (nearest rank) and check the model file's numbers within 0.1 ms.
+    let Some(groups) = lambda_perf() else { return };
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/models/workloads/python39-datasci.toml"
+    );
+    let model: toml::Value = toml::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    for arch in ["x86_64", "arm64"] {
+        let mut data: Vec<f64> = groups
+            .iter()
+            .filter(|((v, p, a, _), _)| v == "3.9" && p == "zip" && a == arch)
+            .flat_map(|(_, xs)| xs.iter().copied())
+            .collect();
+        data.sort_by(f64::total_cmp);
+        for (key, q) in [("median", 0.5), ("p90", 0.9)] {
+            let text = model["init"]["runtime"][arch][key].as_str().unwrap();
+            let got: f64 = text.trim_end_matches("ms").parse().unwrap();
+            let want = quantile(&data, q);
+            assert!(
+                (got - want).abs() <= 0.1,
+                "{arch} {key}: model {got} ms vs data {want} ms"
+            );
+        }
+    }
+}
+
+#[test]
+fn datasci_zip_init_duration_mean_matches_the_measured_zip_mean_at_every_memory() {
+    // init_duration_mean_by_pkg_mem_2023-11-27_28.csv: zip means 3,010 / 3,008 / 2,986 /
+    // 3,007 ms at 1,024 / 1,769 / 3,538 / 10,240 MB. The model's parts come from other
+    // files (importtime profiles, module-load p95s, lambda-perf), so this is an independent
+    // check. Tolerance 10%, the accuracy the project promises for init figures.
+    let Some(path) =
+        common::shared_data("datasci-perf/init_duration_mean_by_pkg_mem_2023-11-27_28.csv")
+    else {
+        return;
+    };
+    let mut reader = csv::Reader::from_path(path).unwrap();
+    for rec in reader.records() {
+        let r = rec.unwrap();
+        if &r[0] != "zip" {
+            continue;
+        }
+        let memory: u32 = r[1].parse().unwrap();
+        let want: f64 = r[2].parse().unwrap();
+        let scenario = format!(
+            r#"
+[run]
+duration = "100h"
+seed = 29
+[platform]
+keep_alive = "0s"
+[[function]]
+name = "f"
+memory_mb = {memory}
+workload = "models/workloads/python39-datasci.toml"
+handler = "100ms"
+[[traffic]]
+function = "f"
+kind = "poisson"
+rate = 0.05
+"#
+        );
+        let got = common::summary(&scenario)
+            .get("f", "init_duration_ms.mean")
+            .unwrap();
+        eprintln!("zip {memory} MB: simulated init mean {got:.1} ms vs measured {want} ms");
+        assert!(
+            (got / want - 1.0).abs() < 0.10,
+            "zip {memory} MB: simulated init mean {got:.1} ms vs measured {want} ms"
+        );
+    }
+}

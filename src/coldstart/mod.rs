@@ -1,8 +1,11 @@
 //! What a cold start costs: its phases, drawn per cold start. First version: placement and
 //! microVM boot from the platform model, runtime init and user init code from the workload
-//! model, or one abstract `cold_start` distribution for textbook studies.
-//! Code delivery (ZIP download, image chunks) and the import graph come with the cold-start
-//! anatomy model; [`Phase`] is where they will be added.
+//! model, the handler's imports from the workload's import graph ([`imports`]), or one
+//! abstract `cold_start` distribution for textbook studies.
+//! Code delivery (ZIP download, image chunks) comes with the cold-start anatomy model;
+//! [`Phase`] is where it will be added.
+
+pub mod imports;
 
 use crate::engine::{Dist, Rng, SimDuration};
 
@@ -16,6 +19,9 @@ pub enum Phase {
     Boot,
     /// Runtime start: interpreter and runtime bootstrap (inside `Init Duration`).
     RuntimeInit,
+    /// The handler module's eager imports: the import graph's CPU time at the init CPU
+    /// speed (inside `Init Duration`; DESIGN.md, "Imports").
+    Imports,
     /// The handler module's own module-level code (inside `Init Duration`).
     UserInit,
     /// A `cold_start` override: the whole cold start as one abstract draw.
@@ -23,7 +29,7 @@ pub enum Phase {
 }
 
 /// Number of phases.
-pub const N_PHASES: usize = 5;
+pub const N_PHASES: usize = 6;
 
 impl Phase {
     /// Every phase, in the order they run.
@@ -31,6 +37,7 @@ impl Phase {
         Phase::Place,
         Phase::Boot,
         Phase::RuntimeInit,
+        Phase::Imports,
         Phase::UserInit,
         Phase::Abstract,
     ];
@@ -41,6 +48,7 @@ impl Phase {
             Phase::Place => "place",
             Phase::Boot => "boot",
             Phase::RuntimeInit => "runtime_init",
+            Phase::Imports => "imports",
             Phase::UserInit => "user_init",
             Phase::Abstract => "cold_start_override",
         }
@@ -52,7 +60,7 @@ impl Phase {
 pub struct ColdStartDraw {
     /// Each phase's duration, indexed as [`Phase::ALL`].
     pub phases: [SimDuration; N_PHASES],
-    /// What the REPORT line's `Init Duration` shows: runtime init and user init.
+    /// What the REPORT line's `Init Duration` shows: runtime init, imports and user init.
     pub init_duration: SimDuration,
     /// The extra time the caller waits: placement, boot and `init_duration`.
     pub cold_latency: SimDuration,
@@ -63,6 +71,14 @@ pub struct ColdStartDraw {
 pub struct InitPhases {
     /// Runtime init.
     pub runtime_init: Dist,
+    /// The handler's eager imports at the init CPU speed: a constant zero without
+    /// imports (then nothing is drawn), else a lognormal with the graph's cost as its mean
+    /// (one draw per cold start: the per-cold-start noise of the import time).
+    pub imports: Dist,
+    /// Each top-level import's share of the import phase, in import order (the modules it
+    /// loads first; shares sum to 1; empty without imports). Reported as
+    /// `imports_ms.<module>` per function, with `.` in module names written `/`.
+    pub import_shares: Vec<(String, f64)>,
     /// User init code.
     pub user_init: Dist,
 }
@@ -76,8 +92,8 @@ pub enum ColdStartModel {
         place: Dist,
         /// MicroVM boot.
         boot: Dist,
-        /// Init phases from the workload model.
-        init: InitPhases,
+        /// Init phases from the workload model (boxed: four distributions).
+        init: Box<InitPhases>,
     },
     /// One distribution for the whole cold start; `init_duration` equals `cold_latency`.
     Override(Dist),
@@ -90,16 +106,21 @@ impl ColdStartModel {
         let mut d = ColdStartDraw::default();
         match self {
             ColdStartModel::Phases { place, boot, init } => {
-                d.phases[0] = place.sample(rng);
-                d.phases[1] = boot.sample(rng);
-                d.phases[2] = init.runtime_init.sample(rng);
-                d.phases[3] = init.user_init.sample(rng);
-                d.init_duration = d.phases[2] + d.phases[3];
-                d.cold_latency = d.phases[0] + d.phases[1] + d.init_duration;
+                d.phases[Phase::Place as usize] = place.sample(rng);
+                d.phases[Phase::Boot as usize] = boot.sample(rng);
+                d.phases[Phase::RuntimeInit as usize] = init.runtime_init.sample(rng);
+                d.phases[Phase::Imports as usize] = init.imports.sample(rng);
+                d.phases[Phase::UserInit as usize] = init.user_init.sample(rng);
+                d.init_duration = d.phases[Phase::RuntimeInit as usize]
+                    + d.phases[Phase::Imports as usize]
+                    + d.phases[Phase::UserInit as usize];
+                d.cold_latency = d.phases[Phase::Place as usize]
+                    + d.phases[Phase::Boot as usize]
+                    + d.init_duration;
             }
             ColdStartModel::Override(dist) => {
                 let t = dist.sample(rng);
-                d.phases[4] = t;
+                d.phases[Phase::Abstract as usize] = t;
                 d.init_duration = t;
                 d.cold_latency = t;
             }
@@ -118,14 +139,17 @@ mod tests {
         let m = ColdStartModel::Phases {
             place: Dist::Constant(SimDuration(3_000)),
             boot: Dist::Constant(SimDuration(60_000)),
-            init: InitPhases {
+            init: Box::new(InitPhases {
                 runtime_init: Dist::Constant(SimDuration(90_000)),
+                imports: Dist::Constant(SimDuration(500_000)),
+                import_shares: Vec::new(),
                 user_init: Dist::Constant(SimDuration(10_000)),
-            },
+            }),
         };
         let d = m.draw(&mut Rng::seed_from_u64(1));
-        assert_eq!(d.init_duration, SimDuration(100_000));
-        assert_eq!(d.cold_latency, SimDuration(163_000));
+        assert_eq!(d.init_duration, SimDuration(600_000));
+        assert_eq!(d.cold_latency, SimDuration(663_000));
+        assert_eq!(d.phases[Phase::Imports as usize], SimDuration(500_000));
         let total: u64 = d.phases.iter().map(|p| p.as_us()).sum();
         assert_eq!(total, d.cold_latency.as_us());
     }

@@ -88,6 +88,20 @@ pub struct PlatformSection {
     pub boot: Option<DistSpec>,
     /// Prices.
     pub price: Option<PriceSection>,
+    /// CPU allowance of on-demand init: `boost` or `proportional`.
+    pub init_cpu: Option<InitCpuKind>,
+    /// vCPUs during init under `init_cpu = "boost"`.
+    pub init_boost_vcpus: Option<f64>,
+}
+
+/// `init_cpu`: how many vCPUs an on-demand init gets (DESIGN.md, "CPU").
+#[derive(Deserialize, Debug, Clone, Copy, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum InitCpuKind {
+    /// `init_boost_vcpus` whatever the memory.
+    Boost,
+    /// memory / 1,769 MB, as for the handler.
+    Proportional,
 }
 
 /// `scale_rate = { new = 1000, per = "10s" }`.
@@ -269,8 +283,42 @@ pub struct WorkloadFile {
     pub name: String,
     /// Runtime identifier, e.g. `python3.12`.
     pub runtime: String,
+    /// Whether the workload's packages ship compiled bytecode (`.pyc`), so imports do not
+    /// compile source (default true; a module's own `bytecode` overrides it). The seed's
+    /// zip build stripped `.pyc` (../shared/data/README.md, datasci-perf).
+    pub bytecode: Option<bool>,
+    /// Sigma of the per-cold-start lognormal noise of the import time (default 0.1).
+    pub import_noise_sigma: Option<f64>,
+    /// What the handler module imports at init, in order (default none).
+    #[serde(default)]
+    pub imports: Vec<String>,
     /// Init phases.
     pub init: WorkloadInit,
+    /// `[[module]]` tables: the import graph.
+    #[serde(default, rename = "module")]
+    pub modules: Vec<ModuleSection>,
+}
+
+/// `[[module]]` of a workload model: one importable module (DESIGN.md, "Imports").
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields)]
+pub struct ModuleSection {
+    /// Dotted module name.
+    pub name: String,
+    /// Running its top-level code, ms at one full vCPU (default 0).
+    pub cpu_ms: Option<f64>,
+    /// Compiling its source to bytecode, ms at one full vCPU; paid only without bytecode
+    /// (default 0).
+    pub compile_ms: Option<f64>,
+    /// Overrides the workload's `bytecode` for this module's package.
+    pub bytecode: Option<bool>,
+    /// Bytes of files read while importing it (for image chunk reads; default 0).
+    pub read_bytes: Option<u64>,
+    /// Files read while importing it (default 0).
+    pub files: Option<u64>,
+    /// Modules it imports, in order (default none).
+    #[serde(default)]
+    pub imports: Vec<String>,
 }
 
 /// `[init]` of a workload model.
@@ -279,7 +327,8 @@ pub struct WorkloadFile {
 pub struct WorkloadInit {
     /// Runtime init (interpreter start and bootstrap) per architecture.
     pub runtime: PerArch,
-    /// User init code (module-level work of the handler module).
+    /// User init code (module-level work of the handler module), at one vCPU: slowed by
+    /// 1 / speed when the init CPU allowance gives the init thread less than one vCPU.
     pub user: Option<DistSpec>,
 }
 

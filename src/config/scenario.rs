@@ -7,15 +7,16 @@ use std::path::{Path, PathBuf};
 
 use super::dist::DistSpec;
 use super::file::{
-    Arch, FunctionSection, Invocation, Packaging, PlatformRef, PlatformSection, ScenarioFile,
-    TrafficSection, WorkloadFile,
+    Arch, FunctionSection, InitCpuKind, Invocation, Packaging, PlatformRef, PlatformSection,
+    ScenarioFile, TrafficSection, WorkloadFile,
 };
 use super::paths::{parse_toml, read_toml, resolve};
 use super::units::parse_clock_time;
+use crate::coldstart::imports::{GraphError, ImportGraph, ModuleDef};
 use crate::coldstart::{ColdStartModel, InitPhases};
 use crate::engine::{Dist, SimDuration, SimTime};
 use crate::error::{InputError, InputResult};
-use crate::platform::{PlatformParams, Prices};
+use crate::platform::{InitCpu, PlatformParams, Prices};
 use crate::traffic::trace::AzureSelector;
 use crate::traffic::{ArrivalProcess, Azure2019Trace, Bursty, Diurnal, Poisson, TimestampTrace};
 
@@ -268,6 +269,8 @@ fn overlay(base: PlatformSection, over: PlatformSection) -> PlatformSection {
         place: over.place.or(base.place),
         boot: over.boot.or(base.boot),
         price,
+        init_cpu: over.init_cpu.or(base.init_cpu),
+        init_boost_vcpus: over.init_boost_vcpus.or(base.init_boost_vcpus),
     }
 }
 
@@ -316,7 +319,23 @@ fn build_platform(scenario: &Path, r: Option<PlatformRef>) -> InputResult<Platfo
             ))
         }
     };
+    let init_cpu = match section.init_cpu.ok_or_else(|| missing("init_cpu"))? {
+        InitCpuKind::Proportional => InitCpu::Proportional,
+        InitCpuKind::Boost => {
+            let vcpus = section
+                .init_boost_vcpus
+                .ok_or_else(|| missing("init_boost_vcpus"))?;
+            if !(vcpus.is_finite() && vcpus > 0.0) {
+                return Err(ctx.err(
+                    "platform.init_boost_vcpus",
+                    format!("must be a positive number of vCPUs; got {vcpus}"),
+                ));
+            }
+            InitCpu::Boost { vcpus }
+        }
+    };
     Ok(PlatformParams {
+        init_cpu,
         keep_alive: get("keep_alive", &section.keep_alive)?,
         max_lifetime: get("max_lifetime", &section.max_lifetime)?,
         scale_new: scale.new,
@@ -391,16 +410,28 @@ fn build_function(
                 Arch::Arm64 => &wf.init.runtime.arm64,
             };
             let runtime_key = format!("init.runtime.{}", arch.as_str());
+            // The import thread runs imports and the handler module's own top-level code at
+            // min(1, init allowance) vCPU; the runtime's bootstrap is not scaled (lambda-perf:
+            // hello-world init is the same at 128 and 1,024 MB).
+            let init_speed = platform.init_cpu.import_speed(memory_mb);
+            let (imports, import_shares) = import_phase(&wctx, &wf, init_speed)?;
             ColdStartModel::Phases {
                 place: platform.place.clone(),
                 boot: platform.boot.clone(),
-                init: InitPhases {
+                init: Box::new(InitPhases {
                     runtime_init: wctx.dist(&runtime_key, runtime)?,
+                    imports,
+                    import_shares,
+                    // Given at one vCPU (the boosted speed); scaled only when slower, so the
+                    // default model's draws are untouched.
                     user_init: match &wf.init.user {
+                        Some(u) if init_speed < 1.0 => {
+                            wctx.dist("init.user", u)?.scaled(1.0 / init_speed)
+                        }
                         Some(u) => wctx.dist("init.user", u)?,
                         None => Dist::Constant(SimDuration::ZERO),
                     },
-                },
+                }),
             }
         }
         (None, None) => {
@@ -420,6 +451,117 @@ fn build_function(
         cold_start,
         reserved_concurrency: f.reserved_concurrency,
     })
+}
+
+/// Default sigma of the per-cold-start lognormal noise of the import time, when a workload
+/// does not give `import_noise_sigma`: small, of the order of the spread between the four
+/// zip streams of ../shared/data/datasci-perf/importtime_profiles_2023-12-08_us.csv
+/// (sd of ln total import time 0.055) and of the zip hourly p95 totals in
+/// module-load-p95-by-hour.csv (0.097).
+pub const DEFAULT_IMPORT_NOISE_SIGMA: f64 = 0.1;
+
+/// The workload's import graph, checked, as a reader of the file would name its errors.
+pub fn import_graph(ctx_file: &Path, wf: &WorkloadFile) -> InputResult<ImportGraph> {
+    let workload_bytecode = wf.bytecode.unwrap_or(true);
+    let defs = wf
+        .modules
+        .iter()
+        .map(|m| ModuleDef {
+            name: m.name.clone(),
+            cpu_ms: m.cpu_ms.unwrap_or(0.0),
+            compile_ms: m.compile_ms.unwrap_or(0.0),
+            bytecode: m.bytecode.unwrap_or(workload_bytecode),
+            read_bytes: m.read_bytes.unwrap_or(0),
+            files: m.files.unwrap_or(0),
+            imports: m.imports.clone(),
+        })
+        .collect();
+    ImportGraph::new(defs, &wf.imports).map_err(|e| {
+        let name = |i: usize| wf.modules[i].name.as_str();
+        match e {
+            GraphError::Duplicate { index, name } => InputError::field(
+                ctx_file,
+                format!("module[{index}].name"),
+                format!("module \"{name}\" is defined twice"),
+            ),
+            GraphError::Undefined {
+                importer: Some(i),
+                name: missing,
+            } => InputError::field(
+                ctx_file,
+                format!("module[{i}].imports"),
+                format!(
+                    "module \"{}\" imports \"{missing}\", which no [[module]] defines",
+                    name(i)
+                ),
+            ),
+            GraphError::Undefined {
+                importer: None,
+                name: missing,
+            } => InputError::field(
+                ctx_file,
+                "imports",
+                format!("the handler imports \"{missing}\", which no [[module]] defines"),
+            ),
+            GraphError::Cycle { index, cycle } => InputError::field(
+                ctx_file,
+                format!("module[{index}].imports"),
+                format!("import cycle: {}", cycle.join(" -> ")),
+            ),
+            GraphError::BadCost {
+                index,
+                field,
+                value,
+            } => InputError::field(
+                ctx_file,
+                format!("module[{index}].{field}"),
+                format!(
+                    "module \"{}\": must be a non-negative number of ms; got {value}",
+                    name(index)
+                ),
+            ),
+        }
+    })
+}
+
+/// The import phase of a workload at `speed` vCPUs: a lognormal whose mean is the graph's
+/// cost at one vCPU divided by the speed, or a constant zero without imports; and each
+/// top-level import's share of it.
+fn import_phase(
+    ctx: &Ctx,
+    wf: &WorkloadFile,
+    speed: f64,
+) -> InputResult<(Dist, Vec<(String, f64)>)> {
+    let sigma = wf.import_noise_sigma.unwrap_or(DEFAULT_IMPORT_NOISE_SIGMA);
+    if !(sigma.is_finite() && (0.0..=2.0).contains(&sigma)) {
+        return Err(ctx.err(
+            "import_noise_sigma",
+            format!("must be between 0 and 2; got {sigma}"),
+        ));
+    }
+    let graph = import_graph(ctx.file, wf)?;
+    let total_ms = graph.total_ms();
+    let shares = if total_ms > 0.0 {
+        graph
+            .per_top_level_ms()
+            .into_iter()
+            .map(|(name, ms)| (name, ms / total_ms))
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let mean_us = total_ms * 1_000.0 / speed;
+    let dist = if mean_us <= 0.0 {
+        Dist::Constant(SimDuration::ZERO)
+    } else if sigma == 0.0 {
+        Dist::Constant(SimDuration::from_us_f64(mean_us))
+    } else {
+        Dist::LogNormal {
+            mu_ln_us: mean_us.ln() - 0.5 * sigma * sigma,
+            sigma,
+        }
+    };
+    Ok((dist, shares))
 }
 
 /// Keys each traffic kind accepts besides `function`, `kind` and `invocation`.

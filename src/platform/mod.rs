@@ -27,6 +27,38 @@ pub struct PlatformParams {
     pub boot: Dist,
     /// Prices.
     pub prices: Prices,
+    /// CPU allowance of an on-demand init (DESIGN.md, "CPU").
+    pub init_cpu: InitCpu,
+}
+
+/// The CPU allowance of an on-demand init, in vCPUs (DESIGN.md, "CPU";
+/// models/platform/aws-lambda.toml `init_cpu`).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum InitCpu {
+    /// A boosted allowance whatever the memory (default 2 vCPUs: the seed article measured
+    /// no effect of memory, 1,024 to 10,240 MB, on init).
+    Boost {
+        /// vCPUs during init.
+        vcpus: f64,
+    },
+    /// The alternative hypothesis: memory / 1,769 MB vCPUs, as for the handler.
+    Proportional,
+}
+
+impl InitCpu {
+    /// vCPUs available to init at `memory_mb`.
+    pub fn allowance(self, memory_mb: u32) -> f64 {
+        match self {
+            InitCpu::Boost { vcpus } => vcpus,
+            InitCpu::Proportional => memory_mb as f64 / crate::config::scenario::MB_PER_VCPU,
+        }
+    }
+
+    /// Speed of the runtime's import thread, in vCPUs: it uses at most one vCPU, so
+    /// min(1, allowance) (DESIGN.md, "CPU").
+    pub fn import_speed(self, memory_mb: u32) -> f64 {
+        self.allowance(memory_mb).min(1.0)
+    }
 }
 
 /// On-demand prices in US dollars (AWS pricing page, us-east-1; facts.md §2 "Prices").
