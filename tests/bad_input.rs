@@ -4,7 +4,6 @@
 mod common;
 
 use std::path::Path;
-use std::process::{Command, Output};
 
 const VALID: &str = r#"
 [run]
@@ -21,32 +20,14 @@ kind = "poisson"
 rate = 2.0
 "#;
 
-fn coldsim(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_coldsim"))
-        .args(args)
-        .output()
-        .expect("run coldsim")
-}
-
 /// Runs `toml` as a scenario file and returns (exit code, stderr).
 fn run_toml(toml: &str) -> (i32, String) {
-    let (dir, path) = common::write(toml);
-    let out = coldsim(&["scenario", path.to_str().unwrap()]);
-    drop(dir);
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+    let (_dir, path) = common::write(toml);
+    common::run_scenario_file(&path)
 }
 
 fn assert_input_error(toml: &str, must_mention: &[&str]) {
-    let (code, err) = run_toml(toml);
-    assert_eq!(code, 2, "exit code for bad input; stderr: {err}");
-    assert!(!err.contains("panicked"), "{err}");
-    assert!(err.contains("scenario.toml"), "names the file: {err}");
-    for m in must_mention {
-        assert!(err.contains(m), "should mention {m:?}: {err}");
-    }
+    common::assert_bad_input(run_toml(toml), "scenario.toml", must_mention);
 }
 
 #[test]
@@ -142,9 +123,11 @@ fn missing_files_are_errors_naming_the_key() {
         "kind = \"trace\"\nfile = \"nowhere.csv\"\nformat = \"timestamps\"",
     );
     assert_input_error(&trace, &["traffic[0].file", "not found"]);
-    let out = coldsim(&["scenario", "no/such/scenario.toml"]);
-    assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("no/such/scenario.toml"));
+    common::assert_bad_input(
+        common::cli(&["scenario", "no/such/scenario.toml"]),
+        "no/such/scenario.toml",
+        &[],
+    );
 }
 
 fn with_trace(csv: &str) -> (i32, String) {
@@ -153,36 +136,36 @@ fn with_trace(csv: &str) -> (i32, String) {
         "kind = \"trace\"\nfile = \"t.csv\"\nformat = \"timestamps\"",
     ));
     std::fs::write(dir.path().join("t.csv"), csv).unwrap();
-    let out = coldsim(&["scenario", path.to_str().unwrap()]);
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+    common::run_scenario_file(&path)
 }
 
 #[test]
 fn malformed_csv_row_is_reported_with_its_row_number() {
-    let (code, err) = with_trace("timestamp\n1.0\n2.0\nsoon\n4.0\n");
-    assert_eq!(code, 2, "{err}");
-    assert!(err.contains("t.csv") && err.contains("row 3"), "{err}");
-    let (code, err) = with_trace("timestamp\n1.0\n5.0\n4.0\n");
-    assert_eq!(code, 2, "{err}");
-    assert!(err.contains("row 3"), "{err}");
+    common::assert_bad_input(
+        with_trace("timestamp\n1.0\n2.0\nsoon\n4.0\n"),
+        "t.csv",
+        &["row 3"],
+    );
+    common::assert_bad_input(
+        with_trace("timestamp\n1.0\n5.0\n4.0\n"),
+        "t.csv",
+        &["row 3"],
+    );
 }
 
 #[test]
 fn empty_trace_is_an_error() {
-    let (code, err) = with_trace("timestamp\n");
-    assert_eq!(code, 2, "{err}");
-    assert!(err.contains("t.csv"), "{err}");
+    common::assert_bad_input(with_trace("timestamp\n"), "t.csv", &[]);
 }
 
 #[test]
 fn bad_command_line_values_exit_with_two() {
-    let out = coldsim(&["scenario", "scenarios/steady.toml", "--replications", "0"]);
-    assert_eq!(out.status.code(), Some(2));
-    let out = coldsim(&["scenario", "scenarios/steady.toml", "--format", "xml"]);
-    assert_eq!(out.status.code(), Some(2));
+    let (code, err) = common::cli(&["scenario", "scenarios/steady.toml", "--replications", "0"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("--replications"), "{err}");
+    let (code, err) = common::cli(&["scenario", "scenarios/steady.toml", "--format", "xml"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("xml"), "{err}");
 }
 
 #[test]

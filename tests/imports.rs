@@ -34,14 +34,7 @@ rate = 0.05
 fn run_with_workload(workload: &str) -> (i32, String) {
     let (dir, path) = common::write(&forced_cold("workload.toml", 1024, "boost"));
     std::fs::write(dir.path().join("workload.toml"), workload).unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_coldsim"))
-        .args(["scenario", path.to_str().unwrap()])
-        .output()
-        .expect("run coldsim");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+    common::run_scenario_file(&path)
 }
 
 const HEAD: &str = r#"
@@ -56,13 +49,8 @@ arm64 = "100ms"
 "#;
 
 fn assert_workload_error(modules: &str, must_mention: &[&str]) {
-    let (code, err) = run_with_workload(&format!("{HEAD}{modules}"));
-    assert_eq!(code, 2, "exit code for bad input; stderr: {err}");
-    assert!(!err.contains("panicked"), "{err}");
-    assert!(err.contains("workload.toml"), "names the file: {err}");
-    for m in must_mention {
-        assert!(err.contains(m), "should mention {m:?}: {err}");
-    }
+    let run = run_with_workload(&format!("{HEAD}{modules}"));
+    common::assert_bad_input(run, "workload.toml", must_mention);
 }
 
 #[test]

@@ -2,6 +2,7 @@
 #![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
+use std::process::Command;
 
 use coldsim::config::{Scenario, load_scenario};
 use coldsim::runner::run_scenario;
@@ -82,5 +83,32 @@ pub fn shared_data(rel: &str) -> Option<PathBuf> {
     } else {
         eprintln!("skipped: {} not found", p.display());
         None
+    }
+}
+
+/// Runs the `coldsim` binary with `args`; returns (exit code, stderr).
+pub fn cli(args: &[&str]) -> (i32, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_coldsim"))
+        .args(args)
+        .output()
+        .expect("run coldsim");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// Runs the scenario at `path`; returns (exit code, stderr).
+pub fn run_scenario_file(path: &Path) -> (i32, String) {
+    cli(&["scenario", path.to_str().expect("UTF-8 temp path")])
+}
+
+/// Asserts a bad-input exit: code 2, no panic, `file` named, every `must_mention` present.
+pub fn assert_bad_input((code, err): (i32, String), file: &str, must_mention: &[&str]) {
+    assert_eq!(code, 2, "exit code for bad input; stderr: {err}");
+    assert!(!err.contains("panicked"), "{err}");
+    assert!(err.contains(file), "names the file {file}: {err}");
+    for m in must_mention {
+        assert!(err.contains(m), "should mention {m:?}: {err}");
     }
 }
