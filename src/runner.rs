@@ -22,26 +22,19 @@ struct ReplicationFigures {
     total: Vec<FigureValue>,
 }
 
-/// `imports_ms.<module>`: the mean time per init of each top-level import (the modules it
-/// loads first), its share of `phases_ms.imports` (the shares are fixed per function: the
-/// per-cold-start noise scales the whole import phase). `.` in a module name is written
+/// `imports_ms.<module>`: the mean time per init of each eager top-level import (the
+/// modules it loads first, with their image chunk reads). `.` in a module name is written
 /// `/` so the dotted key path stays two levels deep. Per function only: the total mixes
 /// functions with different import lists.
-fn push_import_shares(figs: &mut Vec<FigureValue>, model: &ColdStartModel) {
-    let ColdStartModel::Phases { init, .. } = model else {
+fn push_import_times(figs: &mut Vec<FigureValue>, model: &ColdStartModel, s: &FunctionStats) {
+    let Some(init) = model.init() else {
         return;
     };
-    if init.import_shares.is_empty() {
-        return;
-    }
-    let imports = figs
-        .iter()
-        .find(|(k, _)| k == "phases_ms.imports")
-        .and_then(|(_, v)| *v);
-    for (name, share) in &init.import_shares {
+    for (g, (name, _)) in init.eager.iter().enumerate() {
+        let sum = s.top_import_sum_us.get(g).copied().unwrap_or(0);
         figs.push((
             format!("imports_ms.{}", name.replace('.', "/")),
-            imports.map(|ms| ms * share),
+            (s.inits > 0).then(|| sum as f64 / s.inits as f64 / 1e3),
         ));
     }
 }
@@ -64,7 +57,7 @@ fn replication_figures(sc: &Scenario, run: &RunStats) -> ReplicationFigures {
             total_cost += cost;
             total.merge(s);
             let mut figs = figures(s, run.measured, cost);
-            push_import_shares(&mut figs, &f.cold_start);
+            push_import_times(&mut figs, &f.cold_start, s);
             figs
         })
         .collect();

@@ -33,19 +33,26 @@
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use crate::coldstart::ColdStartDraw;
+use rand::Rng as _;
+
+use crate::coldstart::{
+    CodeDelivery, ColdStartDraw, ColdStartModel, DrawEnv, ImageAccess, ImageCode,
+};
 use crate::config::{Invocation, Scenario};
 use crate::engine::rng::replication_seed;
 use crate::engine::{
     EventKey, EventQueue, KeyedHeap, Rng, RngStreams, SimDuration, SimTime, TimeTally,
 };
-use crate::error::InputResult;
+use crate::error::{InputError, InputResult};
+use crate::platform::Placement;
 use crate::platform::keepalive::{FixedKeepAlive, KeepAliveDecision, KeepAlivePolicy};
 use crate::platform::limits::Concurrency;
 use crate::platform::pool::{IdlePool, ReclaimCause};
 use crate::platform::sandbox::{Request, Sandbox, SandboxArena, SandboxId, SandboxState};
 use crate::platform::scaling::ScalingWindow;
 use crate::stats::{FunctionStats, RunStats};
+use crate::storage::chunk::ImageVersion;
+use crate::storage::fleet::{Fleet, PlacementPolicy, RandomPlacement, StickyPlacement};
 use crate::traffic::ArrivalStream;
 
 /// Everything that can happen in a run.
@@ -65,6 +72,11 @@ pub enum Event {
     ScaleRetry {
         /// Index of the function.
         function: u32,
+    },
+    /// A new version of a function is published (`Scenario::deploys[index]`).
+    Deploy {
+        /// Index into the scenario's deploys.
+        index: u32,
     },
 }
 
@@ -126,6 +138,14 @@ struct FunctionState {
     scaling: ScalingWindow,
     waiting: VecDeque<Waiting>,
     cold_start_rng: Rng,
+    /// Request-path draws (lazy imports).
+    path_rng: Rng,
+    /// The current version (deploys count up).
+    version: u32,
+    /// Image functions: the current image version.
+    image: Option<ImageVersion>,
+    /// Scratch: each eager top-level import's time in the cold start being drawn.
+    top_imports_us: Vec<u64>,
 }
 
 /// All state of one replication.
@@ -163,6 +183,8 @@ pub struct World<'a> {
     lazy_earliest: EventKey,
     /// Functions visited by scans of every function's lazy completions.
     scan_visits: u64,
+    /// Workers, AZs and their chunk caches (when a function is an image).
+    fleet: Option<Fleet>,
 }
 
 /// Scans of every function's lazy completions allowed before they are weighed against the
@@ -195,10 +217,15 @@ impl<'a> World<'a> {
                     handler_rng,
                     cold_start_rng: streams.stream("cold_start", &f.name),
                     lifecycle_rng: streams.stream("lifecycle", &f.name),
+                    path_rng: streams.stream("path", &f.name),
                     stats: FunctionStats::default(),
+                    version: 0,
+                    image: image_code(&f.cold_start).map(|c| c.version.clone()),
+                    top_imports_us: vec![0; f.cold_start.init().map_or(0, |i| i.eager.len())],
                 }
             })
             .collect();
+        let fleet = build_fleet(sc, &streams)?;
         let end = SimTime::ZERO + sc.duration;
         let mut queue = EventQueue::new();
         let mut sources = Vec::with_capacity(sc.traffic.len());
@@ -209,6 +236,9 @@ impl<'a> World<'a> {
                 queue.push_stream(first, Event::Arrival { source: i as u32 });
             }
             sources.push(s);
+        }
+        for (i, d) in sc.deploys.iter().enumerate() {
+            queue.push(SimTime::ZERO + d.at, Event::Deploy { index: i as u32 });
         }
         let lazy_allowed = sink.is_none();
         let targets = sc
@@ -250,6 +280,7 @@ impl<'a> World<'a> {
             lazy_ends: TimeTally::new(),
             lazy_earliest: EventKey::MAX,
             scan_visits: 0,
+            fleet,
         })
     }
 
@@ -283,6 +314,7 @@ impl<'a> World<'a> {
                     self.functions[f].retry_scheduled = false;
                     self.dispatch_waiting(now, f);
                 }
+                Event::Deploy { index } => self.on_deploy(now, index as usize),
             }
             events += 1;
             if let Some(p) = progress.filter(|_| events.is_multiple_of(PROGRESS_EVERY_EVENTS)) {
@@ -313,7 +345,8 @@ impl<'a> World<'a> {
                 |_, cause, _| count_reclaim(stats, cause),
                 |_| {},
             );
-            let reclaimed = stats.reclaimed_keep_alive + stats.retired_lifetime;
+            let reclaimed =
+                stats.reclaimed_keep_alive + stats.retired_lifetime + stats.replaced_by_deploy;
             stats.alive_at_end = stats.sandboxes_created - reclaimed;
             stats.pending_at_end = fs.waiting.len() as u64;
         }
@@ -402,12 +435,27 @@ impl<'a> World<'a> {
             None => {
                 fs.scaling.try_take(now).map_err(Blocked::Scaling)?;
                 let function = &self.sc.functions[f];
-                let draw = function.cold_start.draw(&mut fs.cold_start_rng);
+                let image = match (self.fleet.as_mut(), fs.image.as_ref()) {
+                    (Some(fleet), Some(v)) => Some(ImageAccess {
+                        fleet,
+                        chunks: v.chunks(),
+                    }),
+                    _ => None,
+                };
+                let draw = function.cold_start.draw(&mut DrawEnv {
+                    rng: &mut fs.cold_start_rng,
+                    now,
+                    function: f as u32,
+                    image,
+                    top_import_us: &mut fs.top_imports_us,
+                });
                 let lifetime = self.sc.platform.max_lifetime.sample(&mut fs.lifecycle_rng);
                 fs.stats.sandboxes_created += 1;
-                let id = self
-                    .sandboxes
-                    .insert(Sandbox::new(f as u32, now, now + lifetime));
+                let mut sandbox = Sandbox::new(f as u32, now, now + lifetime);
+                sandbox.version = fs.version;
+                sandbox.worker = draw.worker;
+                sandbox.loaded = draw.loaded;
+                let id = self.sandboxes.insert(sandbox);
                 self.start_on(now, f, id, arrival, counted, Some(&draw));
                 Ok(())
             }
@@ -446,17 +494,53 @@ impl<'a> World<'a> {
         // The handler stream is drawn one request ahead: the value used now was drawn at the
         // previous start, so nothing below waits on the draw. Same values, same order; the
         // one draw left over at the end is never used.
-        let handler = fs.next_handler;
-        fs.next_handler = self.sc.functions[f].handler.sample(&mut fs.handler_rng);
+        let mut handler = fs.next_handler;
+        let function = &self.sc.functions[f];
+        fs.next_handler = function.handler.sample(&mut fs.handler_rng);
         let (cold_latency, init) = match cold {
             Some(d) => (d.cold_latency, d.init_duration),
             None => (SimDuration::ZERO, SimDuration::ZERO),
         };
+        if let Some(model) = function.cold_start.init().filter(|i| !i.paths.is_empty()) {
+            let u: f64 = fs.path_rng.random();
+            if let Some(path) = model.path_at(u) {
+                let sandbox = self.sandboxes.get_mut(id);
+                if path
+                    .loads
+                    .iter()
+                    .any(|&m| sandbox.loaded & (1u128 << m) == 0)
+                {
+                    let start = now + cold_latency;
+                    let mut image = match (self.fleet.as_mut(), fs.image.as_ref()) {
+                        (Some(fleet), Some(v)) => Some(ImageAccess {
+                            fleet,
+                            chunks: v.chunks(),
+                        }),
+                        _ => None,
+                    };
+                    let (added, served) = function.cold_start.lazy_imports(
+                        path,
+                        &mut sandbox.loaded,
+                        function.handler_vcpus,
+                        &mut image,
+                        sandbox.worker,
+                        start,
+                    );
+                    handler += added;
+                    if counted {
+                        fs.stats.record_lazy_import(added, &served);
+                    }
+                }
+            }
+        }
         let done = now + cold_latency + handler;
         if counted {
             fs.stats.invocations += 1;
             match cold {
-                Some(d) => fs.stats.record_cold_start(d),
+                Some(d) => {
+                    fs.stats.record_cold_start(d);
+                    fs.stats.record_top_imports(&fs.top_imports_us);
+                }
                 None => fs.stats.warm_starts += 1,
             }
             fs.stats
@@ -645,6 +729,11 @@ impl<'a> World<'a> {
     #[inline]
     fn go_idle(&mut self, now: SimTime, f: usize, id: SandboxId, retire_at: SimTime) {
         let fs = &mut self.functions[f];
+        if self.sandboxes.get(id).version != fs.version {
+            fs.stats.replaced_by_deploy += 1;
+            self.sandboxes.remove(id);
+            return;
+        }
         match self.keep_alive.on_idle(now, &mut fs.lifecycle_rng) {
             KeepAliveDecision::KeepUntil(t) => {
                 self.sandboxes.get_mut(id).idle_until = t.min(retire_at);
@@ -679,8 +768,12 @@ impl<'a> World<'a> {
             }
         }
         let fs = &mut self.functions[f];
+        let stale = self.sandboxes.get(id).version != fs.version;
         if now >= retire_at {
             fs.stats.retired_lifetime += 1;
+            self.sandboxes.remove(id);
+        } else if stale {
+            fs.stats.replaced_by_deploy += 1;
             self.sandboxes.remove(id);
         } else if let Some(w) = fs.waiting.pop_front() {
             if fs.waiting.is_empty() {
@@ -695,6 +788,39 @@ impl<'a> World<'a> {
             for g in 0..self.functions.len() {
                 self.dispatch_waiting(now, g);
             }
+        }
+    }
+
+    /// Publishes a new version: later requests get sandboxes of the new version only (idle
+    /// ones of the old version are retired now, busy ones when they finish), and an image
+    /// gets a share of new chunks.
+    fn on_deploy(&mut self, now: SimTime, index: usize) {
+        let d = &self.sc.deploys[index];
+        let f = d.function;
+        // Completions ordered before this event happened before it: settle them first.
+        self.complete_due(f);
+        let fs = &mut self.functions[f];
+        fs.version += 1;
+        if let Some(v) = fs.image.as_mut() {
+            let key = format!("{}@{}", self.sc.functions[f].name, fs.version);
+            match v.deploy(d.unique_chunk_fraction, &key) {
+                Ok(next) => *v = next,
+                Err(e) => unreachable!("unique_chunk_fraction is checked by config: {e}"),
+            }
+        }
+        let (mut expired, mut replaced) = (Vec::new(), 0u64);
+        fs.idle.drain(
+            now,
+            &mut self.sandboxes,
+            |_, cause, _| expired.push(cause),
+            |_| replaced += 1,
+        );
+        for cause in expired {
+            count_reclaim(&mut fs.stats, cause);
+        }
+        fs.stats.replaced_by_deploy += replaced;
+        if self.functions_waiting > 0 {
+            self.dispatch_waiting(now, f);
         }
     }
 
@@ -716,6 +842,51 @@ impl<'a> World<'a> {
             }
         }
     }
+}
+
+/// The image of a function's cold-start model, if it is delivered as one.
+fn image_code(model: &ColdStartModel) -> Option<&ImageCode> {
+    match model {
+        ColdStartModel::Phases {
+            delivery: CodeDelivery::Image(code),
+            ..
+        } => Some(code),
+        _ => None,
+    }
+}
+
+/// The fleet, when some function is an image: its caches, placement and the layers other
+/// tenants keep hot.
+fn build_fleet(sc: &Scenario, streams: &RngStreams) -> InputResult<Option<Fleet>> {
+    let images: Vec<&ImageCode> = sc
+        .functions
+        .iter()
+        .filter_map(|f| image_code(&f.cold_start))
+        .collect();
+    if images.is_empty() {
+        return Ok(None);
+    }
+    let storage = &sc.platform.storage;
+    let placement: Box<dyn PlacementPolicy> = match storage.placement {
+        Placement::Random => Box::new(RandomPlacement),
+        Placement::Sticky { spread } => Box::new(StickyPlacement::new(spread).map_err(|e| {
+            InputError::field(&sc.file, "platform.storage.sticky_spread", e.to_string())
+        })?),
+    };
+    let mut fleet = Fleet::new(&storage.fleet, placement, streams)
+        .map_err(|e| InputError::field(&sc.file, "platform.storage", e.to_string()))?;
+    for code in images {
+        for &l in &code.shared_layers {
+            let span = &code.version.layers()[l];
+            let first = span.first_chunk as usize;
+            fleet.add_shared(
+                code.version.chunks()[first..first + span.n_chunks as usize]
+                    .iter()
+                    .copied(),
+            );
+        }
+    }
+    Ok(Some(fleet))
 }
 
 /// Counts an idle sandbox going away, by cause.
@@ -741,8 +912,8 @@ pub fn run<'a>(
 mod tests {
     use super::*;
     use crate::config::load_scenario;
+    use rand::SeedableRng;
     use rand::seq::IndexedRandom;
-    use rand::{Rng as _, SeedableRng};
 
     thread_local! {
         /// Times a run of this thread gave up lazy completions for scanning too often.

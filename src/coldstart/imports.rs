@@ -200,6 +200,31 @@ impl ImportGraph {
             .collect()
     }
 
+    /// The index of the module named `name`.
+    pub fn index_of(&self, name: &str) -> Option<usize> {
+        self.modules.iter().position(|m| m.name == name)
+    }
+
+    /// The modules importing `roots` in order loads, dependencies first, each once, skipping
+    /// (and then marking) those already in `loaded`.
+    pub fn load_from(&self, roots: &[usize], loaded: &mut [bool]) -> Vec<usize> {
+        fn load(g: &ImportGraph, i: usize, loaded: &mut [bool], out: &mut Vec<usize>) {
+            if loaded[i] {
+                return;
+            }
+            loaded[i] = true;
+            for &d in &g.deps[i] {
+                load(g, d, loaded, out);
+            }
+            out.push(i);
+        }
+        let mut out = Vec::new();
+        for &r in roots {
+            load(self, r, loaded, &mut out);
+        }
+        out
+    }
+
     /// Each top-level import's cost at one vCPU, ms: the modules it loads first.
     pub fn per_top_level_ms(&self) -> Vec<(String, f64)> {
         self.load_order()

@@ -1,13 +1,23 @@
-//! What a cold start costs: its phases, drawn per cold start. First version: placement and
-//! microVM boot from the platform model, runtime init and user init code from the workload
-//! model, the handler's imports from the workload's import graph ([`imports`]), or one
-//! abstract `cold_start` distribution for textbook studies.
-//! Code delivery (ZIP download, image chunks) comes with the cold-start anatomy model;
-//! [`Phase`] is where it will be added.
+//! What a cold start costs, phase by phase, and why (DESIGN.md, "What a cold start costs"):
+//! placement and microVM boot from the platform model; code delivery by packaging
+//! ([`delivery`]: ZIP download and unpack before boot, image chunks read on demand through
+//! the cache tiers during init); runtime start, the import graph ([`imports`], [`init`]) and
+//! user init from the workload model, at the init CPU allowance shared with extensions
+//! ([`cpu`]). Or one abstract `cold_start` distribution for textbook studies.
 
+pub mod cpu;
+pub mod delivery;
 pub mod imports;
+pub mod init;
 
-use crate::engine::{Dist, Rng, SimDuration};
+use rand_distr::{Distribution, StandardNormal};
+
+use crate::engine::{Dist, Rng, SimDuration, SimTime};
+use crate::storage::chunk::ChunkId;
+use crate::storage::fleet::{Fleet, WorkerId};
+use crate::storage::tiers::TierCounts;
+pub use delivery::{CodeDelivery, ImageCode, ZipArchive, ZipTransfer};
+pub use init::{InitModel, ModuleSet, RequestPath};
 
 /// A phase of a cold start, recorded separately so reports can break a cold start down
 /// (DESIGN.md, "What a cold start costs").
@@ -15,30 +25,39 @@ use crate::engine::{Dist, Rng, SimDuration};
 pub enum Phase {
     /// Choosing a worker for the new sandbox.
     Place,
+    /// ZIP code delivery: download and unpack of the package and its layers, before boot
+    /// (zero for images: their chunks are read during init).
+    CodeFetch,
     /// Firecracker microVM start.
     Boot,
-    /// Runtime start: interpreter and runtime bootstrap (inside `Init Duration`).
+    /// Runtime start: interpreter and runtime bootstrap, with the image chunks it reads
+    /// (inside `Init Duration`).
     RuntimeInit,
-    /// The handler module's eager imports: the import graph's CPU time at the init CPU
-    /// speed (inside `Init Duration`; DESIGN.md, "Imports").
+    /// The handler module's eager imports at the init thread's CPU speed, with the image
+    /// chunks they read (inside `Init Duration`; DESIGN.md, "Imports").
     Imports,
     /// The handler module's own module-level code (inside `Init Duration`).
     UserInit,
+    /// Time init waits for extensions still initialising after the init thread is done
+    /// (inside `Init Duration`).
+    Extensions,
     /// A `cold_start` override: the whole cold start as one abstract draw.
     Abstract,
 }
 
 /// Number of phases.
-pub const N_PHASES: usize = 6;
+pub const N_PHASES: usize = 8;
 
 impl Phase {
     /// Every phase, in the order they run.
     pub const ALL: [Phase; N_PHASES] = [
         Phase::Place,
+        Phase::CodeFetch,
         Phase::Boot,
         Phase::RuntimeInit,
         Phase::Imports,
         Phase::UserInit,
+        Phase::Extensions,
         Phase::Abstract,
     ];
 
@@ -46,10 +65,12 @@ impl Phase {
     pub fn name(self) -> &'static str {
         match self {
             Phase::Place => "place",
+            Phase::CodeFetch => "code_fetch",
             Phase::Boot => "boot",
             Phase::RuntimeInit => "runtime_init",
             Phase::Imports => "imports",
             Phase::UserInit => "user_init",
+            Phase::Extensions => "extensions",
             Phase::Abstract => "cold_start_override",
         }
     }
@@ -60,66 +81,224 @@ impl Phase {
 pub struct ColdStartDraw {
     /// Each phase's duration, indexed as [`Phase::ALL`].
     pub phases: [SimDuration; N_PHASES],
-    /// What the REPORT line's `Init Duration` shows: runtime init, imports and user init.
+    /// What the REPORT line's `Init Duration` shows: runtime init, imports, user init and
+    /// the wait for extensions.
     pub init_duration: SimDuration,
-    /// The extra time the caller waits: placement, boot and `init_duration`.
+    /// The extra time the caller waits: placement, code fetch, boot and `init_duration`.
     pub cold_latency: SimDuration,
-}
-
-/// The init phases a workload model gives for one function (its architecture chosen).
-#[derive(Clone, Debug)]
-pub struct InitPhases {
-    /// Runtime init.
-    pub runtime_init: Dist,
-    /// The handler's eager imports at the init CPU speed: a constant zero without
-    /// imports (then nothing is drawn), else a lognormal with the graph's cost as its mean
-    /// (one draw per cold start: the per-cold-start noise of the import time).
-    pub imports: Dist,
-    /// Each top-level import's share of the import phase, in import order (the modules it
-    /// loads first; shares sum to 1; empty without imports). Reported as
-    /// `imports_ms.<module>` per function, with `.` in module names written `/`.
-    pub import_shares: Vec<(String, f64)>,
-    /// User init code.
-    pub user_init: Dist,
+    /// Time the init thread spent waiting for image chunks (part of runtime init and
+    /// imports).
+    pub chunk_io: SimDuration,
+    /// Image chunk reads by serving tier.
+    pub served: TierCounts,
+    /// Chunk reads that waited for another sandbox's fill in flight.
+    pub coalesced: u64,
+    /// The worker the sandbox was placed on (image functions; 0 otherwise).
+    pub worker: u32,
+    /// The modules init loaded.
+    pub loaded: ModuleSet,
 }
 
 /// How a function's cold starts are drawn.
 #[derive(Clone, Debug)]
 pub enum ColdStartModel {
-    /// Phases: placement and boot (platform), runtime and user init (workload).
+    /// The mechanism: placement and boot (platform), code delivery (packaging), init
+    /// (workload, at the init CPU allowance).
     Phases {
         /// Placement on a worker.
         place: Dist,
         /// MicroVM boot.
         boot: Dist,
-        /// Init phases from the workload model (boxed: four distributions).
-        init: Box<InitPhases>,
+        /// Code delivery.
+        delivery: CodeDelivery,
+        /// What init runs (boxed: large).
+        init: Box<InitModel>,
     },
     /// One distribution for the whole cold start; `init_duration` equals `cold_latency`.
     Override(Dist),
 }
 
+/// The chunk tiers as a cold start or a lazy import of an image function sees them.
+pub struct ImageAccess<'a> {
+    /// The fleet.
+    pub fleet: &'a mut Fleet,
+    /// The chunk id at each position of the function's current image version.
+    pub chunks: &'a [ChunkId],
+}
+
+/// What a draw needs besides the model.
+pub struct DrawEnv<'a> {
+    /// The function's cold-start stream.
+    pub rng: &'a mut Rng,
+    /// Time of the cold start (the arrival that triggered it starts now).
+    pub now: SimTime,
+    /// The function's index, for placement.
+    pub function: u32,
+    /// The chunk tiers, for image functions.
+    pub image: Option<ImageAccess<'a>>,
+    /// Filled with each eager top-level import's time in this cold start, µs (as many
+    /// entries as the model has top-level imports; extra entries are left alone).
+    pub top_import_us: &'a mut [u64],
+}
+
+/// Reads chunk positions through the tiers for one reader, from `start`; returns the I/O
+/// time, scaled by the cold start's jitter.
+fn read_positions(
+    image: &mut Option<ImageAccess<'_>>,
+    served: &mut (TierCounts, u64),
+    worker: WorkerId,
+    positions: &[u32],
+    now: SimTime,
+    start: SimTime,
+    jitter: f64,
+) -> SimDuration {
+    let Some(access) = image.as_mut() else {
+        return SimDuration::ZERO;
+    };
+    if positions.is_empty() {
+        return SimDuration::ZERO;
+    }
+    let chunks = access.chunks;
+    let r = access.fleet.read_timed(
+        worker,
+        positions.iter().map(|&p| chunks[p as usize]),
+        now,
+        start,
+    );
+    served.0.merge(&r.served);
+    served.1 += r.coalesced;
+    let io = r.end.since(start);
+    if jitter == 1.0 {
+        io
+    } else {
+        SimDuration::from_us_f64(io.as_us() as f64 * jitter)
+    }
+}
+
+/// A mean-one lognormal factor with log-sd `sigma` (1 when `sigma` is 0, drawing nothing).
+#[inline]
+fn mean_one_lognormal(sigma: f64, rng: &mut Rng) -> f64 {
+    if sigma == 0.0 {
+        return 1.0;
+    }
+    let z: f64 = StandardNormal.sample(rng);
+    (sigma * z - 0.5 * sigma * sigma).exp()
+}
+
 impl ColdStartModel {
     /// Draws one cold start.
-    #[inline]
-    pub fn draw(&self, rng: &mut Rng) -> ColdStartDraw {
+    pub fn draw(&self, env: &mut DrawEnv<'_>) -> ColdStartDraw {
         let mut d = ColdStartDraw::default();
         match self {
-            ColdStartModel::Phases { place, boot, init } => {
+            ColdStartModel::Phases {
+                place,
+                boot,
+                delivery,
+                init,
+            } => {
+                let rng = &mut *env.rng;
                 d.phases[Phase::Place as usize] = place.sample(rng);
+                let (jitter_sigma, image_code) = match delivery {
+                    CodeDelivery::Zip { archives, transfer } => {
+                        d.phases[Phase::CodeFetch as usize] = transfer.fetch_time(archives, rng);
+                        (0.0, None)
+                    }
+                    CodeDelivery::Image(code) => (code.read_jitter_sigma, Some(&**code)),
+                };
                 d.phases[Phase::Boot as usize] = boot.sample(rng);
-                d.phases[Phase::RuntimeInit as usize] = init.runtime_init.sample(rng);
-                d.phases[Phase::Imports as usize] = init.imports.sample(rng);
-                d.phases[Phase::UserInit as usize] = init.user_init.sample(rng);
+                let runtime = init.runtime_init.sample(rng);
+                let worker = match (&mut env.image, image_code) {
+                    (Some(access), Some(_)) => access.fleet.place(env.function).worker,
+                    _ => WorkerId(0),
+                };
+                d.worker = worker.0;
+                let jitter = if image_code.is_some() {
+                    mean_one_lognormal(jitter_sigma, rng)
+                } else {
+                    1.0
+                };
+                let init_start = env.now
+                    + d.phases[Phase::Place as usize]
+                    + d.phases[Phase::CodeFetch as usize]
+                    + d.phases[Phase::Boot as usize];
+                let mut served = (TierCounts::default(), 0u64);
+                let mut io = SimDuration::ZERO;
+                // Runtime start: its chunk reads, then its own work.
+                if let Some(code) = image_code {
+                    io += read_positions(
+                        &mut env.image,
+                        &mut served,
+                        worker,
+                        &code.runtime_reads,
+                        env.now,
+                        init_start,
+                        jitter,
+                    );
+                }
+                d.phases[Phase::RuntimeInit as usize] = runtime + io;
+                // The init thread's CPU speed, shared with extensions.
+                let user_1vcpu = init.user_init.sample(rng);
+                let eager_us = init.eager_cpu_us();
+                let noise = if eager_us > 0.0 {
+                    mean_one_lognormal(init.import_noise_sigma, rng)
+                } else {
+                    1.0
+                };
+                let thread_ms = (eager_us * noise + user_1vcpu.as_us() as f64) / 1e3;
+                let (speed, extensions_ms) =
+                    cpu::init_thread_speed(thread_ms, &init.extension_ms, init.init_vcpus);
+                // Imports: per module, its chunk reads, then its CPU work.
+                let mut cursor = init_start + d.phases[Phase::RuntimeInit as usize];
+                let imports_start = cursor;
+                let mut cpu_us = 0.0f64;
+                for (g, (_, modules)) in init.eager.iter().enumerate() {
+                    let group_start = cursor;
+                    for &m in modules {
+                        if let Some(code) = image_code {
+                            let t = read_positions(
+                                &mut env.image,
+                                &mut served,
+                                worker,
+                                &code.module_reads[m as usize],
+                                env.now,
+                                cursor,
+                                jitter,
+                            );
+                            io += t;
+                            cursor += t;
+                        }
+                        let before = SimDuration::from_us_f64(cpu_us);
+                        cpu_us += init.modules[m as usize].cpu_us * noise / speed;
+                        cursor += SimDuration::from_us_f64(cpu_us) - before;
+                    }
+                    if let Some(slot) = env.top_import_us.get_mut(g) {
+                        *slot = cursor.since(group_start).as_us();
+                    }
+                }
+                d.phases[Phase::Imports as usize] = cursor.since(imports_start);
+                d.phases[Phase::UserInit as usize] = if speed == 1.0 {
+                    user_1vcpu
+                } else {
+                    SimDuration::from_us_f64(user_1vcpu.as_us() as f64 / speed)
+                };
+                let thread_done =
+                    d.phases[Phase::Imports as usize] + d.phases[Phase::UserInit as usize];
+                let ext = SimDuration::from_us_f64(extensions_ms * 1e3);
+                d.phases[Phase::Extensions as usize] = ext.saturating_sub(thread_done);
                 d.init_duration = d.phases[Phase::RuntimeInit as usize]
-                    + d.phases[Phase::Imports as usize]
-                    + d.phases[Phase::UserInit as usize];
+                    + thread_done
+                    + d.phases[Phase::Extensions as usize];
                 d.cold_latency = d.phases[Phase::Place as usize]
+                    + d.phases[Phase::CodeFetch as usize]
                     + d.phases[Phase::Boot as usize]
                     + d.init_duration;
+                d.chunk_io = io;
+                d.served = served.0;
+                d.coalesced = served.1;
+                d.loaded = init.eager_set;
             }
             ColdStartModel::Override(dist) => {
-                let t = dist.sample(rng);
+                let t = dist.sample(env.rng);
                 d.phases[Phase::Abstract as usize] = t;
                 d.init_duration = t;
                 d.cold_latency = t;
@@ -127,39 +306,59 @@ impl ColdStartModel {
         }
         d
     }
-}
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use rand::SeedableRng;
-
-    #[test]
-    fn cold_latency_is_the_sum_of_its_phases_and_init_duration_excludes_place_and_boot() {
-        let m = ColdStartModel::Phases {
-            place: Dist::Constant(SimDuration(3_000)),
-            boot: Dist::Constant(SimDuration(60_000)),
-            init: Box::new(InitPhases {
-                runtime_init: Dist::Constant(SimDuration(90_000)),
-                imports: Dist::Constant(SimDuration(500_000)),
-                import_shares: Vec::new(),
-                user_init: Dist::Constant(SimDuration(10_000)),
-            }),
+    /// The cost of the lazy imports of one request on a warm or just-initialised sandbox:
+    /// the modules of `path` not in `loaded`, dependencies first, at `speed` vCPUs (the
+    /// handler's CPU, memory / 1,769 MB, capped at one thread), with their chunk reads from
+    /// the sandbox's worker for image functions. Marks them loaded. Returns the added
+    /// handler time and the chunk reads.
+    pub fn lazy_imports(
+        &self,
+        path: &RequestPath,
+        loaded: &mut ModuleSet,
+        speed: f64,
+        image: &mut Option<ImageAccess<'_>>,
+        worker: u32,
+        now: SimTime,
+    ) -> (SimDuration, TierCounts) {
+        let ColdStartModel::Phases { delivery, init, .. } = self else {
+            return (SimDuration::ZERO, TierCounts::default());
         };
-        let d = m.draw(&mut Rng::seed_from_u64(1));
-        assert_eq!(d.init_duration, SimDuration(600_000));
-        assert_eq!(d.cold_latency, SimDuration(663_000));
-        assert_eq!(d.phases[Phase::Imports as usize], SimDuration(500_000));
-        let total: u64 = d.phases.iter().map(|p| p.as_us()).sum();
-        assert_eq!(total, d.cold_latency.as_us());
+        let code = match delivery {
+            CodeDelivery::Image(code) => Some(&**code),
+            CodeDelivery::Zip { .. } => None,
+        };
+        let mut served = (TierCounts::default(), 0u64);
+        let mut cursor = now;
+        let mut cpu_us = 0.0f64;
+        for &m in &path.loads {
+            if *loaded & init::bit(m) != 0 {
+                continue;
+            }
+            *loaded |= init::bit(m);
+            if let Some(code) = code {
+                cursor += read_positions(
+                    image,
+                    &mut served,
+                    WorkerId(worker),
+                    &code.module_reads[m as usize],
+                    now,
+                    cursor,
+                    1.0,
+                );
+            }
+            let before = SimDuration::from_us_f64(cpu_us);
+            cpu_us += init.modules[m as usize].cpu_us / speed;
+            cursor += SimDuration::from_us_f64(cpu_us) - before;
+        }
+        (cursor.since(now), served.0)
     }
 
-    #[test]
-    fn override_puts_everything_in_one_phase() {
-        let d = ColdStartModel::Override(Dist::Constant(SimDuration(500_000)))
-            .draw(&mut Rng::seed_from_u64(1));
-        assert_eq!(d.cold_latency, SimDuration(500_000));
-        assert_eq!(d.init_duration, SimDuration(500_000));
-        assert_eq!(d.phases[Phase::Abstract as usize], SimDuration(500_000));
+    /// The init model, unless the cold start is an abstract override.
+    pub fn init(&self) -> Option<&InitModel> {
+        match self {
+            ColdStartModel::Phases { init, .. } => Some(init),
+            ColdStartModel::Override(_) => None,
+        }
     }
 }

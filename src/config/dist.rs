@@ -79,6 +79,7 @@ struct DistTable {
     median: Option<DurationValue>,
     p90: Option<DurationValue>,
     p99: Option<DurationValue>,
+    p999: Option<DurationValue>,
     mu: Option<f64>,
     sigma: Option<f64>,
     shape: Option<f64>,
@@ -98,6 +99,7 @@ impl DistTable {
             ("median", self.median.is_some()),
             ("p90", self.p90.is_some()),
             ("p99", self.p99.is_some()),
+            ("p999", self.p999.is_some()),
             ("mu", self.mu.is_some()),
             ("sigma", self.sigma.is_some()),
             ("shape", self.shape.is_some()),
@@ -175,10 +177,15 @@ impl DistTable {
             }
             "lognormal" => {
                 let median = need(self.median, "median (or mu and sigma)")?;
-                let (key, upper, upper_z) = match (self.p90, self.p99) {
-                    (Some(p90), None) => ("p90", p90.0, Z_90),
-                    (None, Some(p99)) => ("p99", p99.0, Z_99),
-                    _ => return Err("lognormal takes `median` and one of `p90`, `p99`".into()),
+                let (key, upper, upper_z) = match (self.p90, self.p99, self.p999) {
+                    (Some(p90), None, None) => ("p90", p90.0, Z_90),
+                    (None, Some(p99), None) => ("p99", p99.0, Z_99),
+                    (None, None, Some(p999)) => ("p999", p999.0, crate::storage::tiers::Z_999),
+                    _ => {
+                        return Err(
+                            "lognormal takes `median` and one of `p90`, `p99`, `p999`".into()
+                        );
+                    }
                 };
                 only(&["median", key])?;
                 if median.as_us() == 0 || upper < median {

@@ -25,6 +25,23 @@ pub struct ScenarioFile {
     /// `[[traffic]]` tables.
     #[serde(default, rename = "traffic")]
     pub traffic: Vec<TrafficSection>,
+    /// `[[deploy]]` tables: new versions published during the run.
+    #[serde(default, rename = "deploy")]
+    pub deploys: Vec<DeploySection>,
+}
+
+/// `[[deploy]]`: a new version of a function is published at `at`. Its sandboxes of the old
+/// version are not reused; for an image, a share of its chunks is new content.
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields)]
+pub struct DeploySection {
+    /// The function.
+    pub function: String,
+    /// When, from the start of the run.
+    pub at: DurationValue,
+    /// Images: share of the image's chunks with new content (default 0.043, the ATC'23 mean
+    /// of uploads that change anything; facts.md §1).
+    pub unique_chunk_fraction: Option<f64>,
 }
 
 /// `[run]`.
@@ -92,6 +109,62 @@ pub struct PlatformSection {
     pub init_cpu: Option<InitCpuKind>,
     /// vCPUs during init under `init_cpu = "boost"`.
     pub init_boost_vcpus: Option<f64>,
+    /// `[platform.zip]`: ZIP code delivery.
+    pub zip: Option<ZipSection>,
+    /// `[platform.storage]`: the chunk tiers of image code delivery.
+    pub storage: Option<StorageSection>,
+}
+
+/// `[platform.zip]`: how ZIP archives reach a sandbox.
+#[derive(Deserialize, Debug, Default)]
+#[serde(deny_unknown_fields)]
+pub struct ZipSection {
+    /// Time to first byte of each archive.
+    pub first_byte: Option<DistSpec>,
+    /// Download rate, MB (10^6 bytes) per second.
+    pub download_mb_per_s: Option<f64>,
+    /// Unpack rate, unzipped MB per second.
+    pub unpack_mb_per_s: Option<f64>,
+}
+
+/// `[platform.storage]`: the fleet and its chunk caches (DESIGN.md, "Chunk caches").
+#[derive(Deserialize, Debug, Default)]
+#[serde(deny_unknown_fields)]
+pub struct StorageSection {
+    /// Availability zones.
+    pub azs: Option<u32>,
+    /// Workers per AZ.
+    pub workers_per_az: Option<u32>,
+    /// `random` or `sticky`.
+    pub placement: Option<String>,
+    /// Sticky placement: workers kept per function.
+    pub sticky_spread: Option<u32>,
+    /// `characteristic_time` or `lru`: how other tenants' pressure is modelled.
+    pub cache_model: Option<String>,
+    /// Worker cache capacity, GiB.
+    pub worker_cache_gib: Option<f64>,
+    /// AZ cache capacity, GiB.
+    pub az_cache_gib: Option<f64>,
+    /// Other tenants' chunk reads per second at each worker cache.
+    pub worker_background_reads_per_s: Option<f64>,
+    /// Other tenants' chunk reads per second at each AZ cache.
+    pub az_background_reads_per_s: Option<f64>,
+    /// Distinct chunks other tenants read at a worker.
+    pub worker_background_chunks: Option<u32>,
+    /// Distinct chunks other tenants read at an AZ.
+    pub az_background_chunks: Option<u32>,
+    /// Zipf exponent of other tenants' chunk popularity.
+    pub background_zipf_alpha: Option<f64>,
+    /// Latency of a worker-cache hit, per 512 KiB chunk.
+    pub worker_latency: Option<DistSpec>,
+    /// Latency of an AZ-cache hit.
+    pub az_latency: Option<DistSpec>,
+    /// Latency of an origin (S3) fetch.
+    pub origin_latency: Option<DistSpec>,
+    /// Chunk fetches in flight per reader.
+    pub parallel_fetches: Option<u32>,
+    /// Sigma of the per-cold-start lognormal factor (mean 1) on chunk I/O time.
+    pub read_jitter_sigma: Option<f64>,
 }
 
 /// `init_cpu`: how many vCPUs an on-demand init gets (DESIGN.md, "CPU").
@@ -196,6 +269,20 @@ pub struct FunctionSection {
     pub cold_start: Option<DistSpec>,
     /// Reserved concurrency: the function's own concurrency limit, carved out of the account.
     pub reserved_concurrency: Option<u32>,
+    /// `eager` (default): the handler module imports everything at init; `lazy`: modules a
+    /// request path needs are imported on the path's first request in a sandbox.
+    pub import_style: Option<ImportStyle>,
+}
+
+/// When the handler imports the modules its request paths need.
+#[derive(Deserialize, Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum ImportStyle {
+    /// At init: the workload's `imports` list.
+    #[default]
+    Eager,
+    /// On first use: modules that a `[[path]]` needs are left out of init.
+    Lazy,
 }
 
 /// Synchronous requests are throttled over a limit; asynchronous ones wait in a queue.
@@ -297,6 +384,122 @@ pub struct WorkloadFile {
     /// `[[module]]` tables: the import graph.
     #[serde(default, rename = "module")]
     pub modules: Vec<ModuleSection>,
+    /// `[package.zip]`, `[package.zip_layers]`, `[package.image]`: the builds of this code.
+    pub package: Option<PackagesSection>,
+    /// `[[path]]` tables: request paths and the modules they need.
+    #[serde(default, rename = "path")]
+    pub paths: Vec<PathSection>,
+    /// `[[extension]]` tables: Lambda extensions initialising next to the runtime.
+    #[serde(default, rename = "extension")]
+    pub extensions: Vec<ExtensionSection>,
+}
+
+/// `[package.*]`: how the workload's code is built for each packaging.
+#[derive(Deserialize, Debug, Default)]
+#[serde(deny_unknown_fields)]
+pub struct PackagesSection {
+    /// One ZIP archive.
+    pub zip: Option<ZipPackage>,
+    /// A ZIP archive plus layers.
+    pub zip_layers: Option<ZipLayersPackage>,
+    /// A container image.
+    pub image: Option<ImagePackage>,
+}
+
+/// `[package.zip]`.
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields)]
+pub struct ZipPackage {
+    /// Archive size, MB (10^6 bytes).
+    pub zip_mb: f64,
+    /// Unzipped size, MB.
+    pub unzipped_mb: f64,
+    /// Whether this build ships bytecode (overrides the workload's `bytecode`).
+    pub bytecode: Option<bool>,
+    /// This build's user init (overrides `[init] user`).
+    pub user_init: Option<DistSpec>,
+}
+
+/// `[package.zip_layers]`: the function's own archive and its layers.
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields)]
+pub struct ZipLayersPackage {
+    /// The function's archive size, MB.
+    pub zip_mb: f64,
+    /// Its unzipped size, MB.
+    pub unzipped_mb: f64,
+    /// Whether the function's archive ships bytecode.
+    pub bytecode: Option<bool>,
+    /// This build's user init (overrides `[init] user`).
+    pub user_init: Option<DistSpec>,
+    /// `[[package.zip_layers.layer]]`, in order.
+    #[serde(default, rename = "layer")]
+    pub layers: Vec<ZipLayerSection>,
+}
+
+/// One Lambda layer.
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields)]
+pub struct ZipLayerSection {
+    /// Name; modules name it in their `layer` key.
+    pub name: String,
+    /// Archive size, MB.
+    pub zip_mb: f64,
+    /// Unzipped size, MB.
+    pub unzipped_mb: f64,
+    /// Whether the layer ships bytecode.
+    pub bytecode: Option<bool>,
+}
+
+/// `[package.image]`: a container image, base layer first.
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields)]
+pub struct ImagePackage {
+    /// Whether the image ships bytecode (overrides the workload's `bytecode`).
+    pub bytecode: Option<bool>,
+    /// This build's user init (overrides `[init] user`).
+    pub user_init: Option<DistSpec>,
+    /// Bytes the runtime's start reads from the image (interpreter, standard library,
+    /// runtime interface client), MB; taken from the first layer.
+    pub runtime_read_mb: Option<f64>,
+    /// `[[package.image.layer]]`, base first.
+    #[serde(default, rename = "layer")]
+    pub layers: Vec<ImageLayerSection>,
+}
+
+/// One layer of a container image.
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields)]
+pub struct ImageLayerSection {
+    /// Content name: images naming the same layer share its chunks.
+    pub name: String,
+    /// Size, MB.
+    pub size_mb: f64,
+    /// Kept hot in every AZ cache by other tenants (an AWS base image; default false).
+    pub shared: Option<bool>,
+}
+
+/// `[[path]]`: a request path of the handler.
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields)]
+pub struct PathSection {
+    /// Name.
+    pub name: String,
+    /// Relative share of requests (weights are normalised).
+    pub weight: f64,
+    /// Modules the path needs.
+    #[serde(default)]
+    pub needs: Vec<String>,
+}
+
+/// `[[extension]]`: a Lambda extension's init, a thread next to the runtime's.
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields)]
+pub struct ExtensionSection {
+    /// Name.
+    pub name: String,
+    /// CPU work of its init, ms at one vCPU.
+    pub init_cpu_ms: f64,
 }
 
 /// `[[module]]` of a workload model: one importable module (DESIGN.md, "Imports").
@@ -314,6 +517,11 @@ pub struct ModuleSection {
     pub bytecode: Option<bool>,
     /// Bytes of files read while importing it (for image chunk reads; default 0).
     pub read_bytes: Option<u64>,
+    /// The same in MB (10^6 bytes); give one of the two.
+    pub read_mb: Option<f64>,
+    /// The zip layer or image layer holding its files (default: the function's own archive,
+    /// or the image's top layer).
+    pub layer: Option<String>,
     /// Files read while importing it (default 0).
     pub files: Option<u64>,
     /// Modules it imports, in order (default none).

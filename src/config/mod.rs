@@ -5,7 +5,9 @@ pub mod dist;
 pub mod file;
 mod paths;
 pub mod scenario;
+pub mod storage;
 pub mod units;
+pub mod workload;
 
 pub use file::{Arch, Invocation, Packaging};
 pub use scenario::{Function, Scenario, TrafficSource, load_scenario};

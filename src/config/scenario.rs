@@ -8,12 +8,12 @@ use std::path::{Path, PathBuf};
 use super::dist::DistSpec;
 use super::file::{
     Arch, FunctionSection, InitCpuKind, Invocation, Packaging, PlatformRef, PlatformSection,
-    ScenarioFile, TrafficSection, WorkloadFile,
+    ScenarioFile, TrafficSection,
 };
 use super::paths::{parse_toml, read_toml, resolve};
 use super::units::parse_clock_time;
-use crate::coldstart::imports::{GraphError, ImportGraph, ModuleDef};
-use crate::coldstart::{ColdStartModel, InitPhases};
+use super::workload::{FunctionSetup, build_cold_start};
+use crate::coldstart::ColdStartModel;
 use crate::engine::{Dist, SimDuration, SimTime};
 use crate::error::{InputError, InputResult};
 use crate::platform::{InitCpu, PlatformParams, Prices};
@@ -56,7 +56,24 @@ pub struct Scenario {
     pub functions: Vec<Function>,
     /// Traffic sources, in file order.
     pub traffic: Vec<TrafficSource>,
+    /// Deploys, by time (file order among equal times).
+    pub deploys: Vec<Deploy>,
 }
+
+/// A new version of a function published during the run (`[[deploy]]`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Deploy {
+    /// Index of the function.
+    pub function: usize,
+    /// When.
+    pub at: SimDuration,
+    /// Images: share of chunks with new content.
+    pub unique_chunk_fraction: f64,
+}
+
+/// Default unique share of a deploy: 0.043, the ATC'23 mean over uploads that change
+/// anything (facts.md §1, "Deduplication").
+pub const DEFAULT_UNIQUE_CHUNK_FRACTION: f64 = 0.043;
 
 /// A function ready to run.
 #[derive(Clone, Debug)]
@@ -73,6 +90,9 @@ pub struct Function {
     pub handler: Dist,
     /// How the handler time was stretched from one vCPU: (1 − f) + f / speed.
     pub handler_cpu_factor: f64,
+    /// The handler's CPU for one thread: min(1, memory / 1,769 MB) vCPU. Lazy imports run
+    /// at this speed.
+    pub handler_vcpus: f64,
     /// How cold starts are drawn.
     pub cold_start: ColdStartModel,
     /// Reserved concurrency, if any.
@@ -105,16 +125,17 @@ pub fn load_scenario(path: &Path) -> InputResult<Scenario> {
     build(path, raw)
 }
 
-struct Ctx<'a> {
-    file: &'a Path,
+/// The file being read, for naming it in errors.
+pub(crate) struct Ctx<'a> {
+    pub(crate) file: &'a Path,
 }
 
 impl Ctx<'_> {
-    fn err(&self, key: impl Into<String>, msg: impl Into<String>) -> InputError {
+    pub(crate) fn err(&self, key: impl Into<String>, msg: impl Into<String>) -> InputError {
         InputError::field(self.file, key, msg)
     }
 
-    fn dist(&self, key: &str, spec: &DistSpec) -> InputResult<Dist> {
+    pub(crate) fn dist(&self, key: &str, spec: &DistSpec) -> InputResult<Dist> {
         let file = self.file;
         spec.to_dist(&mut |name, column| load_empirical(file, key, name, column))
             .map_err(|m| self.err(key, m))
@@ -219,6 +240,40 @@ fn build(path: &Path, raw: ScenarioFile) -> InputResult<Scenario> {
             "a scenario needs at least one [[traffic]] source",
         ));
     }
+    let mut deploys = Vec::with_capacity(raw.deploys.len());
+    for (i, d) in raw.deploys.iter().enumerate() {
+        let key = |k: &str| format!("deploy[{i}].{k}");
+        let function = functions
+            .iter()
+            .position(|f| f.name == d.function)
+            .ok_or_else(|| {
+                ctx.err(
+                    key("function"),
+                    format!("no function named \"{}\"", d.function),
+                )
+            })?;
+        let frac = d
+            .unique_chunk_fraction
+            .unwrap_or(DEFAULT_UNIQUE_CHUNK_FRACTION);
+        if !(0.0..=1.0).contains(&frac) {
+            return Err(ctx.err(
+                key("unique_chunk_fraction"),
+                format!("must be between 0 and 1; got {frac}"),
+            ));
+        }
+        if d.at.0 >= duration {
+            return Err(ctx.err(
+                key("at"),
+                format!("must be before the end of the run ({duration})"),
+            ));
+        }
+        deploys.push(Deploy {
+            function,
+            at: d.at.0,
+            unique_chunk_fraction: frac,
+        });
+    }
+    deploys.sort_by_key(|d| d.at);
     let horizon = SimTime::ZERO + duration;
     let expected: f64 = traffic
         .iter()
@@ -248,6 +303,7 @@ fn build(path: &Path, raw: ScenarioFile) -> InputResult<Scenario> {
         platform,
         functions,
         traffic,
+        deploys,
     })
 }
 
@@ -271,6 +327,8 @@ fn overlay(base: PlatformSection, over: PlatformSection) -> PlatformSection {
         price,
         init_cpu: over.init_cpu.or(base.init_cpu),
         init_boost_vcpus: over.init_boost_vcpus.or(base.init_boost_vcpus),
+        zip: super::storage::overlay_zip(base.zip, over.zip),
+        storage: super::storage::overlay_storage(base.storage, over.storage),
     }
 }
 
@@ -334,7 +392,11 @@ fn build_platform(scenario: &Path, r: Option<PlatformRef>) -> InputResult<Platfo
             InitCpu::Boost { vcpus }
         }
     };
+    let zip = super::storage::build_zip(&ctx, section.zip)?;
+    let storage = super::storage::build_storage(&ctx, section.storage)?;
     Ok(PlatformParams {
+        zip,
+        storage,
         init_cpu,
         keep_alive: get("keep_alive", &section.keep_alive)?,
         max_lifetime: get("max_lifetime", &section.max_lifetime)?,
@@ -389,50 +451,22 @@ fn build_function(
     }
     let factor = handler_cpu_factor(memory_mb, cpu_fraction, threads);
     let handler = ctx.dist(&key("handler"), &f.handler)?.scaled(factor);
+    let import_style = f.import_style.unwrap_or_default();
     let cold_start = match (&f.cold_start, &f.workload) {
         (Some(spec), _) => ColdStartModel::Override(ctx.dist(&key("cold_start"), spec)?),
         (None, Some(w)) => {
-            if packaging != Packaging::Zip {
-                return Err(ctx.err(
-                    key("packaging"),
-                    format!(
-                        "packaging \"{}\" needs the code-delivery model (image chunks, layers, snapshots), \
-                         which coldsim does not have yet; use \"zip\", or give `cold_start`",
-                        packaging.as_str()
-                    ),
-                ));
-            }
             let path = resolve(ctx.file, &key("workload"), w)?;
-            let wf: WorkloadFile = read_toml(&path)?;
-            let wctx = Ctx { file: &path };
-            let runtime = match arch {
-                Arch::X86_64 => &wf.init.runtime.x86_64,
-                Arch::Arm64 => &wf.init.runtime.arm64,
-            };
-            let runtime_key = format!("init.runtime.{}", arch.as_str());
-            // The import thread runs imports and the handler module's own top-level code at
-            // min(1, init allowance) vCPU; the runtime's bootstrap is not scaled (lambda-perf:
-            // hello-world init is the same at 128 and 1,024 MB).
-            let init_speed = platform.init_cpu.import_speed(memory_mb);
-            let (imports, import_shares) = import_phase(&wctx, &wf, init_speed)?;
-            ColdStartModel::Phases {
-                place: platform.place.clone(),
-                boot: platform.boot.clone(),
-                init: Box::new(InitPhases {
-                    runtime_init: wctx.dist(&runtime_key, runtime)?,
-                    imports,
-                    import_shares,
-                    // Given at one vCPU (the boosted speed); scaled only when slower, so the
-                    // default model's draws are untouched.
-                    user_init: match &wf.init.user {
-                        Some(u) if init_speed < 1.0 => {
-                            wctx.dist("init.user", u)?.scaled(1.0 / init_speed)
-                        }
-                        Some(u) => wctx.dist("init.user", u)?,
-                        None => Dist::Constant(SimDuration::ZERO),
-                    },
-                }),
-            }
+            build_cold_start(
+                &path,
+                &FunctionSetup {
+                    packaging,
+                    arch,
+                    memory_mb,
+                    import_style,
+                    name: &f.name,
+                    platform,
+                },
+            )?
         }
         (None, None) => {
             return Err(ctx.err(
@@ -448,120 +482,10 @@ fn build_function(
         packaging,
         handler,
         handler_cpu_factor: factor,
+        handler_vcpus: (memory_mb as f64 / MB_PER_VCPU).min(1.0),
         cold_start,
         reserved_concurrency: f.reserved_concurrency,
     })
-}
-
-/// Default sigma of the per-cold-start lognormal noise of the import time, when a workload
-/// does not give `import_noise_sigma`: small, of the order of the spread between the four
-/// zip streams of ../shared/data/datasci-perf/importtime_profiles_2023-12-08_us.csv
-/// (sd of ln total import time 0.055) and of the zip hourly p95 totals in
-/// module-load-p95-by-hour.csv (0.097).
-pub const DEFAULT_IMPORT_NOISE_SIGMA: f64 = 0.1;
-
-/// The workload's import graph, checked, as a reader of the file would name its errors.
-pub fn import_graph(ctx_file: &Path, wf: &WorkloadFile) -> InputResult<ImportGraph> {
-    let workload_bytecode = wf.bytecode.unwrap_or(true);
-    let defs = wf
-        .modules
-        .iter()
-        .map(|m| ModuleDef {
-            name: m.name.clone(),
-            cpu_ms: m.cpu_ms.unwrap_or(0.0),
-            compile_ms: m.compile_ms.unwrap_or(0.0),
-            bytecode: m.bytecode.unwrap_or(workload_bytecode),
-            read_bytes: m.read_bytes.unwrap_or(0),
-            files: m.files.unwrap_or(0),
-            imports: m.imports.clone(),
-        })
-        .collect();
-    ImportGraph::new(defs, &wf.imports).map_err(|e| {
-        let name = |i: usize| wf.modules[i].name.as_str();
-        match e {
-            GraphError::Duplicate { index, name } => InputError::field(
-                ctx_file,
-                format!("module[{index}].name"),
-                format!("module \"{name}\" is defined twice"),
-            ),
-            GraphError::Undefined {
-                importer: Some(i),
-                name: missing,
-            } => InputError::field(
-                ctx_file,
-                format!("module[{i}].imports"),
-                format!(
-                    "module \"{}\" imports \"{missing}\", which no [[module]] defines",
-                    name(i)
-                ),
-            ),
-            GraphError::Undefined {
-                importer: None,
-                name: missing,
-            } => InputError::field(
-                ctx_file,
-                "imports",
-                format!("the handler imports \"{missing}\", which no [[module]] defines"),
-            ),
-            GraphError::Cycle { index, cycle } => InputError::field(
-                ctx_file,
-                format!("module[{index}].imports"),
-                format!("import cycle: {}", cycle.join(" -> ")),
-            ),
-            GraphError::BadCost {
-                index,
-                field,
-                value,
-            } => InputError::field(
-                ctx_file,
-                format!("module[{index}].{field}"),
-                format!(
-                    "module \"{}\": must be a non-negative number of ms; got {value}",
-                    name(index)
-                ),
-            ),
-        }
-    })
-}
-
-/// The import phase of a workload at `speed` vCPUs: a lognormal whose mean is the graph's
-/// cost at one vCPU divided by the speed, or a constant zero without imports; and each
-/// top-level import's share of it.
-fn import_phase(
-    ctx: &Ctx,
-    wf: &WorkloadFile,
-    speed: f64,
-) -> InputResult<(Dist, Vec<(String, f64)>)> {
-    let sigma = wf.import_noise_sigma.unwrap_or(DEFAULT_IMPORT_NOISE_SIGMA);
-    if !(sigma.is_finite() && (0.0..=2.0).contains(&sigma)) {
-        return Err(ctx.err(
-            "import_noise_sigma",
-            format!("must be between 0 and 2; got {sigma}"),
-        ));
-    }
-    let graph = import_graph(ctx.file, wf)?;
-    let total_ms = graph.total_ms();
-    let shares = if total_ms > 0.0 {
-        graph
-            .per_top_level_ms()
-            .into_iter()
-            .map(|(name, ms)| (name, ms / total_ms))
-            .collect()
-    } else {
-        Vec::new()
-    };
-    let mean_us = total_ms * 1_000.0 / speed;
-    let dist = if mean_us <= 0.0 {
-        Dist::Constant(SimDuration::ZERO)
-    } else if sigma == 0.0 {
-        Dist::Constant(SimDuration::from_us_f64(mean_us))
-    } else {
-        Dist::LogNormal {
-            mu_ln_us: mean_us.ln() - 0.5 * sigma * sigma,
-            sigma,
-        }
-    };
-    Ok((dist, shares))
 }
 
 /// Keys each traffic kind accepts besides `function`, `kind` and `invocation`.

@@ -98,6 +98,19 @@ impl SimDuration {
     pub fn as_secs_f64(self) -> f64 {
         self.0 as f64 / US_PER_S as f64
     }
+
+    /// `self − other`, or zero if `other` is longer.
+    pub fn saturating_sub(self, other: SimDuration) -> SimDuration {
+        SimDuration(self.0.saturating_sub(other.0))
+    }
+}
+
+impl std::ops::Sub for SimDuration {
+    type Output = SimDuration;
+    /// Saturating: never below zero.
+    fn sub(self, other: SimDuration) -> SimDuration {
+        self.saturating_sub(other)
+    }
 }
 
 impl Add<SimDuration> for SimTime {

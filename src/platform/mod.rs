@@ -29,6 +29,33 @@ pub struct PlatformParams {
     pub prices: Prices,
     /// CPU allowance of an on-demand init (DESIGN.md, "CPU").
     pub init_cpu: InitCpu,
+    /// ZIP code delivery rates.
+    pub zip: crate::coldstart::ZipTransfer,
+    /// The fleet and chunk tiers of image code delivery.
+    pub storage: StorageParams,
+}
+
+/// The fleet and chunk tiers (models/platform/aws-lambda.toml `[storage]`).
+#[derive(Clone, Debug)]
+pub struct StorageParams {
+    /// Fleet shape, caches, latencies.
+    pub fleet: crate::storage::fleet::FleetSpec,
+    /// Placement of cold starts on workers.
+    pub placement: Placement,
+    /// Sigma of the per-cold-start factor on chunk I/O time.
+    pub read_jitter_sigma: f64,
+}
+
+/// Placement of a cold start on a worker.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Placement {
+    /// Uniform over the fleet.
+    Random,
+    /// Back to one of up to `spread` workers that ran the function.
+    Sticky {
+        /// Workers kept per function.
+        spread: u32,
+    },
 }
 
 /// The CPU allowance of an on-demand init, in vCPUs (DESIGN.md, "CPU";

@@ -61,6 +61,13 @@ pub struct Sandbox {
     pub idle_until: SimTime,
     /// Whether its slot has been freed (set by [`SandboxArena::remove`]).
     pub reclaimed: bool,
+    /// The function version it was initialised with (a deploy makes it stale).
+    pub version: u32,
+    /// The worker it runs on (image functions: its chunk reads go through this worker's
+    /// cache).
+    pub worker: u32,
+    /// The modules it has imported (the init's eager imports, then lazy ones).
+    pub loaded: crate::coldstart::ModuleSet,
     /// The request it is serving or served last. Kept up to date only when a
     /// per-invocation sink is attached, the one reader (everything else about a request is
     /// recorded when it starts).
@@ -78,6 +85,9 @@ impl Sandbox {
             busy_until: now,
             idle_until: SimTime::NEVER,
             reclaimed: false,
+            version: 0,
+            worker: 0,
+            loaded: 0,
             request: Request::default(),
         }
     }

@@ -73,10 +73,28 @@ pub fn figures(s: &FunctionStats, measured: SimDuration, cost_usd: f64) -> Vec<F
             (s.inits > 0).then(|| s.phase_sum_us[phase as usize] as f64 / s.inits as f64 / 1e3),
         ));
     }
-    // Chunk reads per cache tier: ZIP code delivery reads no chunks; images will.
-    for tier in ["worker", "az", "origin"] {
-        out.push((format!("cache.{tier}"), Some(0.0)));
-    }
+    // Chunk reads per cache tier (images; ZIP code delivery reads no chunks).
+    let c = &s.cache;
+    out.extend([
+        ("cache.worker".into(), n(c.worker)),
+        ("cache.az".into(), n(c.az)),
+        ("cache.origin".into(), n(c.origin)),
+        (
+            "cache.worker_hit_rate".into(),
+            (c.total() > 0).then(|| c.worker as f64 / c.total() as f64),
+        ),
+        (
+            "cache.az_hit_rate".into(),
+            (c.az + c.origin > 0).then(|| c.az as f64 / (c.az + c.origin) as f64),
+        ),
+        ("cache.coalesced".into(), n(s.coalesced_reads)),
+        (
+            "chunk_io_ms.mean".into(),
+            (s.inits > 0).then(|| s.chunk_io_sum_us as f64 / s.inits as f64 / 1e3),
+        ),
+        ("lazy_imports".into(), n(s.lazy_imports)),
+    ]);
+    push_histogram(&mut out, "lazy_import_ms", &s.lazy_import);
     out.push(("cost_usd".into(), Some(cost_usd)));
     let span_us = measured.as_us().max(1) as f64;
     out.extend([
@@ -87,6 +105,10 @@ pub fn figures(s: &FunctionStats, measured: SimDuration, cost_usd: f64) -> Vec<F
         ),
         ("sandboxes.retired_lifetime".into(), n(s.retired_lifetime)),
         ("sandboxes.alive_at_end".into(), n(s.alive_at_end)),
+        (
+            "sandboxes.replaced_by_deploy".into(),
+            n(s.replaced_by_deploy),
+        ),
         (
             "sandboxes.peak_in_flight".into(),
             Some(s.peak_in_flight as f64),

@@ -4,6 +4,7 @@
 use crate::coldstart::{ColdStartDraw, N_PHASES};
 use crate::engine::{SimDuration, SimTime};
 use crate::stats::Histogram;
+use crate::storage::tiers::TierCounts;
 
 /// Everything recorded for one function in one replication. Request counts cover arrivals
 /// after the warm-up; sandbox lifecycle counts cover the whole run.
@@ -57,6 +58,20 @@ pub struct FunctionStats {
     pub retired_lifetime: u64,
     /// Sandboxes alive when the run ended.
     pub alive_at_end: u64,
+    /// Sandboxes of an old version retired after a deploy.
+    pub replaced_by_deploy: u64,
+    /// Time init threads waited for image chunks, summed over inits, µs.
+    pub chunk_io_sum_us: u64,
+    /// Image chunk reads by serving tier (inits and lazy imports).
+    pub cache: TierCounts,
+    /// Chunk reads that waited for another sandbox's fill in flight.
+    pub coalesced_reads: u64,
+    /// Requests that imported modules lazily (the first of a path in a sandbox).
+    pub lazy_imports: u64,
+    /// Time those lazy imports added to their requests.
+    pub lazy_import: Histogram,
+    /// Per eager top-level import, its time summed over inits, µs.
+    pub top_import_sum_us: Vec<u64>,
 }
 
 impl FunctionStats {
@@ -70,6 +85,28 @@ impl FunctionStats {
         for (sum, phase) in self.phase_sum_us.iter_mut().zip(draw.phases.iter()) {
             *sum += phase.as_us();
         }
+        self.chunk_io_sum_us += draw.chunk_io.as_us();
+        self.cache.merge(&draw.served);
+        self.coalesced_reads += draw.coalesced;
+    }
+
+    /// Records each eager top-level import's time in one init (µs, in import order).
+    #[inline]
+    pub fn record_top_imports(&mut self, us: &[u64]) {
+        if self.top_import_sum_us.len() < us.len() {
+            self.top_import_sum_us.resize(us.len(), 0);
+        }
+        for (sum, &t) in self.top_import_sum_us.iter_mut().zip(us) {
+            *sum += t;
+        }
+    }
+
+    /// Records a request's lazy imports: the time they added and their chunk reads.
+    #[inline]
+    pub fn record_lazy_import(&mut self, added: SimDuration, served: &TierCounts) {
+        self.lazy_imports += 1;
+        self.lazy_import.record(added.as_us());
+        self.cache.merge(served);
     }
 
     /// Records the outcome of an invocation that counts: its latency, queue wait and billed
@@ -131,6 +168,13 @@ impl FunctionStats {
         self.reclaimed_keep_alive += other.reclaimed_keep_alive;
         self.retired_lifetime += other.retired_lifetime;
         self.alive_at_end += other.alive_at_end;
+        self.replaced_by_deploy += other.replaced_by_deploy;
+        self.chunk_io_sum_us += other.chunk_io_sum_us;
+        self.cache.merge(&other.cache);
+        self.coalesced_reads += other.coalesced_reads;
+        self.lazy_imports += other.lazy_imports;
+        self.lazy_import.merge(&other.lazy_import);
+        // Top-level imports differ between functions: not merged into totals.
     }
 }
 

@@ -10,7 +10,11 @@
 use super::background::{BackgroundLoad, CharacteristicTime};
 use super::cache::{CharacteristicTimeCache, LruCache, TierCache};
 use super::chunk::ChunkId;
-use super::tiers::{DEFAULT_PARALLEL_FETCHES, ReadOutcome, TierChain, TierCounts, TierLatencies};
+use super::inflight::InFlight;
+use super::tiers::{
+    DEFAULT_PARALLEL_FETCHES, ReadOutcome, SharedChunks, TierChain, TierCounts, TierLatencies,
+    TimedRead,
+};
 use super::{StorageError, StorageResult};
 use crate::engine::{Rng, RngStreams, SimTime};
 use rand::Rng as _;
@@ -201,6 +205,9 @@ pub struct Fleet {
     latency_rng: Rng,
     worker_t_c: Option<CharacteristicTime>,
     az_t_c: Option<CharacteristicTime>,
+    worker_fills: Vec<InFlight>,
+    az_fills: Vec<InFlight>,
+    shared: SharedChunks,
 }
 
 impl std::fmt::Debug for Fleet {
@@ -281,8 +288,11 @@ impl Fleet {
             placement,
             placement_rng: streams.stream("storage.placement", ""),
             latency_rng: streams.stream("storage.latency", ""),
+            worker_fills: vec![InFlight::default(); n_workers as usize],
+            az_fills: vec![InFlight::default(); spec.azs as usize],
             worker_t_c,
             az_t_c,
+            shared: SharedChunks::default(),
         })
     }
 
@@ -307,6 +317,38 @@ impl Fleet {
             now,
             &mut self.latency_rng,
         )
+    }
+
+    /// Reads `chunks` in order for one reader on `worker` that starts at `start`, with
+    /// fills in flight and coalescing (see [`TierChain::read_timed`]). `now` is the time of
+    /// the caller's event: it must not decrease between calls, and `start` ≥ `now`.
+    ///
+    /// # Panics
+    /// If `worker` is not a worker of this fleet.
+    pub fn read_timed(
+        &mut self,
+        worker: WorkerId,
+        chunks: impl IntoIterator<Item = ChunkId>,
+        now: SimTime,
+        start: SimTime,
+    ) -> TimedRead {
+        let w = worker.0 as usize;
+        let az = self.az_of(worker).0 as usize;
+        self.chain.read_timed(
+            (&mut self.workers[w], &mut self.worker_fills[w]),
+            (&mut self.azs[az], &mut self.az_fills[az]),
+            chunks,
+            &self.shared,
+            now,
+            start,
+            &mut self.latency_rng,
+        )
+    }
+
+    /// Marks chunks as kept hot in every AZ cache by other tenants (e.g. the chunks of an
+    /// AWS base image): an AZ cache never misses them.
+    pub fn add_shared(&mut self, ids: impl IntoIterator<Item = ChunkId>) {
+        self.shared.extend(ids);
     }
 
     /// The AZ of `worker`.

@@ -41,6 +41,7 @@ pub mod background;
 pub mod cache;
 pub mod chunk;
 pub mod fleet;
+pub mod inflight;
 pub mod layout;
 pub mod tiers;
 

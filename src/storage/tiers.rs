@@ -9,6 +9,7 @@
 
 use super::cache::ChunkCache;
 use super::chunk::ChunkId;
+use super::inflight::InFlight;
 use super::{StorageError, StorageResult};
 use crate::engine::{Dist, Rng, SimDuration, SimTime};
 
@@ -155,6 +156,75 @@ pub struct ChunkRead {
     pub latency: SimDuration,
 }
 
+/// The result of [`TierChain::read_timed`].
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct TimedRead {
+    /// When the last read ended.
+    pub end: SimTime,
+    /// The reads, by serving tier.
+    pub served: TierCounts,
+    /// Reads that waited for another reader's fill still in flight.
+    pub coalesced: u64,
+}
+
+/// Chunks of layers that other tenants keep hot in every AZ cache (AWS base images): an AZ
+/// cache never misses them. Chunk ids are already uniform hashes, so the set hashes them
+/// as they are.
+#[derive(Clone, Debug, Default)]
+pub struct SharedChunks(std::collections::HashSet<ChunkId, BuildIdentity>);
+
+impl SharedChunks {
+    /// Adds chunks.
+    pub fn extend(&mut self, ids: impl IntoIterator<Item = ChunkId>) {
+        self.0.extend(ids);
+    }
+
+    /// Whether `id` is one of them.
+    #[inline]
+    pub fn contains(&self, id: ChunkId) -> bool {
+        !self.0.is_empty() && self.0.contains(&id)
+    }
+
+    /// Number of chunks.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// True when there are none.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+/// Hashes a `u64` that is already a uniform hash by keeping it.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct BuildIdentity;
+
+impl std::hash::BuildHasher for BuildIdentity {
+    type Hasher = IdentityHasher;
+    fn build_hasher(&self) -> IdentityHasher {
+        IdentityHasher(0)
+    }
+}
+
+/// See [`BuildIdentity`].
+#[derive(Clone, Copy, Debug, Default)]
+pub struct IdentityHasher(u64);
+
+impl std::hash::Hasher for IdentityHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0 << 8) ^ b as u64;
+        }
+    }
+    fn write_u64(&mut self, x: u64) {
+        self.0 = x;
+    }
+}
+
 /// The result of reading a cold start's read set.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct ReadOutcome {
@@ -213,6 +283,18 @@ impl FetchSlots {
         slots[first] = slots[first].saturating_add(latency.as_us());
         self.makespan_us = self.makespan_us.max(slots[first]);
         SimDuration(slots[first])
+    }
+
+    /// When the next fetch would start, from the start of the read set.
+    #[inline]
+    pub fn next_start(&self) -> SimDuration {
+        SimDuration(
+            self.free_at_us[..self.slots]
+                .iter()
+                .copied()
+                .min()
+                .unwrap_or(0),
+        )
     }
 
     /// When the last fetch so far ends.
@@ -306,6 +388,72 @@ impl TierChain {
         ReadOutcome {
             fetch_time: slots.makespan(),
             served,
+        }
+    }
+
+    /// Reads `chunks` in order on behalf of one reader that starts at `start`, with the
+    /// chain's fetches in flight (1: each read waits for the previous one, as a Python
+    /// import faulting its files in one after another). The caches are consulted and
+    /// filled as of `now`, the simulation time of the caller's event (≤ `start`); a chunk
+    /// another reader is still fetching into a tier is waited for until that fill lands
+    /// (coalescing), and a fill this read starts is recorded as in flight until it lands.
+    /// Chunks in `shared` (layers other tenants keep hot, such as AWS base images) are
+    /// always held by the AZ cache. Returns when the last read ends.
+    #[allow(clippy::too_many_arguments)]
+    pub fn read_timed<W, A>(
+        &mut self,
+        worker: (&mut W, &mut InFlight),
+        az: (&mut A, &mut InFlight),
+        chunks: impl IntoIterator<Item = ChunkId>,
+        shared: &SharedChunks,
+        now: SimTime,
+        start: SimTime,
+        rng: &mut Rng,
+    ) -> TimedRead
+    where
+        W: ChunkCache + ?Sized,
+        A: ChunkCache + ?Sized,
+    {
+        let (worker, worker_fills) = worker;
+        let (az, az_fills) = az;
+        let mut slots = self.idle_slots;
+        let mut served = TierCounts::default();
+        let mut coalesced = 0u64;
+        for id in chunks {
+            let at = start + slots.next_start();
+            let (tier, mut latency) = if worker.access(id, now).is_hit() {
+                (Tier::Worker, self.latencies.worker.sample(rng))
+            } else if az.access(id, now).is_hit() || shared.contains(id) {
+                (Tier::Az, self.latencies.az.sample(rng))
+            } else {
+                (Tier::Origin, self.latencies.origin.sample(rng))
+            };
+            let pending = match tier {
+                Tier::Worker => worker_fills.pending(id, at),
+                Tier::Az => az_fills.pending(id, at),
+                Tier::Origin => None,
+            };
+            if let Some(ready) = pending {
+                coalesced += 1;
+                latency = latency.max(ready.since(at));
+            }
+            let ready = at + latency;
+            match tier {
+                Tier::Worker => {}
+                Tier::Az => worker_fills.insert(id, ready, now),
+                Tier::Origin => {
+                    az_fills.insert(id, ready, now);
+                    worker_fills.insert(id, ready, now);
+                }
+            }
+            served.add(tier);
+            slots.push(latency);
+        }
+        self.counts.merge(&served);
+        TimedRead {
+            end: start + slots.makespan(),
+            served,
+            coalesced,
         }
     }
 

@@ -1,0 +1,521 @@
+//! A function's cold-start model from its workload model file, packaging and architecture:
+//! the import graph with each module's cost for this build, the request paths, extensions,
+//! and the code delivery of the packaging (ZIP archives, or an image cut into chunks with
+//! the chunks each step of init reads). Platform limits are checked here.
+
+use std::path::Path;
+
+use super::file::{Arch, ImportStyle, ModuleSection, Packaging, WorkloadFile};
+use super::paths::read_toml;
+use super::scenario::Ctx;
+use crate::coldstart::delivery::{MAX_LAYERS, MAX_UNZIPPED_BYTES};
+use crate::coldstart::imports::{GraphError, ImportGraph, ModuleDef};
+use crate::coldstart::init::{MAX_MODULES, ModuleLoad, ModuleSet, RequestPath, bit};
+use crate::coldstart::{CodeDelivery, ColdStartModel, ImageCode, InitModel, ZipArchive};
+use crate::engine::{Dist, SimDuration};
+use crate::error::InputResult;
+use crate::platform::PlatformParams;
+use crate::storage::chunk::{CHUNK_BYTES, ImageVersion, Layer, MB};
+
+/// Default sigma of the per-cold-start lognormal noise of the import time, when a workload
+/// does not give `import_noise_sigma`: small, of the order of the spread between the four
+/// zip streams of ../shared/data/datasci-perf/importtime_profiles_2023-12-08_us.csv
+/// (sd of ln total import time 0.055) and of the zip hourly p95 totals in
+/// module-load-p95-by-hour.csv (0.097).
+pub const DEFAULT_IMPORT_NOISE_SIGMA: f64 = 0.1;
+
+/// What a function's cold starts depend on besides its workload file.
+pub(crate) struct FunctionSetup<'a> {
+    /// Packaging.
+    pub packaging: Packaging,
+    /// Architecture.
+    pub arch: Arch,
+    /// Configured memory.
+    pub memory_mb: u32,
+    /// Eager or lazy imports.
+    pub import_style: ImportStyle,
+    /// The function's name (names its image).
+    pub name: &'a str,
+    /// The platform.
+    pub platform: &'a PlatformParams,
+}
+
+/// One module's build: which bytecode rule applies and where its files are.
+struct Build<'a> {
+    bytecode: Option<bool>,
+    user_init: Option<&'a super::dist::DistSpec>,
+}
+
+fn mb_to_bytes(ctx: &Ctx, key: &str, mb: f64) -> InputResult<u64> {
+    if !(0.0..=1e7).contains(&mb) {
+        return Err(ctx.err(
+            key,
+            format!("must be a size in MB between 0 and 10,000,000; got {mb}"),
+        ));
+    }
+    Ok((mb * MB as f64).round() as u64)
+}
+
+/// The cold-start model of a function whose workload model is at `path`.
+pub(crate) fn build_cold_start(path: &Path, setup: &FunctionSetup) -> InputResult<ColdStartModel> {
+    let wf: WorkloadFile = read_toml(path)?;
+    let ctx = Ctx { file: path };
+    let packages = wf.package.as_ref();
+    let missing_package = |p: &str| {
+        ctx.err(
+            format!("package.{p}"),
+            format!(
+                "function \"{}\" is packaged as {p}, but this workload model has no [package.{p}] \
+                 table giving the build's sizes",
+                setup.name
+            ),
+        )
+    };
+    let build = match setup.packaging {
+        Packaging::Zip => match packages.and_then(|p| p.zip.as_ref()) {
+            Some(z) => Build {
+                bytecode: z.bytecode,
+                user_init: z.user_init.as_ref(),
+            },
+            None => Build {
+                bytecode: None,
+                user_init: None,
+            },
+        },
+        Packaging::ZipLayers => {
+            let z = packages
+                .and_then(|p| p.zip_layers.as_ref())
+                .ok_or_else(|| missing_package("zip_layers"))?;
+            Build {
+                bytecode: z.bytecode,
+                user_init: z.user_init.as_ref(),
+            }
+        }
+        Packaging::Image => {
+            let i = packages
+                .and_then(|p| p.image.as_ref())
+                .ok_or_else(|| missing_package("image"))?;
+            Build {
+                bytecode: i.bytecode,
+                user_init: i.user_init.as_ref(),
+            }
+        }
+        Packaging::Snapstart => {
+            return Err(ctx.err(
+                "packaging",
+                "snapstart (a snapshot restored through the chunk tiers) is not modelled yet; \
+                 use zip, zip_layers or image, or give `cold_start`",
+            ));
+        }
+    };
+    let package_bytecode = build.bytecode.or(wf.bytecode).unwrap_or(true);
+    let layer_bytecode = |m: &ModuleSection| -> Option<bool> {
+        if setup.packaging != Packaging::ZipLayers {
+            return None;
+        }
+        let layer = m.layer.as_deref()?;
+        packages?
+            .zip_layers
+            .as_ref()?
+            .layers
+            .iter()
+            .find(|l| l.name == layer)?
+            .bytecode
+    };
+    if wf.modules.len() > MAX_MODULES {
+        return Err(ctx.err(
+            "module",
+            format!(
+                "at most {MAX_MODULES} [[module]] tables; got {}",
+                wf.modules.len()
+            ),
+        ));
+    }
+    let mut read_bytes = Vec::with_capacity(wf.modules.len());
+    for (i, m) in wf.modules.iter().enumerate() {
+        read_bytes.push(match (m.read_bytes, m.read_mb) {
+            (Some(_), Some(_)) => {
+                return Err(ctx.err(
+                    format!("module[{i}].read_mb"),
+                    "give read_bytes or read_mb, not both",
+                ));
+            }
+            (Some(b), None) => b,
+            (None, Some(mb)) => mb_to_bytes(&ctx, &format!("module[{i}].read_mb"), mb)?,
+            (None, None) => 0,
+        });
+    }
+    // The paths, checked, and the modules they need.
+    let mut lazy_roots: Vec<&str> = Vec::new();
+    let total_weight: f64 = wf.paths.iter().map(|p| p.weight).sum();
+    for (i, p) in wf.paths.iter().enumerate() {
+        if !(p.weight.is_finite() && p.weight >= 0.0) {
+            return Err(ctx.err(
+                format!("path[{i}].weight"),
+                format!("must be a non-negative number; got {}", p.weight),
+            ));
+        }
+        lazy_roots.extend(p.needs.iter().map(String::as_str));
+    }
+    let weights_ok = total_weight > 0.0 && total_weight.is_finite();
+    if !wf.paths.is_empty() && !weights_ok {
+        return Err(ctx.err(
+            "path",
+            "the weights of the [[path]] tables must add up to more than 0",
+        ));
+    }
+    let eager_top: Vec<String> = match setup.import_style {
+        ImportStyle::Eager => wf.imports.clone(),
+        ImportStyle::Lazy => wf
+            .imports
+            .iter()
+            .filter(|m| !lazy_roots.contains(&m.as_str()))
+            .cloned()
+            .collect(),
+    };
+    let defs: Vec<ModuleDef> = wf
+        .modules
+        .iter()
+        .zip(&read_bytes)
+        .map(|(m, &rb)| ModuleDef {
+            name: m.name.clone(),
+            cpu_ms: m.cpu_ms.unwrap_or(0.0),
+            compile_ms: m.compile_ms.unwrap_or(0.0),
+            bytecode: m.bytecode.or(layer_bytecode(m)).unwrap_or(package_bytecode),
+            read_bytes: rb,
+            files: m.files.unwrap_or(0),
+            imports: m.imports.clone(),
+        })
+        .collect();
+    let graph = graph_error(&ctx, &wf, ImportGraph::new(defs, &eager_top))?;
+    let eager: Vec<(String, Vec<u32>)> = graph
+        .load_order()
+        .into_iter()
+        .map(|(name, ms)| (name, ms.into_iter().map(|m| m as u32).collect()))
+        .collect();
+    let eager_set: ModuleSet = eager
+        .iter()
+        .flat_map(|(_, ms)| ms.iter())
+        .fold(0, |s, &m| s | bit(m));
+    let mut paths = Vec::with_capacity(wf.paths.len());
+    for (i, p) in wf.paths.iter().enumerate() {
+        let roots = p
+            .needs
+            .iter()
+            .map(|n| {
+                graph.index_of(n).ok_or_else(|| {
+                    ctx.err(
+                        format!("path[{i}].needs"),
+                        format!(
+                            "path \"{}\" needs \"{n}\", which no [[module]] defines",
+                            p.name
+                        ),
+                    )
+                })
+            })
+            .collect::<InputResult<Vec<_>>>()?;
+        let mut loaded = vec![false; graph.modules().len()];
+        paths.push(RequestPath {
+            name: p.name.clone(),
+            weight: p.weight / total_weight,
+            loads: graph
+                .load_from(&roots, &mut loaded)
+                .into_iter()
+                .map(|m| m as u32)
+                .collect(),
+        });
+    }
+    let sigma = wf.import_noise_sigma.unwrap_or(DEFAULT_IMPORT_NOISE_SIGMA);
+    if !(sigma.is_finite() && (0.0..=2.0).contains(&sigma)) {
+        return Err(ctx.err(
+            "import_noise_sigma",
+            format!("must be between 0 and 2; got {sigma}"),
+        ));
+    }
+    let mut extension_ms = Vec::with_capacity(wf.extensions.len());
+    for (i, e) in wf.extensions.iter().enumerate() {
+        if !(e.init_cpu_ms.is_finite() && e.init_cpu_ms >= 0.0) {
+            return Err(ctx.err(
+                format!("extension[{i}].init_cpu_ms"),
+                format!("must be a non-negative number of ms; got {}", e.init_cpu_ms),
+            ));
+        }
+        extension_ms.push(e.init_cpu_ms);
+    }
+    let (runtime, runtime_key) = match setup.arch {
+        Arch::X86_64 => (&wf.init.runtime.x86_64, "init.runtime.x86_64"),
+        Arch::Arm64 => (&wf.init.runtime.arm64, "init.runtime.arm64"),
+    };
+    let (user_spec, user_key) = match build.user_init {
+        Some(u) => (
+            Some(u),
+            format!("package.{}.user_init", setup.packaging.as_str()),
+        ),
+        None => (wf.init.user.as_ref(), "init.user".to_string()),
+    };
+    let user_init = match user_spec {
+        Some(u) => ctx.dist(&user_key, u)?,
+        None => Dist::Constant(SimDuration::ZERO),
+    };
+    let init = InitModel {
+        runtime_init: ctx.dist(runtime_key, runtime)?,
+        user_init,
+        modules: graph
+            .modules()
+            .iter()
+            .map(|m| ModuleLoad {
+                name: m.name.clone(),
+                cpu_us: m.cost_ms() * 1_000.0,
+            })
+            .collect(),
+        eager,
+        eager_set,
+        import_noise_sigma: sigma,
+        extension_ms,
+        init_vcpus: setup.platform.init_cpu.allowance(setup.memory_mb),
+        paths,
+    };
+    let delivery = build_delivery(&ctx, &wf, setup, &read_bytes)?;
+    Ok(ColdStartModel::Phases {
+        place: setup.platform.place.clone(),
+        boot: setup.platform.boot.clone(),
+        delivery,
+        init: Box::new(init),
+    })
+}
+
+fn build_delivery(
+    ctx: &Ctx,
+    wf: &WorkloadFile,
+    setup: &FunctionSetup,
+    read_bytes: &[u64],
+) -> InputResult<CodeDelivery> {
+    let packages = wf.package.as_ref();
+    let zip_total_check = |archives: &[ZipArchive], key: &str| -> InputResult<()> {
+        let total: u64 = archives.iter().map(|a| a.unzipped_bytes).sum();
+        if total > MAX_UNZIPPED_BYTES {
+            return Err(ctx.err(
+                key,
+                format!(
+                    "the unzipped code of function \"{}\" is {:.1} MB (layers included), over \
+                     Lambda's limit of 250 MB ({MAX_UNZIPPED_BYTES} bytes); package it as an image",
+                    setup.name,
+                    total as f64 / MB as f64
+                ),
+            ));
+        }
+        Ok(())
+    };
+    let zip = |name: &str, key: &str, zip_mb: f64, unzipped_mb: f64| -> InputResult<ZipArchive> {
+        Ok(ZipArchive {
+            name: name.to_string(),
+            zip_bytes: mb_to_bytes(ctx, &format!("{key}.zip_mb"), zip_mb)?,
+            unzipped_bytes: mb_to_bytes(ctx, &format!("{key}.unzipped_mb"), unzipped_mb)?,
+        })
+    };
+    match setup.packaging {
+        Packaging::Zip => {
+            let archives = match packages.and_then(|p| p.zip.as_ref()) {
+                Some(z) => vec![zip(setup.name, "package.zip", z.zip_mb, z.unzipped_mb)?],
+                None => Vec::new(),
+            };
+            zip_total_check(&archives, "package.zip.unzipped_mb")?;
+            Ok(CodeDelivery::Zip {
+                archives,
+                transfer: setup.platform.zip.clone(),
+            })
+        }
+        Packaging::ZipLayers => {
+            let Some(z) = packages.and_then(|p| p.zip_layers.as_ref()) else {
+                unreachable!("checked by build_cold_start");
+            };
+            if z.layers.len() > MAX_LAYERS {
+                return Err(ctx.err(
+                    "package.zip_layers.layer",
+                    format!(
+                        "a function may use at most {MAX_LAYERS} layers; this build has {}",
+                        z.layers.len()
+                    ),
+                ));
+            }
+            let mut archives = vec![zip(
+                setup.name,
+                "package.zip_layers",
+                z.zip_mb,
+                z.unzipped_mb,
+            )?];
+            for (i, l) in z.layers.iter().enumerate() {
+                archives.push(zip(
+                    &l.name,
+                    &format!("package.zip_layers.layer[{i}]"),
+                    l.zip_mb,
+                    l.unzipped_mb,
+                )?);
+            }
+            zip_total_check(&archives, "package.zip_layers")?;
+            Ok(CodeDelivery::Zip {
+                archives,
+                transfer: setup.platform.zip.clone(),
+            })
+        }
+        Packaging::Image => build_image(ctx, wf, setup, read_bytes),
+        Packaging::Snapstart => unreachable!("refused by build_cold_start"),
+    }
+}
+
+/// `n` consecutive chunk positions of layer `layer` (first chunk `first`, `len` chunks),
+/// starting at an offset fixed by a hash of `what`: the files of one package sit together
+/// in the flattened file system (the writer unpacks layers serially, ATC'23 §2).
+fn run_in_layer(what: &str, first: u32, len: u32, n: u32) -> Vec<u32> {
+    if n == 0 || len == 0 {
+        return Vec::new();
+    }
+    let n = n.min(len);
+    let h = what.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+        (h ^ b as u64).wrapping_mul(0x100_0000_01b3)
+    });
+    let start = (h % len as u64) as u32;
+    (0..n).map(|k| first + (start + k) % len).collect()
+}
+
+fn build_image(
+    ctx: &Ctx,
+    wf: &WorkloadFile,
+    setup: &FunctionSetup,
+    read_bytes: &[u64],
+) -> InputResult<CodeDelivery> {
+    let Some(img) = wf.package.as_ref().and_then(|p| p.image.as_ref()) else {
+        unreachable!("checked by build_cold_start");
+    };
+    if img.layers.is_empty() {
+        return Err(ctx.err(
+            "package.image.layer",
+            "an image needs at least one [[package.image.layer]]",
+        ));
+    }
+    let mut layers = Vec::with_capacity(img.layers.len());
+    let mut shared_layers = Vec::new();
+    for (i, l) in img.layers.iter().enumerate() {
+        layers.push(Layer::new(
+            l.name.clone(),
+            mb_to_bytes(ctx, &format!("package.image.layer[{i}].size_mb"), l.size_mb)?,
+        ));
+        if l.shared.unwrap_or(false) {
+            shared_layers.push(i);
+        }
+    }
+    let version = ImageVersion::build(setup.name, &layers).map_err(|e| {
+        ctx.err(
+            "package.image.layer",
+            format!(
+                "function \"{}\": {e} (Lambda's image limit is 10 GiB)",
+                setup.name
+            ),
+        )
+    })?;
+    let chunks_of = |bytes: u64| bytes.div_ceil(CHUNK_BYTES) as u32;
+    let span = |i: usize| {
+        let s = &version.layers()[i];
+        (s.first_chunk, s.n_chunks)
+    };
+    let runtime_bytes = mb_to_bytes(
+        ctx,
+        "package.image.runtime_read_mb",
+        img.runtime_read_mb.unwrap_or(0.0),
+    )?;
+    let (first, len) = span(0);
+    if chunks_of(runtime_bytes) > len {
+        return Err(ctx.err(
+            "package.image.runtime_read_mb",
+            format!(
+                "reads more than the base layer \"{}\" holds",
+                img.layers[0].name
+            ),
+        ));
+    }
+    let runtime_reads = run_in_layer("runtime", first, len, chunks_of(runtime_bytes));
+    let top = img.layers.len() - 1;
+    let mut module_reads = Vec::with_capacity(wf.modules.len());
+    for (i, (m, &rb)) in wf.modules.iter().zip(read_bytes).enumerate() {
+        let layer = match &m.layer {
+            None => top,
+            Some(name) => img.layers.iter().position(|l| &l.name == name).ok_or_else(|| {
+                ctx.err(
+                    format!("module[{i}].layer"),
+                    format!(
+                        "module \"{}\" is in layer \"{name}\", which [package.image] does not have (layers: {})",
+                        m.name,
+                        img.layers.iter().map(|l| l.name.as_str()).collect::<Vec<_>>().join(", ")
+                    ),
+                )
+            })?,
+        };
+        let (first, len) = span(layer);
+        if chunks_of(rb) > len {
+            return Err(ctx.err(
+                format!("module[{i}].read_bytes"),
+                format!(
+                    "module \"{}\" reads more than its layer \"{}\" holds",
+                    m.name, img.layers[layer].name
+                ),
+            ));
+        }
+        module_reads.push(run_in_layer(&m.name, first, len, chunks_of(rb)));
+    }
+    Ok(CodeDelivery::Image(Box::new(ImageCode {
+        version,
+        runtime_reads,
+        module_reads,
+        shared_layers,
+        read_jitter_sigma: setup.platform.storage.read_jitter_sigma,
+    })))
+}
+
+/// The import graph's errors, named as a reader of the file would look for them.
+fn graph_error(
+    ctx: &Ctx,
+    wf: &WorkloadFile,
+    r: Result<ImportGraph, GraphError>,
+) -> InputResult<ImportGraph> {
+    r.map_err(|e| {
+        let name = |i: usize| wf.modules[i].name.as_str();
+        match e {
+            GraphError::Duplicate { index, name } => ctx.err(
+                format!("module[{index}].name"),
+                format!("module \"{name}\" is defined twice"),
+            ),
+            GraphError::Undefined {
+                importer: Some(i),
+                name: missing,
+            } => ctx.err(
+                format!("module[{i}].imports"),
+                format!(
+                    "module \"{}\" imports \"{missing}\", which no [[module]] defines",
+                    name(i)
+                ),
+            ),
+            GraphError::Undefined {
+                importer: None,
+                name: missing,
+            } => ctx.err(
+                "imports",
+                format!("the handler imports \"{missing}\", which no [[module]] defines"),
+            ),
+            GraphError::Cycle { index, cycle } => ctx.err(
+                format!("module[{index}].imports"),
+                format!("import cycle: {}", cycle.join(" -> ")),
+            ),
+            GraphError::BadCost {
+                index,
+                field,
+                value,
+            } => ctx.err(
+                format!("module[{index}].{field}"),
+                format!(
+                    "module \"{}\": must be a non-negative number of ms; got {value}",
+                    name(index)
+                ),
+            ),
+        }
+    })
+}
