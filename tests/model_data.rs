@@ -352,3 +352,54 @@ rate = 0.05
         );
     }
 }
+
+#[test]
+fn datasci_image_read_sizes_are_the_first_bursts_extra_time_over_the_origin_latency() {
+    // Recomputes read_mb of every module of models/workloads/python39-datasci.toml as its
+    // header describes: extra = first image burst p95 (2023-11-27 19:00) − median of the
+    // warm hours (2023-11-28), chunks = extra / mean origin latency (lognormal median 36 ms,
+    // p99.9 175 ms: 41.04 ms), MB = chunks × 0.524288; pandas' extra (pandas with pyarrow)
+    // split by installed size, pandas 61 : pyarrow 125 (facts.md §3). Tolerance: 0.05 MB
+    // (the file rounds to 0.1 MB).
+    let Some(p95) = common::shared_data("datasci-perf/module-load-p95-by-hour.csv") else {
+        return;
+    };
+    let mut reader = csv::Reader::from_path(p95).unwrap();
+    let headers = reader.headers().unwrap().clone();
+    let rows: Vec<csv::StringRecord> = reader.records().map(|r| r.unwrap()).collect();
+    let extra_ms = |column: &str| -> f64 {
+        let c = headers.iter().position(|h| h == column).unwrap();
+        let image = |pred: &dyn Fn(&str) -> bool| -> Vec<f64> {
+            rows.iter()
+                .filter(|r| &r[0] == "image" && pred(&r[2]))
+                .map(|r| r[c].parse().unwrap())
+                .collect()
+        };
+        let first = image(&|h| h == "2023-11-27 19:00")[0];
+        first - median(&image(&|h| h.starts_with("2023-11-28")))
+    };
+    let sigma = (175.0f64 / 36.0).ln() / 3.090_232_306_167_813;
+    let origin_mean_ms = 36.0 * (sigma * sigma / 2.0).exp();
+    assert!((origin_mean_ms - 41.04).abs() < 0.01, "{origin_mean_ms}");
+    let mb = |ms: f64| ms / origin_mean_ms * 0.524_288;
+    let pandas_and_pyarrow = mb(extra_ms("pandas_ms"));
+    let want = [
+        ("numpy", mb(extra_ms("numpy_ms"))),
+        ("pandas", pandas_and_pyarrow * 61.0 / 186.0),
+        ("pyarrow", pandas_and_pyarrow * 125.0 / 186.0),
+        ("pyarrow.parquet", mb(extra_ms("parquet_ms"))),
+        ("aws_lambda_powertools", mb(extra_ms("powertools_ms"))),
+    ];
+    let wf = datasci_model();
+    for (name, want_mb) in want {
+        let m = wf.modules.iter().find(|m| m.name == name).unwrap();
+        let got = m.read_mb.unwrap_or(0.0);
+        assert!(
+            (got - want_mb).abs() <= 0.05,
+            "{name}.read_mb: model {got} vs data {want_mb:.3}"
+        );
+    }
+    // boto3's image and warm p95s agree (252 vs 236 ms: 0.4 chunk): it reads nothing new.
+    let boto3 = wf.modules.iter().find(|m| m.name == "boto3").unwrap();
+    assert!(mb(extra_ms("boto3_ms")) < 0.25 && boto3.read_mb.is_none());
+}
