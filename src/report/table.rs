@@ -107,6 +107,62 @@ fn block(out: &mut String, title: &str, figs: &[Figure]) {
             phases.join("   ")
         }
     );
+    let imports: Vec<String> = figs
+        .iter()
+        .filter_map(|f| {
+            let name = f.key.strip_prefix("imports_ms.")?;
+            f.mean?;
+            Some(format!(
+                "{} {}",
+                name.replace('/', "."),
+                value(figs, &f.key)
+            ))
+        })
+        .collect();
+    if !imports.is_empty() {
+        let _ = writeln!(
+            out,
+            "  imports (mean ms per init)   {}",
+            imports.join("   ")
+        );
+    }
+    let reads = ["worker", "az", "origin"]
+        .iter()
+        .filter_map(|t| find(figs, &format!("cache.{t}"))?.mean)
+        .sum::<f64>();
+    if reads > 0.0 {
+        let pct = |key: &str| {
+            find(figs, key)
+                .and_then(|f| f.mean)
+                .map_or("-".into(), |x| format!("{:.1}%", x * 100.0))
+        };
+        let _ = writeln!(
+            out,
+            "  chunk reads   worker {}   az {}   origin {}   (worker hits {}, az hits {} of the rest)   \
+             waited on a fetch in flight {}   chunk I/O {} ms per init",
+            value(figs, "cache.worker"),
+            value(figs, "cache.az"),
+            value(figs, "cache.origin"),
+            pct("cache.worker_hit_rate"),
+            pct("cache.az_hit_rate"),
+            value(figs, "cache.coalesced"),
+            value(figs, "chunk_io_ms.mean"),
+        );
+    }
+    if find(figs, "lazy_imports")
+        .and_then(|f| f.mean)
+        .unwrap_or(0.0)
+        > 0.0
+    {
+        let _ = writeln!(
+            out,
+            "  lazy imports  {} requests   added ms: mean {}   p50 {}   p99 {}",
+            value(figs, "lazy_imports"),
+            value(figs, "lazy_import_ms.mean"),
+            value(figs, "lazy_import_ms.p50"),
+            value(figs, "lazy_import_ms.p99"),
+        );
+    }
     let _ = writeln!(
         out,
         "  sandboxes     created {}   reclaimed {}   retired at max lifetime {}   alive at end {}",
