@@ -20,7 +20,11 @@ fn json_with_threads(path: &str, threads: usize) -> String {
 
 #[test]
 fn json_is_byte_identical_with_one_and_two_threads() {
-    for path in ["scenarios/bursty.toml", "scenarios/trace.toml"] {
+    for path in [
+        "scenarios/bursty.toml",
+        "scenarios/trace.toml",
+        "scenarios/zip-vs-image.toml",
+    ] {
         let one = json_with_threads(path, 1);
         let two = json_with_threads(path, 2);
         assert!(one.len() > 1000);

@@ -669,7 +669,14 @@ fn build_traffic(
                 other => {
                     return Err(ctx.err(
                         key("format"),
-                        format!("expected \"timestamps\" or \"azure2019\"; got {other:?}"),
+                        match other {
+                            Some(f) => {
+                                format!("expected \"timestamps\" or \"azure2019\"; got \"{f}\"")
+                            }
+                            None => {
+                                "missing: give format = \"timestamps\" or \"azure2019\"".to_string()
+                            }
+                        },
                     ));
                 }
             }

@@ -491,6 +491,86 @@ mod tests {
         (xs[n / 2] as f64, xs[n * 999 / 1000] as f64)
     }
 
+    fn constant_latencies() -> TierLatencies {
+        TierLatencies {
+            worker: Dist::Constant(SimDuration(100)),
+            az: Dist::Constant(SimDuration(500)),
+            origin: Dist::Constant(SimDuration(40_000)),
+        }
+    }
+
+    #[test]
+    fn timed_reads_are_sequential_and_a_second_reader_waits_for_the_fill_in_flight() {
+        // Constant latencies: worker 0.1 ms, AZ 0.5 ms, origin 40 ms; one fetch in flight.
+        let mut chain = TierChain::new(constant_latencies(), 1).unwrap();
+        let (mut w1, mut w2, mut az) = (LruCache::new(100), LruCache::new(100), LruCache::new(100));
+        let (mut f1, mut f2, mut faz) = (
+            InFlight::default(),
+            InFlight::default(),
+            InFlight::default(),
+        );
+        let shared = SharedChunks::default();
+        let mut rng = Rng::seed_from_u64(1);
+        let ids = [ChunkId(1), ChunkId(2), ChunkId(3)];
+        let t0 = SimTime(1_000_000);
+        // Reader 1, fresh chunks: three origin fetches one after another: 120 ms.
+        let r1 = chain.read_timed(
+            (&mut w1, &mut f1),
+            (&mut az, &mut faz),
+            ids,
+            &shared,
+            t0,
+            t0,
+            &mut rng,
+        );
+        assert_eq!(r1.end, t0 + SimDuration(120_000));
+        assert_eq!(r1.served.origin, 3);
+        // Reader 2 on another worker of the same AZ, 10 ms later: the AZ cache "holds" the
+        // chunks but their fills land at 40, 80 and 120 ms. Chunk 1: wait 30 ms (lands at
+        // 40); chunk 2 starts at 40, lands at 80: 40 ms; chunk 3 likewise: done at 120 ms,
+        // the same instant as reader 1.
+        let t1 = t0 + SimDuration(10_000);
+        let r2 = chain.read_timed(
+            (&mut w2, &mut f2),
+            (&mut az, &mut faz),
+            ids,
+            &shared,
+            t1,
+            t1,
+            &mut rng,
+        );
+        assert_eq!(r2.served.az, 3);
+        assert_eq!(r2.coalesced, 3);
+        assert_eq!(r2.end, t0 + SimDuration(120_000));
+        // Long after: AZ hits at 0.5 ms each, nothing in flight.
+        let t2 = t0 + SimDuration(1_000_000);
+        let mut w3 = LruCache::new(100);
+        let mut f3 = InFlight::default();
+        let r3 = chain.read_timed(
+            (&mut w3, &mut f3),
+            (&mut az, &mut faz),
+            ids,
+            &shared,
+            t2,
+            t2,
+            &mut rng,
+        );
+        assert_eq!((r3.end, r3.coalesced), (t2 + SimDuration(1_500), 0));
+        // Shared (base image) chunks never go to the origin.
+        let mut shared = SharedChunks::default();
+        shared.extend([ChunkId(9)]);
+        let r4 = chain.read_timed(
+            (&mut w3, &mut f3),
+            (&mut az, &mut faz),
+            [ChunkId(9)],
+            &shared,
+            t2,
+            t2,
+            &mut rng,
+        );
+        assert_eq!((r4.served.az, r4.served.origin), (1, 0));
+    }
+
     #[test]
     fn tier_latency_medians_and_p999_match_atc23_within_sampling_error() {
         // 1e6 draws. Relative sd of the sample q-quantile of a lognormal:

@@ -1,0 +1,113 @@
+//! Deploys: a new version retires the old sandboxes and, for an image, brings new chunks that
+//! no cache holds.
+
+mod common;
+
+fn image_workload(dir: &std::path::Path) -> std::path::PathBuf {
+    let p = dir.join("w.toml");
+    std::fs::write(
+        &p,
+        r#"
+name = "small image"
+runtime = "python3.12"
+import_noise_sigma = 0.0
+imports = ["lib"]
+[init]
+user = "10ms"
+[init.runtime]
+x86_64 = "50ms"
+arm64 = "50ms"
+[[module]]
+name = "lib"
+cpu_ms = 100.0
+read_mb = 10.48576   # exactly 20 chunks
+layer = "app"
+[package.image]
+[[package.image.layer]]
+name = "base"
+size_mb = 100.0
+shared = true
+[[package.image.layer]]
+name = "app"
+size_mb = 20.97152   # exactly 40 chunks
+"#,
+    )
+    .unwrap();
+    p
+}
+
+fn scenario(workload: &std::path::Path, packaging: &str, warmup: &str, fraction: f64) -> String {
+    format!(
+        r#"
+[run]
+duration = "1h"
+warmup = "{warmup}"
+[platform]
+keep_alive = "10m"
+max_lifetime = "10h"
+[[function]]
+name = "f"
+packaging = "{packaging}"
+workload = "{}"
+handler = "100ms"
+[[traffic]]
+function = "f"
+kind = "trace"
+format = "timestamps"
+file = "{}"
+[[deploy]]
+function = "f"
+at = "30m"
+unique_chunk_fraction = {fraction}
+"#,
+        workload.display(),
+        workload.with_file_name("t.csv").display()
+    )
+}
+
+/// One request every 5 s (a cold start takes under 2 s here): one sandbox serves them all
+/// between deploys.
+fn trace(dir: &std::path::Path) {
+    let mut s = String::from("timestamp\n");
+    for i in 0..720 {
+        s += &format!("{}.5\n", 5 * i);
+    }
+    std::fs::write(dir.join("t.csv"), s).unwrap();
+}
+
+#[test]
+fn a_deploy_retires_the_idle_sandbox_so_the_next_request_is_cold() {
+    let dir = tempfile::tempdir().unwrap();
+    let w = image_workload(dir.path());
+    trace(dir.path());
+    let s = common::summary(&scenario(&w, "image", "0s", 0.0));
+    // Exactly two cold starts: the first request and the first after the deploy.
+    assert_eq!(s.get("f", "cold_starts"), Some(2.0));
+    assert_eq!(s.get("f", "sandboxes.replaced_by_deploy"), Some(1.0));
+}
+
+#[test]
+fn after_a_deploy_only_the_new_chunks_come_from_the_origin() {
+    let dir = tempfile::tempdir().unwrap();
+    let w = image_workload(dir.path());
+    trace(dir.path());
+    // Count from just before the deploy: one cold start, after it. The image has
+    // ceil(100e6 / 524,288) = 191 base chunks and 40 app chunks: 231. unique_chunk_fraction 0.1 → round(23.1) = 23 new chunks at the
+    // top of the image, all in the app layer. The import reads 20 consecutive chunks of the
+    // app layer, so between 0 and 20 of them are new; the rest were cached by the first
+    // cold start (the AZ cache keeps them; the worker may differ).
+    let s = common::summary(&scenario(&w, "image", "29m", 0.1));
+    let origin = s.get("f", "cache.origin").unwrap();
+    let total = ["worker", "az", "origin"]
+        .iter()
+        .map(|t| s.get("f", &format!("cache.{t}")).unwrap())
+        .sum::<f64>();
+    assert_eq!(total, 20.0, "the import reads 20 chunks");
+    assert!(origin <= 20.0);
+    // With every chunk new, all 20 reads go to the origin.
+    let all_new = common::summary(&scenario(&w, "image", "29m", 1.0));
+    assert_eq!(all_new.get("f", "cache.origin"), Some(20.0));
+    // Without new chunks, none does.
+    let none_new = common::summary(&scenario(&w, "image", "29m", 0.0));
+    assert_eq!(none_new.get("f", "cache.origin"), Some(0.0));
+}
