@@ -33,7 +33,19 @@ const PYTORCH_OWN_CHUNKS: f64 = 234.0;
 
 #[test]
 fn pytorch_image_cold_starts_are_slow_only_right_after_create() {
-    let sc = load_scenario(std::path::Path::new("scenarios/pytorch-image.toml")).unwrap();
+    // Single cold starts are compared with closed forms, so the per-cold-start I/O jitter
+    // (platform storage.read_jitter_sigma, a lognormal factor calibrated on lambda-perf) is
+    // switched off here: the test checks the mechanism, sums of tier latencies.
+    let text = std::fs::read_to_string("scenarios/pytorch-image.toml")
+        .unwrap()
+        .replace(
+            "[run]",
+            "[platform.storage]\nread_jitter_sigma = 0.0\n\n[run]",
+        );
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("pytorch-image.toml");
+    std::fs::write(&path, text).unwrap();
+    let sc = load_scenario(&path).unwrap();
     let (_, recs) = common::run_collect(&sc);
     let cold_init_ms = |from_s: f64, to_s: f64| -> Vec<f64> {
         recs.iter()
