@@ -264,7 +264,11 @@ fn build(path: &Path, raw: ScenarioFile) -> InputResult<Scenario> {
         if d.at.0 >= duration {
             return Err(ctx.err(
                 key("at"),
-                format!("must be before the end of the run ({duration})"),
+                format!(
+                    "must be before the end of the run (run.duration = {} s); got {} s",
+                    duration.as_secs_f64(),
+                    d.at.0.as_secs_f64()
+                ),
             ));
         }
         deploys.push(Deploy {

@@ -8,7 +8,7 @@ use crate::coldstart::ZipTransfer;
 use crate::engine::Dist;
 use crate::error::InputResult;
 use crate::platform::{Placement, StorageParams};
-use crate::storage::background::BackgroundLoad;
+use crate::storage::background::{BackgroundLoad, MAX_BACKGROUND_CHUNKS};
 use crate::storage::chunk::CHUNK_BYTES;
 use crate::storage::fleet::{CacheModel, CacheSpec, FleetSpec};
 use crate::storage::tiers::{MAX_PARALLEL_FETCHES, TierLatencies};
@@ -165,7 +165,7 @@ pub(crate) fn build_storage(ctx: &Ctx, s: Option<StorageSection>) -> InputResult
         let n_chunks = count(
             &format!("storage.{key}_background_chunks"),
             chunks,
-            u32::MAX,
+            MAX_BACKGROUND_CHUNKS,
         )?;
         if !(rate.is_finite() && rate >= 0.0) {
             return Err(ctx.err(

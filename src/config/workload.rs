@@ -407,13 +407,12 @@ fn build_image(
     let version = ImageVersion::build(setup.name, &layers).map_err(|e| {
         ctx.err(
             "package.image.layer",
-            format!(
-                "function \"{}\": {e} (Lambda's image limit is 10 GiB)",
-                setup.name
-            ),
+            format!("function \"{}\": {e}", setup.name),
         )
     })?;
-    let chunks_of = |bytes: u64| bytes.div_ceil(CHUNK_BYTES) as u32;
+    // In u64: a read of more chunks than a u32 holds must fail the layer check below, not
+    // wrap around.
+    let chunks_of = |bytes: u64| bytes.div_ceil(CHUNK_BYTES);
     let span = |i: usize| {
         let s = &version.layers()[i];
         (s.first_chunk, s.n_chunks)
@@ -424,7 +423,7 @@ fn build_image(
         img.runtime_read_mb.unwrap_or(0.0),
     )?;
     let (first, len) = span(0);
-    if chunks_of(runtime_bytes) > len {
+    if chunks_of(runtime_bytes) > len as u64 {
         return Err(ctx.err(
             "package.image.runtime_read_mb",
             format!(
@@ -433,7 +432,7 @@ fn build_image(
             ),
         ));
     }
-    let runtime_reads = run_in_layer("runtime", first, len, chunks_of(runtime_bytes));
+    let runtime_reads = run_in_layer("runtime", first, len, chunks_of(runtime_bytes) as u32);
     let top = img.layers.len() - 1;
     let mut module_reads = Vec::with_capacity(wf.modules.len());
     for (i, (m, &rb)) in wf.modules.iter().zip(read_bytes).enumerate() {
@@ -451,16 +450,23 @@ fn build_image(
             })?,
         };
         let (first, len) = span(layer);
-        if chunks_of(rb) > len {
+        if chunks_of(rb) > len as u64 {
+            let key = if m.read_mb.is_some() {
+                "read_mb"
+            } else {
+                "read_bytes"
+            };
             return Err(ctx.err(
-                format!("module[{i}].read_bytes"),
+                format!("module[{i}].{key}"),
                 format!(
-                    "module \"{}\" reads more than its layer \"{}\" holds",
-                    m.name, img.layers[layer].name
+                    "module \"{}\" reads {} chunks of 512 KiB, more than its layer \"{}\" holds ({len})",
+                    m.name,
+                    chunks_of(rb),
+                    img.layers[layer].name
                 ),
             ));
         }
-        module_reads.push(run_in_layer(&m.name, first, len, chunks_of(rb)));
+        module_reads.push(run_in_layer(&m.name, first, len, chunks_of(rb) as u32));
     }
     Ok(CodeDelivery::Image(Box::new(ImageCode {
         version,
