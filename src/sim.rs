@@ -505,11 +505,7 @@ impl<'a> World<'a> {
             let u: f64 = fs.path_rng.random();
             if let Some(path) = model.path_at(u) {
                 let sandbox = self.sandboxes.get_mut(id);
-                if path
-                    .loads
-                    .iter()
-                    .any(|&m| sandbox.loaded & (1u128 << m) == 0)
-                {
+                if sandbox.loaded & path.set != path.set {
                     let start = now + cold_latency;
                     let mut image = match (self.fleet.as_mut(), fs.image.as_ref()) {
                         (Some(fleet), Some(v)) => Some(ImageAccess {

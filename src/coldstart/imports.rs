@@ -178,24 +178,11 @@ impl ImportGraph {
     /// loaded before (dependencies first, in Python's order), as indices.
     pub fn load_order(&self) -> Vec<(String, Vec<usize>)> {
         let mut loaded = vec![false; self.modules.len()];
-        fn load(g: &ImportGraph, i: usize, loaded: &mut [bool], out: &mut Vec<usize>) {
-            if loaded[i] {
-                return;
-            }
-            // Python puts a module in sys.modules before running its body; the graph has
-            // no cycles, so marking it here or after its imports is the same.
-            loaded[i] = true;
-            for &d in &g.deps[i] {
-                load(g, d, loaded, out);
-            }
-            out.push(i);
-        }
         self.top
             .iter()
             .map(|&t| {
-                let mut out = Vec::new();
-                load(self, t, &mut loaded, &mut out);
-                (self.modules[t].name.clone(), out)
+                let first = self.load_from(&[t], &mut loaded);
+                (self.modules[t].name.clone(), first)
             })
             .collect()
     }
@@ -212,6 +199,8 @@ impl ImportGraph {
             if loaded[i] {
                 return;
             }
+            // Python puts a module in sys.modules before running its body; the graph has
+            // no cycles, so marking it here or after its imports is the same.
             loaded[i] = true;
             for &d in &g.deps[i] {
                 load(g, d, loaded, out);

@@ -32,6 +32,8 @@ pub struct RequestPath {
     pub weight: f64,
     /// The modules it needs and their dependencies, dependencies first, each once.
     pub loads: Vec<u32>,
+    /// The same modules as a set: a request needs no import when the sandbox holds them all.
+    pub set: ModuleSet,
 }
 
 /// The init model of one function (its workload, packaging and architecture chosen).
@@ -49,6 +51,9 @@ pub struct InitModel {
     pub eager: Vec<(String, Vec<u32>)>,
     /// Every module the eager imports load.
     pub eager_set: ModuleSet,
+    /// The eager imports' CPU cost at one vCPU, µs (noise-free): Σ `cpu_us` over
+    /// `eager`.
+    pub eager_cpu_us: f64,
     /// Sigma of the per-cold-start lognormal noise (mean 1) on import CPU time.
     pub import_noise_sigma: f64,
     /// CPU work of each extension's init, ms at one vCPU: threads next to the init thread.
@@ -60,12 +65,13 @@ pub struct InitModel {
 }
 
 impl InitModel {
-    /// The eager imports' CPU cost at one vCPU, µs (noise-free).
-    pub fn eager_cpu_us(&self) -> f64 {
-        self.eager
+    /// The eager imports' CPU cost at one vCPU, µs: Σ `cpu_us` over the modules of `eager`
+    /// (to fill [`InitModel::eager_cpu_us`] once).
+    pub fn sum_eager_cpu_us(modules: &[ModuleLoad], eager: &[(String, Vec<u32>)]) -> f64 {
+        eager
             .iter()
             .flat_map(|(_, ms)| ms.iter())
-            .map(|&m| self.modules[m as usize].cpu_us)
+            .map(|&m| modules[m as usize].cpu_us)
             .sum()
     }
 

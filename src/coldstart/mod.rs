@@ -238,7 +238,7 @@ impl ColdStartModel {
                 d.phases[Phase::RuntimeInit as usize] = runtime + io;
                 // The init thread's CPU speed, shared with extensions.
                 let user_1vcpu = init.user_init.sample(rng);
-                let eager_us = init.eager_cpu_us();
+                let eager_us = init.eager_cpu_us;
                 let noise = if eager_us > 0.0 {
                     mean_one_lognormal(init.import_noise_sigma, rng)
                 } else {

@@ -215,14 +215,16 @@ pub(crate) fn build_cold_start(path: &Path, setup: &FunctionSetup) -> InputResul
             })
             .collect::<InputResult<Vec<_>>>()?;
         let mut loaded = vec![false; graph.modules().len()];
+        let loads: Vec<u32> = graph
+            .load_from(&roots, &mut loaded)
+            .into_iter()
+            .map(|m| m as u32)
+            .collect();
         paths.push(RequestPath {
             name: p.name.clone(),
             weight: p.weight / total_weight,
-            loads: graph
-                .load_from(&roots, &mut loaded)
-                .into_iter()
-                .map(|m| m as u32)
-                .collect(),
+            set: loads.iter().fold(0, |s, &m| s | bit(m)),
+            loads,
         });
     }
     let sigma = wf.import_noise_sigma.unwrap_or(DEFAULT_IMPORT_NOISE_SIGMA);
@@ -257,17 +259,19 @@ pub(crate) fn build_cold_start(path: &Path, setup: &FunctionSetup) -> InputResul
         Some(u) => ctx.dist(&user_key, u)?,
         None => Dist::Constant(SimDuration::ZERO),
     };
+    let modules: Vec<ModuleLoad> = graph
+        .modules()
+        .iter()
+        .map(|m| ModuleLoad {
+            name: m.name.clone(),
+            cpu_us: m.cost_ms() * 1_000.0,
+        })
+        .collect();
     let init = InitModel {
         runtime_init: ctx.dist(runtime_key, runtime)?,
         user_init,
-        modules: graph
-            .modules()
-            .iter()
-            .map(|m| ModuleLoad {
-                name: m.name.clone(),
-                cpu_us: m.cost_ms() * 1_000.0,
-            })
-            .collect(),
+        eager_cpu_us: InitModel::sum_eager_cpu_us(&modules, &eager),
+        modules,
         eager,
         eager_set,
         import_noise_sigma: sigma,
