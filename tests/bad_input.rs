@@ -173,28 +173,8 @@ fn mutated_scenarios_never_panic_and_never_hang() {
     // Deterministic mutations of a valid scenario (characters dropped, duplicated and
     // replaced). Each must load or fail cleanly; the ones that load then run (the size guard
     // refuses scenarios whose expected arrivals would take too long to simulate).
-    let bytes = VALID.as_bytes();
-    let replacements = b"0-9.\"=[]{}ehms,_ \n#x";
-    let mut state = 0x9E37_79B9_7F4A_7C15u64;
-    let mut next = || {
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
-        state
-    };
     let dir = tempfile::tempdir().unwrap();
-    for i in 0..400 {
-        let mut m = bytes.to_vec();
-        for _ in 0..(1 + next() % 3) {
-            let pos = (next() as usize) % m.len();
-            match next() % 3 {
-                0 => {
-                    m.remove(pos);
-                }
-                1 => m.insert(pos, m[pos]),
-                _ => m[pos] = replacements[(next() as usize) % replacements.len()],
-            }
-        }
+    for (i, m) in common::mutations(VALID, 400).into_iter().enumerate() {
         let path = dir.path().join(format!("m{i}.toml"));
         std::fs::write(&path, &m).unwrap();
         let result = std::panic::catch_unwind(|| {

@@ -295,3 +295,50 @@ fn a_background_population_over_the_limit_names_its_own_key() {
         &["platform.storage.worker_background_chunks", "16777216"],
     );
 }
+
+#[test]
+fn a_fleet_too_large_for_memory_is_refused() {
+    bad_scenario(
+        &SCENARIO.replace(
+            "[run]",
+            "[platform.storage]\nazs = 64\nworkers_per_az = 100000\n[run]",
+        ),
+        &["platform.storage.workers_per_az", "100000 workers"],
+    );
+}
+
+#[test]
+fn an_lru_fleet_that_would_replay_too_many_background_requests_is_refused() {
+    // Defaults: 48 workers × 560 reads/s + 3 AZs × 13 reads/s ≈ 26,900 requests/s; over
+    // 12 hours that is 1.2e9, above the 1e9 budget: refused, not run for an hour.
+    bad_scenario(
+        &SCENARIO
+            .replace("duration = \"1h\"", "duration = \"12h\"")
+            .replace("[run]", "[platform.storage]\ncache_model = \"lru\"\n[run]"),
+        &["platform.storage.cache_model", "characteristic_time"],
+    );
+}
+
+#[test]
+fn mutated_workload_files_never_panic_and_never_hang() {
+    // Deterministic mutations of the valid image workload; each must load and run or fail
+    // with an input error (exit 2), in every packaging.
+    let dir = tempfile::tempdir().unwrap();
+    let mutations = common::mutations(WORKLOAD, 300);
+    for (i, m) in mutations.iter().enumerate() {
+        std::fs::write(dir.path().join("wl.toml"), m).unwrap();
+        let packaging = ["image", "zip", "zip_layers"][i % 3];
+        let scenario = dir.path().join("scenario.toml");
+        std::fs::write(&scenario, packaged(packaging)).unwrap();
+        let result = std::panic::catch_unwind(|| {
+            if let Ok(sc) = coldsim::config::load_scenario(&scenario) {
+                let _ = coldsim::sim::run(&sc, 0, None, None);
+            }
+        });
+        assert!(
+            result.is_ok(),
+            "panic on mutation {i} ({packaging}):\n{}",
+            String::from_utf8_lossy(m)
+        );
+    }
+}

@@ -11,12 +11,14 @@ use super::file::{
     ScenarioFile, TrafficSection,
 };
 use super::paths::{parse_toml, read_toml, resolve};
+use super::storage::MAX_LRU_BACKGROUND_REQUESTS;
 use super::units::parse_clock_time;
 use super::workload::{FunctionSetup, build_cold_start};
 use crate::coldstart::ColdStartModel;
 use crate::engine::{Dist, SimDuration, SimTime};
 use crate::error::{InputError, InputResult};
 use crate::platform::{InitCpu, PlatformParams, Prices};
+use crate::storage::fleet::CacheModel;
 use crate::traffic::trace::AzureSelector;
 use crate::traffic::{ArrivalProcess, Azure2019Trace, Bursty, Diurnal, Poisson, TimestampTrace};
 
@@ -240,6 +242,7 @@ fn build(path: &Path, raw: ScenarioFile) -> InputResult<Scenario> {
             "a scenario needs at least one [[traffic]] source",
         ));
     }
+    check_lru_budget(&ctx, &platform, &functions, duration, replications)?;
     let mut deploys = Vec::with_capacity(raw.deploys.len());
     for (i, d) in raw.deploys.iter().enumerate() {
         let key = |k: &str| format!("deploy[{i}].{k}");
@@ -309,6 +312,47 @@ fn build(path: &Path, raw: ScenarioFile) -> InputResult<Scenario> {
         traffic,
         deploys,
     })
+}
+
+/// With explicit LRU caches every background request is replayed: refuse runs that would
+/// replay more than [`MAX_LRU_BACKGROUND_REQUESTS`] rather than run for hours.
+fn check_lru_budget(
+    ctx: &Ctx,
+    platform: &PlatformParams,
+    functions: &[Function],
+    duration: SimDuration,
+    replications: u32,
+) -> InputResult<()> {
+    let fleet = &platform.storage.fleet;
+    let has_image = functions.iter().any(|f| {
+        matches!(
+            &f.cold_start,
+            ColdStartModel::Phases {
+                delivery: crate::coldstart::CodeDelivery::Image(_),
+                ..
+            }
+        )
+    });
+    if !has_image || fleet.worker_cache.model != CacheModel::ExplicitLru {
+        return Ok(());
+    }
+    let rate = |spec: &crate::storage::fleet::CacheSpec, caches: u32| {
+        spec.background.map_or(0.0, |b| b.rate_per_s) * caches as f64
+    };
+    let per_s = rate(&fleet.worker_cache, fleet.azs * fleet.workers_per_az)
+        + rate(&fleet.az_cache, fleet.azs);
+    let total = per_s * duration.as_secs_f64() * replications as f64;
+    if total > MAX_LRU_BACKGROUND_REQUESTS {
+        return Err(ctx.err(
+            "platform.storage.cache_model",
+            format!(
+                "\"lru\" replays every background request: {total:.2e} in this run, more than \
+                 {MAX_LRU_BACKGROUND_REQUESTS:.0e}; use \"characteristic_time\", a shorter run, \
+                 fewer workers or lower background rates"
+            ),
+        ));
+    }
+    Ok(())
 }
 
 /// Lays `over` on top of `base`, key by key.

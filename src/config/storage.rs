@@ -13,6 +13,14 @@ use crate::storage::chunk::CHUNK_BYTES;
 use crate::storage::fleet::{CacheModel, CacheSpec, FleetSpec};
 use crate::storage::tiers::{MAX_PARALLEL_FETCHES, TierLatencies};
 
+/// Most workers a fleet may have (each holds its own cache): far more than a scenario's
+/// functions can spread over, and a bound on memory.
+pub const MAX_WORKERS: u32 = 100_000;
+
+/// Most background requests an explicit-LRU fleet may replay in one run (all caches, all
+/// replications): ~10 minutes of simulation at ~2 M requests per second.
+pub const MAX_LRU_BACKGROUND_REQUESTS: f64 = 1e9;
+
 /// Lays `over` on `base` field by field (both `Option` structs of optional fields).
 macro_rules! overlay_fields {
     ($base:expr, $over:expr, $ty:ident { $($f:ident),* $(,)? }) => {
@@ -129,7 +137,17 @@ pub(crate) fn build_storage(ctx: &Ctx, s: Option<StorageSection>) -> InputResult
         }
     };
     let azs = count("storage.azs", s.azs, 64)?;
-    let workers_per_az = count("storage.workers_per_az", s.workers_per_az, 100_000)?;
+    let workers_per_az = count("storage.workers_per_az", s.workers_per_az, MAX_WORKERS)?;
+    if azs as u64 * workers_per_az as u64 > MAX_WORKERS as u64 {
+        return Err(ctx.err(
+            "platform.storage.workers_per_az",
+            format!(
+                "the fleet may have at most {MAX_WORKERS} workers in all; {azs} AZs × \
+                 {workers_per_az} workers is {}",
+                azs as u64 * workers_per_az as u64
+            ),
+        ));
+    }
     let placement = match required(ctx, "storage.placement", &s.placement)?.as_str() {
         "random" => Placement::Random,
         "sticky" => Placement::Sticky {

@@ -112,3 +112,34 @@ pub fn assert_bad_input((code, err): (i32, String), file: &str, must_mention: &[
         assert!(err.contains(m), "should mention {m:?}: {err}");
     }
 }
+
+/// `n` deterministic mutations of `text` (1 to 3 characters dropped, duplicated or replaced
+/// by TOML-significant ones each), for never-panic tests of the readers.
+#[allow(dead_code)]
+pub fn mutations(text: &str, n: usize) -> Vec<Vec<u8>> {
+    let bytes = text.as_bytes();
+    let replacements = b"0-9.\"=[]{}ehms,_ \n#x";
+    let mut state = 0x9E37_79B9_7F4A_7C15u64;
+    let mut next = || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    (0..n)
+        .map(|_| {
+            let mut m = bytes.to_vec();
+            for _ in 0..(1 + next() % 3) {
+                let pos = (next() as usize) % m.len();
+                match next() % 3 {
+                    0 => {
+                        m.remove(pos);
+                    }
+                    1 => m.insert(pos, m[pos]),
+                    _ => m[pos] = replacements[(next() as usize) % replacements.len()],
+                }
+            }
+            m
+        })
+        .collect()
+}
