@@ -2,6 +2,7 @@
 //! distribution of cold starts (how many, how long, which phase costs what, what it costs)
 //! for a function and a traffic pattern. See DESIGN.md of the project for the model.
 
+pub mod calibrate;
 pub mod cli;
 pub mod coldstart;
 pub mod config;

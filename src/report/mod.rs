@@ -6,4 +6,5 @@ pub mod csv_out;
 pub mod invocations;
 pub mod json;
 pub mod progress;
+pub mod svg;
 pub mod table;

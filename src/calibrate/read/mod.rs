@@ -1,0 +1,1 @@
+//! Readers of measurement files (filled in by the readers work).

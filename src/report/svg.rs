@@ -1,0 +1,1 @@
+//! SVG charts (filled in by the plotting work).
