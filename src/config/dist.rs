@@ -66,6 +66,13 @@ pub enum DistSpec {
     Weibull { shape: f64, scale: SimDuration },
     /// `{ dist = "empirical", file = "..", column = ".." }`, values in milliseconds.
     Empirical { file: String, column: String },
+    /// `shift = ".."` added to a lognormal, gamma or Weibull table: the three-parameter form
+    /// (every draw is `shift` plus a draw of the two-parameter distribution), as written by
+    /// `coldsim calibrate` when a shifted family fits best.
+    Shifted {
+        shift: SimDuration,
+        inner: Box<DistSpec>,
+    },
 }
 
 #[derive(Deserialize)]
@@ -86,6 +93,7 @@ struct DistTable {
     scale: Option<DurationValue>,
     file: Option<String>,
     column: Option<String>,
+    shift: Option<DurationValue>,
 }
 
 impl DistTable {
@@ -110,7 +118,20 @@ impl DistTable {
         flags.iter().filter(|(_, p)| *p).map(|(k, _)| *k).collect()
     }
 
-    fn into_spec(self) -> Result<DistSpec, String> {
+    fn into_spec(mut self) -> Result<DistSpec, String> {
+        if let Some(shift) = self.shift.take() {
+            if !matches!(self.dist.as_str(), "lognormal" | "gamma" | "weibull") {
+                return Err(format!(
+                    "`shift` applies to lognormal, gamma and weibull, not to dist = \"{}\"",
+                    self.dist
+                ));
+            }
+            let inner = self.into_spec()?;
+            return Ok(DistSpec::Shifted {
+                shift: shift.0,
+                inner: Box::new(inner),
+            });
+        }
         let present = self.present();
         let only = |allowed: &[&str]| -> Result<(), String> {
             let extra: Vec<&str> = present
@@ -293,6 +314,10 @@ impl DistSpec {
                 }
                 Dist::Empirical(values.into())
             }
+            DistSpec::Shifted { shift, inner } => Dist::Shifted {
+                shift_us: shift.as_us() as f64,
+                inner: Box::new(inner.to_dist(load_empirical)?),
+            },
         })
     }
 }
@@ -328,6 +353,18 @@ mod tests {
             Ok(DistSpec::LogNormalParams { .. })
         ));
         assert!(parse("d = { dist = \"uniform\", min = \"1s\", max = \"2s\" }").is_ok());
+        assert_eq!(
+            parse("d = { dist = \"gamma\", shape = 2.0, scale = \"10ms\", shift = \"50ms\" }"),
+            Ok(DistSpec::Shifted {
+                shift: SimDuration(50_000),
+                inner: Box::new(DistSpec::Gamma {
+                    shape: 2.0,
+                    scale: SimDuration(10_000)
+                })
+            })
+        );
+        let err = parse("d = { dist = \"uniform\", min = \"1s\", max = \"2s\", shift = \"1s\" }");
+        assert!(err.unwrap_err().contains("`shift` applies to"));
         assert!(parse("d = { dist = \"gamma\", shape = 2.0, scale = \"5ms\" }").is_ok());
         assert!(parse("d = { dist = \"weibull\", shape = 1.5, scale = \"5ms\" }").is_ok());
         assert!(parse("d = { dist = \"exponential\", mean = \"5ms\" }").is_ok());

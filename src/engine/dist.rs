@@ -36,6 +36,10 @@ pub enum Dist {
     Weibull { shape: f64, scale_us: f64 },
     /// Resampling of measured values (bootstrap), in µs.
     Empirical(Arc<[u64]>),
+    /// A three-parameter form: `shift_us` plus a draw of `inner` (the location of a shifted
+    /// lognormal, gamma or Weibull fitted by `coldsim calibrate`: no init is faster than
+    /// the runtime's fixed work).
+    Shifted { shift_us: f64, inner: Box<Dist> },
 }
 
 impl Dist {
@@ -106,6 +110,9 @@ impl Dist {
                 let i = rng.random_range(0..values.len());
                 SimDuration(values[i])
             }
+            Dist::Shifted { shift_us, inner } => {
+                SimDuration::from_us_f64(shift_us + inner.sample(rng).as_us() as f64)
+            }
         }
     }
 
@@ -123,6 +130,7 @@ impl Dist {
                 scale_us * statrs::function::gamma::gamma(1.0 + 1.0 / shape)
             }
             Dist::Empirical(v) => v.iter().map(|&x| x as f64).sum::<f64>() / v.len() as f64,
+            Dist::Shifted { shift_us, inner } => shift_us + inner.mean_us(),
         }
     }
 
@@ -161,6 +169,10 @@ impl Dist {
                     .map(|&x| SimDuration::from_us_f64(x as f64 * factor).as_us())
                     .collect(),
             ),
+            Dist::Shifted { shift_us, inner } => Dist::Shifted {
+                shift_us: shift_us * factor,
+                inner: Box::new(inner.scaled(factor)),
+            },
         }
     }
 }
@@ -223,5 +235,25 @@ mod tests {
         assert!((s.mean_us() / d.mean_us() - 3.0).abs() < 1e-9);
         let g = Dist::gamma(2.0, 10.0).unwrap().scaled(0.5);
         assert!((g.mean_us() - 10.0).abs() < 1e-9);
+        let shifted = Dist::Shifted {
+            shift_us: 50_000.0,
+            inner: Box::new(Dist::gamma(2.0, 10_000.0).unwrap()),
+        };
+        assert!((shifted.scaled(2.0).mean_us() - 140_000.0).abs() < 1e-6);
+    }
+
+    #[test]
+    fn a_shifted_draw_is_never_below_the_shift_and_its_mean_adds_the_shift() {
+        let d = Dist::Shifted {
+            shift_us: 50_000.0,
+            inner: Box::new(Dist::Weibull {
+                shape: 1.5,
+                scale_us: 20_000.0,
+            }),
+        };
+        let mut rng = Rng::seed_from_u64(9);
+        assert!((0..10_000).all(|_| d.sample(&mut rng).as_us() >= 50_000));
+        let (m, se) = sample_mean(&d, 200_000);
+        assert!((m - d.mean_us()).abs() < 4.0 * se + 1.0, "{m} vs {}", d.mean_us());
     }
 }
