@@ -206,7 +206,15 @@ impl ColdStartModel {
                     CodeDelivery::Image(code) => (code.read_jitter_sigma, Some(&**code)),
                 };
                 d.phases[Phase::Boot as usize] = boot.sample(rng);
+                // The runtime's start is one thread's CPU work, measured under the boost: it
+                // runs at min(1, allowance) vCPU, so only the proportional hypothesis below
+                // 1,769 MB slows it (DESIGN.md, "CPU").
                 let runtime = init.runtime_init.sample(rng);
+                let runtime = if init.init_vcpus < 1.0 {
+                    SimDuration::from_us_f64(runtime.as_us() as f64 / init.init_vcpus)
+                } else {
+                    runtime
+                };
                 let worker = match (&mut env.image, image_code) {
                     (Some(access), Some(_)) => access.fleet.place(env.function).worker,
                     _ => WorkerId(0),
