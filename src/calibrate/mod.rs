@@ -6,6 +6,8 @@
 pub mod day;
 pub mod diagnostics;
 pub mod fit;
+pub mod protocol;
+pub mod regime;
 pub mod read;
 
 pub use day::Day;
