@@ -7,6 +7,7 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
+use crate::calibrate::source::ReaderKind;
 use crate::config::load_scenario;
 use crate::error::InputError;
 use crate::report::invocations::InvocationCsv;
@@ -52,6 +53,126 @@ enum Command {
         #[arg(long, value_name = "PATH")]
         invocations_csv: Option<PathBuf>,
     },
+    /// Fit distributions to measurements (REPORT logs, Logs Insights exports, CSVs, import
+    /// timings); print a fit report and optionally write a workload model.
+    Calibrate(CalibrateArgs),
+    /// Replay the data's measurement protocol with a workload model and compare the
+    /// simulated init distribution with held-out measurements.
+    Validate(ValidateArgs),
+}
+
+/// How a measurement file is read (shared by `calibrate` and `validate`).
+#[derive(clap::Args, Debug)]
+pub struct ReadArgs {
+    /// The reader: csv (with --value/--group/--time), report (CloudWatch REPORT lines),
+    /// insights (Logs Insights CSV export), importtime (python -X importtime, raw or CSV).
+    #[arg(long, value_enum, default_value_t = ReaderKind::Csv)]
+    reader: ReaderKind,
+    /// Value column, optionally with a unit (`init_duration_ms`, `t:us`); for report:
+    /// `init` (default) or `restore`.
+    #[arg(long, default_value = "")]
+    value: String,
+    /// Grouping columns, comma-separated (e.g. `python_version,packaging,arch`).
+    #[arg(long, default_value = "")]
+    group: String,
+    /// Date column (needed for --train-until with csv).
+    #[arg(long)]
+    time: Option<String>,
+    /// Keep rows whose COLUMN is one of the values: `COLUMN=V1,V2` (repeatable).
+    #[arg(long = "where", value_name = "COLUMN=VALUES")]
+    filters: Vec<String>,
+    /// Rows dated after this day (YYYY-MM-DD) are held out of training (calibrate) or
+    /// are the ones compared (validate).
+    #[arg(long, value_name = "DATE")]
+    train_until: Option<String>,
+}
+
+/// Output formats of `calibrate` and `validate`.
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ReportFormat {
+    /// A table for people.
+    Table,
+    /// JSON.
+    Json,
+}
+
+/// `coldsim calibrate`.
+#[derive(clap::Args, Debug)]
+pub struct CalibrateArgs {
+    /// The measurement file (leave out with --recipe).
+    #[arg(required_unless_present = "recipe")]
+    data: Option<PathBuf>,
+    /// Run a calibration recipe (data, fits, models, checks in one TOML file).
+    #[arg(long, value_name = "FILE", conflicts_with = "data")]
+    recipe: Option<PathBuf>,
+    #[command(flatten)]
+    read: ReadArgs,
+    /// Fit only the last regime of the training rows (level-shift detection).
+    #[arg(long)]
+    regimes: bool,
+    /// Values at or above this duration are right-censored (e.g. `10s`, the init timeout).
+    #[arg(long, value_name = "DURATION")]
+    censor_above: Option<String>,
+    /// Values above this many medians are right-censored there, not dropped.
+    #[arg(long, value_name = "FACTOR")]
+    outlier_factor: Option<f64>,
+    /// Compare the init-CPU hypotheses (boost vs proportional) using this grouping column
+    /// as the memory size.
+    #[arg(long, value_name = "COLUMN")]
+    memory_column: Option<String>,
+    /// Write the fit report (text, JSON, one SVG per group) into this directory.
+    #[arg(long, value_name = "DIR")]
+    report: Option<PathBuf>,
+    /// Write a runtime workload model (init per arch from zip rows; image chunk reads
+    /// fitted through the simulator from image rows).
+    #[arg(long, value_name = "FILE")]
+    out: Option<PathBuf>,
+    /// The model's runtime name (with --out).
+    #[arg(long, default_value = "python3.12")]
+    runtime: String,
+    /// The model's base image as NAME=SIZE_MB (with --out).
+    #[arg(long, default_value = "public.ecr.aws/lambda/python:3.12=535")]
+    base_image: String,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = ReportFormat::Table)]
+    format: ReportFormat,
+}
+
+/// Which init-CPU hypothesis `validate` simulates.
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CpuChoice {
+    /// The platform file's setting (boost: 2 vCPUs whatever the memory).
+    Boost,
+    /// CPU proportional to memory during init.
+    Proportional,
+    /// Both, side by side, with a verdict.
+    Both,
+}
+
+/// `coldsim validate`.
+#[derive(clap::Args, Debug)]
+pub struct ValidateArgs {
+    /// The workload model to validate.
+    model: PathBuf,
+    /// The measurement file.
+    data: PathBuf,
+    #[command(flatten)]
+    read: ReadArgs,
+    /// Init-CPU hypothesis to simulate.
+    #[arg(long, value_enum, default_value_t = CpuChoice::Boost)]
+    init_cpu: CpuChoice,
+    /// Days of the forced-cold protocol (10 cold starts per group per day).
+    #[arg(long, default_value_t = 400)]
+    days: u32,
+    /// Simulation seed.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Write the report (text, JSON, one overlay SVG per group) into this directory.
+    #[arg(long, value_name = "DIR")]
+    report: Option<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = ReportFormat::Table)]
+    format: ReportFormat,
 }
 
 /// Runs the parsed command; returns the process exit code.
@@ -99,6 +220,66 @@ fn execute(cli: Cli) -> anyhow::Result<()> {
             stdout.write_all(text.as_bytes())?;
             stdout.flush()?;
             Ok(())
+        }
+        Command::Calibrate(args) => print(&crate::calibrate::commands::calibrate(&args.into())?),
+        Command::Validate(args) => print(&crate::calibrate::commands::validate(&args.into())?),
+    }
+}
+
+fn print(text: &str) -> anyhow::Result<()> {
+    let mut stdout = std::io::stdout().lock();
+    stdout.write_all(text.as_bytes())?;
+    stdout.flush()?;
+    Ok(())
+}
+
+impl From<ReadArgs> for crate::calibrate::commands::ReadOptions {
+    fn from(a: ReadArgs) -> Self {
+        crate::calibrate::commands::ReadOptions {
+            reader: a.reader,
+            value: a.value,
+            group: a.group,
+            time: a.time,
+            filters: a.filters,
+            train_until: a.train_until,
+        }
+    }
+}
+
+impl From<CalibrateArgs> for crate::calibrate::commands::CalibrateOptions {
+    fn from(a: CalibrateArgs) -> Self {
+        crate::calibrate::commands::CalibrateOptions {
+            data: a.data,
+            recipe: a.recipe,
+            read: a.read.into(),
+            regimes: a.regimes,
+            censor_above: a.censor_above,
+            outlier_factor: a.outlier_factor,
+            memory_column: a.memory_column,
+            report: a.report,
+            out: a.out,
+            runtime: a.runtime,
+            base_image: a.base_image,
+            json: a.format == ReportFormat::Json,
+        }
+    }
+}
+
+impl From<ValidateArgs> for crate::calibrate::commands::ValidateOptions {
+    fn from(a: ValidateArgs) -> Self {
+        crate::calibrate::commands::ValidateOptions {
+            model: a.model,
+            data: a.data,
+            read: a.read.into(),
+            hypotheses: match a.init_cpu {
+                CpuChoice::Boost => vec!["boost"],
+                CpuChoice::Proportional => vec!["proportional"],
+                CpuChoice::Both => vec!["boost", "proportional"],
+            },
+            days: a.days,
+            seed: a.seed,
+            report: a.report,
+            json: a.format == ReportFormat::Json,
         }
     }
 }

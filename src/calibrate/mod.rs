@@ -3,12 +3,22 @@
 //! likelihood, check the fits, and write model files and fit reports (DESIGN.md, "The flow":
 //! `data/*.csv ──► calibrate ──► models/*.toml + fit report`).
 
+pub mod commands;
 pub mod day;
 pub mod diagnostics;
 pub mod fit;
+pub mod fit_report;
+pub mod groups;
+pub mod hypothesis;
+pub mod imports_model;
 pub mod protocol;
-pub mod regime;
 pub mod read;
+pub mod recipe;
+pub mod regime;
+pub mod runtime_model;
+pub mod source;
+pub mod spec;
+pub mod validate;
 
 pub use day::Day;
 pub use diagnostics::{Diagnostics, RowWarning};

@@ -1,0 +1,291 @@
+//! The `calibrate` and `validate` commands, as library functions returning what they print.
+
+use std::fmt::Write as _;
+use std::path::PathBuf;
+
+use serde_json::json;
+
+use super::fit::CleaningPolicy;
+use super::fit_report::{self, Provenance, file_stem, key_label};
+use super::groups::{SplitPolicy, fit_groups};
+use super::hypothesis;
+use super::imports_model;
+use super::protocol::ForcedCold;
+use super::recipe::{describe_split, parse_day, run_recipe};
+use super::regime::RegimeRule;
+use super::runtime_model::{RuntimeModelSpec, write_runtime_model};
+use super::source::{DataSource, ReaderKind};
+use super::validate;
+use crate::config::units::parse_duration;
+use crate::error::InputError;
+use crate::report::svg::render;
+
+/// How to read the data (the shared flags).
+#[derive(Clone, Debug)]
+pub struct ReadOptions {
+    /// Reader.
+    pub reader: ReaderKind,
+    /// Value column.
+    pub value: String,
+    /// Grouping columns, comma-separated.
+    pub group: String,
+    /// Date column.
+    pub time: Option<String>,
+    /// Row filters.
+    pub filters: Vec<String>,
+    /// Last training day.
+    pub train_until: Option<String>,
+}
+
+impl ReadOptions {
+    fn source(&self, path: PathBuf) -> DataSource {
+        DataSource {
+            path,
+            reader: self.reader,
+            value: self.value.clone(),
+            group: self
+                .group
+                .split(',')
+                .map(|g| g.trim().to_string())
+                .filter(|g| !g.is_empty())
+                .collect(),
+            time: self.time.clone(),
+            filters: self.filters.clone(),
+        }
+    }
+
+    fn train_until(&self) -> Result<Option<super::Day>, InputError> {
+        self.train_until
+            .as_deref()
+            .map(|t| parse_day(t, "--train-until").map_err(InputError::Usage))
+            .transpose()
+    }
+}
+
+/// `coldsim calibrate` options.
+#[derive(Clone, Debug)]
+pub struct CalibrateOptions {
+    /// Data file.
+    pub data: Option<PathBuf>,
+    /// Recipe file.
+    pub recipe: Option<PathBuf>,
+    /// Reading.
+    pub read: ReadOptions,
+    /// Last regime only.
+    pub regimes: bool,
+    /// Censoring threshold (a duration).
+    pub censor_above: Option<String>,
+    /// Outlier factor.
+    pub outlier_factor: Option<f64>,
+    /// Memory column for the hypotheses.
+    pub memory_column: Option<String>,
+    /// Report directory.
+    pub report: Option<PathBuf>,
+    /// Model file to write.
+    pub out: Option<PathBuf>,
+    /// Runtime name of the model.
+    pub runtime: String,
+    /// Base image NAME=SIZE_MB.
+    pub base_image: String,
+    /// JSON instead of a table.
+    pub json: bool,
+}
+
+/// Runs `coldsim calibrate`.
+pub fn calibrate(o: &CalibrateOptions) -> anyhow::Result<String> {
+    if let Some(recipe) = &o.recipe {
+        return run_recipe(recipe);
+    }
+    let Some(path) = o.data.clone() else {
+        return Err(InputError::Usage("calibrate needs a data file or --recipe".into()).into());
+    };
+    if o.read.reader == ReaderKind::Importtime {
+        return imports_model::calibrate_imports(&path, o);
+    }
+    let source = o.read.source(path.clone());
+    let train_until = o.read.train_until()?;
+    if train_until.is_some() && o.read.time.is_none() && o.read.reader == ReaderKind::Csv {
+        return Err(InputError::Usage("--train-until needs --time COLUMN (the date column)".into()).into());
+    }
+    let censor_above_ms = o
+        .censor_above
+        .as_deref()
+        .map(|t| {
+            parse_duration(t)
+                .map(|d| d.as_us() as f64 / 1e3)
+                .map_err(|e| InputError::Usage(format!("--censor-above: {e}")))
+        })
+        .transpose()?;
+    if let Some(f) = o.outlier_factor
+        && !(f.is_finite() && f >= 1.0)
+    {
+        return Err(InputError::Usage(format!("--outlier-factor: expected a number >= 1; got {f}")).into());
+    }
+    let split = SplitPolicy {
+        train_until,
+        regimes: o.regimes.then(RegimeRule::default),
+    };
+    let cleaning = CleaningPolicy {
+        censor_above_ms,
+        outlier_factor: o.outlier_factor,
+    };
+    let obs = source.load()?;
+    let groups = fit_groups(&obs, &split, &cleaning);
+    let provenance = Provenance {
+        source: path.display().to_string(),
+        reading: source.describe(),
+        group_columns: obs.group_columns.clone(),
+        diagnostics: obs.diagnostics.to_string(),
+        split: describe_split(&split),
+    };
+    if let Some(dir) = &o.report {
+        fit_report::write(dir, &provenance, &groups)?;
+    }
+    let mut text = if o.json {
+        serde_json::to_string_pretty(&fit_report::to_json(&provenance, &groups))? + "\n"
+    } else {
+        let mut t = fit_report::table(&provenance, &groups);
+        for w in &obs.diagnostics.warnings {
+            let _ = writeln!(t, "warning: {}: row {}: {}", path.display(), w.row, w.message);
+        }
+        t
+    };
+    if let Some(mc) = &o.memory_column {
+        let fits = hypothesis::compare(&obs, mc)?;
+        if o.json {
+            text += &(serde_json::to_string_pretty(&hypothesis::to_json(&obs.group_columns, &fits))? + "\n");
+        } else {
+            text += "\n";
+            text += &hypothesis::table(&obs.group_columns, &fits);
+        }
+    }
+    if let Some(out) = &o.out {
+        let others: Vec<usize> = obs
+            .group_columns
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| c.as_str() != "packaging" && c.as_str() != "arch")
+            .map(|(i, _)| i)
+            .collect();
+        let distinct: std::collections::BTreeSet<Vec<&String>> = groups
+            .iter()
+            .map(|g| others.iter().map(|&i| &g.key[i]).collect())
+            .collect();
+        if distinct.len() > 1 {
+            return Err(InputError::Usage(format!(
+                "--out writes one model, but the groups differ in {} besides packaging and arch; select one with --where",
+                others.iter().map(|&i| obs.group_columns[i].as_str()).collect::<Vec<_>>().join(", ")
+            ))
+            .into());
+        }
+        let (name, size) = o.base_image.rsplit_once('=').ok_or_else(|| {
+            InputError::Usage(format!("--base-image `{}`: expected NAME=SIZE_MB", o.base_image))
+        })?;
+        let size_mb: f64 = size
+            .trim()
+            .parse()
+            .ok()
+            .filter(|s: &f64| s.is_finite() && *s > 0.0)
+            .ok_or_else(|| InputError::Usage(format!("--base-image `{}`: SIZE_MB must be a number > 0", o.base_image)))?;
+        let spec = RuntimeModelSpec {
+            runtime: o.runtime.clone(),
+            base_image: (name.trim().to_string(), size_mb),
+            out: out.clone(),
+            regenerate: format!("coldsim calibrate {} ({})", path.display(), source.describe()),
+        };
+        let image = write_runtime_model(
+            &spec,
+            &obs.group_columns,
+            &groups,
+            &format!("{}, {}, {}", path.display(), source.describe(), describe_split(&split)),
+            &ForcedCold::default(),
+        )?;
+        if !o.json {
+            let _ = writeln!(text, "\nwrote {}", out.display());
+            if let Some(f) = image {
+                let _ = writeln!(text, "  image runtime_read_mb {:.1} ({} simulations)", f.runtime_read_mb, f.evaluations);
+            }
+        }
+    }
+    Ok(text)
+}
+
+/// `coldsim validate` options.
+#[derive(Clone, Debug)]
+pub struct ValidateOptions {
+    /// The workload model.
+    pub model: PathBuf,
+    /// The data.
+    pub data: PathBuf,
+    /// Reading.
+    pub read: ReadOptions,
+    /// `boost` and/or `proportional`.
+    pub hypotheses: Vec<&'static str>,
+    /// Protocol days.
+    pub days: u32,
+    /// Seed.
+    pub seed: u64,
+    /// Report directory.
+    pub report: Option<PathBuf>,
+    /// JSON instead of a table.
+    pub json: bool,
+}
+
+/// Runs `coldsim validate`.
+pub fn validate(o: &ValidateOptions) -> anyhow::Result<String> {
+    if !(1..=5000).contains(&o.days) {
+        return Err(InputError::Usage(format!("--days must be between 1 and 5000; got {}", o.days)).into());
+    }
+    if o.read.reader == ReaderKind::Importtime {
+        return Err(InputError::Usage("validate compares init durations; the importtime reader gives import timings".into()).into());
+    }
+    if !o.model.exists() {
+        return Err(InputError::Usage(format!("model file not found: {}", o.model.display())).into());
+    }
+    let source = o.read.source(o.data.clone());
+    let after = o.read.train_until()?;
+    let obs = source.load()?;
+    let protocol = ForcedCold {
+        days: o.days,
+        ..ForcedCold::default()
+    };
+    let mut text = String::new();
+    let mut all = Vec::new();
+    let mut results = Vec::new();
+    for h in &o.hypotheses {
+        let keys = if *h == "proportional" { "init_cpu = \"proportional\"" } else { "init_cpu = \"boost\"" };
+        let checks = validate::validate(&o.model, &obs, after, &protocol, keys, o.seed)?;
+        let scope = match after {
+            Some(d) => format!("rows after {d}"),
+            None => "all rows".into(),
+        };
+        let title = format!("validation of {} against {} ({scope}), init CPU {h}", o.model.display(), o.data.display());
+        text += &validate::table(&obs.group_columns, &title, &checks);
+        all.push(json!({"init_cpu": h, "groups": validate::to_json(&obs.group_columns, &checks)}));
+        if let Some(dir) = &o.report {
+            std::fs::create_dir_all(dir)?;
+            for c in &checks {
+                let svg = render(&validate::overlay_chart(&obs.group_columns, c, h)).map_err(|e| anyhow::anyhow!("{e}"))?;
+                let stem = file_stem(&key_label(&obs.group_columns, &c.key));
+                std::fs::write(dir.join(format!("validate_{h}_{stem}.svg")), svg)?;
+            }
+        }
+        results.push((*h, checks));
+    }
+    if results.len() == 2 {
+        let mean_ks = |c: &[validate::GroupCheck]| c.iter().map(|x| x.ks).sum::<f64>() / c.len().max(1) as f64;
+        let (b, p) = (mean_ks(&results[0].1), mean_ks(&results[1].1));
+        let _ = writeln!(
+            text,
+            "verdict: mean KS boost {b:.4} vs proportional {p:.4}: the data support {} (KS {:.1}x smaller)",
+            if b <= p { "boost" } else { "proportional" },
+            if b <= p { p / b.max(1e-9) } else { b / p.max(1e-9) }
+        );
+    }
+    let json_text = serde_json::to_string_pretty(&serde_json::Value::Array(all))? + "\n";
+    if let Some(dir) = &o.report {
+        std::fs::write(dir.join("validation.txt"), &text)?;
+        std::fs::write(dir.join("validation.json"), &json_text)?;
+    }
+    Ok(if o.json { json_text } else { text })
+}

@@ -1,0 +1,156 @@
+//! Fitting every group of a data set: split off held-out rows by date, keep the last regime
+//! of the training rows, clean, fit the six candidate distributions and rank them by AIC.
+
+use rayon::prelude::*;
+
+use super::day::Day;
+use super::fit::{self, Cleaning, CleaningPolicy, Fit, FitData, Goodness};
+use super::read::Observations;
+use super::regime::{RegimeRule, last_regime_start};
+
+/// Which rows train a model.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct SplitPolicy {
+    /// Rows dated after this day are held out (for `coldsim validate`); rows without a date
+    /// then count as held out too, so nothing undated leaks into training.
+    pub train_until: Option<Day>,
+    /// Fit only the last regime of the training rows ([`super::regime`]); `None` fits all.
+    pub regimes: Option<RegimeRule>,
+}
+
+impl SplitPolicy {
+    /// Whether a row dated `day` trains (before regime detection).
+    pub fn trains(&self, day: Option<Day>) -> bool {
+        match (self.train_until, day) {
+            (None, _) => true,
+            (Some(until), Some(d)) => d <= until,
+            (Some(_), None) => false,
+        }
+    }
+}
+
+/// One candidate fit and how well it matches the training data.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RankedFit {
+    /// The fit.
+    pub fit: Fit,
+    /// Its goodness on the training data.
+    pub goodness: Goodness,
+    /// AIC minus the best AIC (0 for the best).
+    pub delta_aic: f64,
+}
+
+/// The fits of one group.
+#[derive(Clone, Debug)]
+pub struct GroupFit {
+    /// The group's key, one value per grouping column.
+    pub key: Vec<String>,
+    /// Rows of the group in the data.
+    pub rows: u64,
+    /// Rows held out by the date split.
+    pub held_out: u64,
+    /// Training rows before the last regime (not used).
+    pub before_regime: u64,
+    /// First day of the training rows used, when dated.
+    pub train_from: Option<Day>,
+    /// Last day of the training rows used, when dated.
+    pub train_to: Option<Day>,
+    /// What cleaning did.
+    pub cleaning: Cleaning,
+    /// The training data after cleaning (sorted), for plots.
+    pub data: FitData,
+    /// Candidate fits, best AIC first.
+    pub fits: Vec<RankedFit>,
+}
+
+impl GroupFit {
+    /// The best fit by AIC, if any could be made.
+    pub fn best(&self) -> Option<&RankedFit> {
+        self.fits.first()
+    }
+}
+
+/// Fits every group of `obs` that has rows (in parallel; the result is in group order and does not depend
+/// on the thread count).
+pub fn fit_groups(
+    obs: &Observations,
+    split: &SplitPolicy,
+    cleaning: &CleaningPolicy,
+) -> Vec<GroupFit> {
+    // One pass to bucket values by group: (day, value) in file order.
+    let mut by_group: Vec<Vec<(Option<Day>, f64)>> = vec![Vec::new(); obs.groups.len()];
+    for o in &obs.values {
+        if let Some(v) = by_group.get_mut(o.group as usize) {
+            v.push((o.day, o.value_ms));
+        }
+    }
+    by_group
+        .into_par_iter()
+        .enumerate()
+        .filter(|(_, rows)| !rows.is_empty())
+        .map(|(g, rows)| fit_group(obs.groups[g].clone(), &rows, split, cleaning))
+        .collect()
+}
+
+/// The first day of the last regime of `rows` (dated training rows), from their daily medians.
+fn regime_start(rows: &[(Option<Day>, f64)], rule: &RegimeRule) -> Option<Day> {
+    let mut dated: Vec<(Day, f64)> = rows.iter().filter_map(|&(d, v)| Some((d?, v))).collect();
+    dated.sort_by(|a, b| a.0.cmp(&b.0).then(a.1.total_cmp(&b.1)));
+    let mut medians = Vec::new();
+    let mut i = 0;
+    while i < dated.len() {
+        let day = dated[i].0;
+        let j = i + dated[i..].partition_point(|x| x.0 == day);
+        medians.push((day, dated[(i + j - 1) / 2].1));
+        i = j;
+    }
+    last_regime_start(&medians, rule)
+}
+
+fn fit_group(
+    key: Vec<String>,
+    rows: &[(Option<Day>, f64)],
+    split: &SplitPolicy,
+    cleaning: &CleaningPolicy,
+) -> GroupFit {
+    let train: Vec<(Option<Day>, f64)> = rows
+        .iter()
+        .copied()
+        .filter(|&(d, _)| split.trains(d))
+        .collect();
+    let start = split.regimes.and_then(|rule| regime_start(&train, &rule));
+    let used: Vec<(Option<Day>, f64)> = match start {
+        Some(s) => train
+            .iter()
+            .copied()
+            .filter(|&(d, _)| d.is_none_or(|d| d >= s))
+            .collect(),
+        None => train.clone(),
+    };
+    let values: Vec<f64> = used.iter().map(|&(_, v)| v).collect();
+    let (data, cleaning) = fit::prepare(&values, cleaning);
+    let mut fits: Vec<RankedFit> = fit::fit_all(&data)
+        .into_iter()
+        .map(|f| RankedFit {
+            goodness: fit::goodness(&f.model, &data),
+            delta_aic: 0.0,
+            fit: f,
+        })
+        .collect();
+    if let Some(best) = fits.first().map(|f| f.fit.aic) {
+        for f in &mut fits {
+            f.delta_aic = f.fit.aic - best;
+        }
+    }
+    GroupFit {
+        key,
+        rows: rows.len() as u64,
+        held_out: (rows.len() - train.len()) as u64,
+        before_regime: (train.len() - used.len()) as u64,
+        train_from: used.iter().filter_map(|x| x.0).min(),
+        train_to: used.iter().filter_map(|x| x.0).max(),
+        cleaning,
+        data,
+        fits,
+    }
+}
