@@ -229,7 +229,8 @@ fn parse_line(rest: &str) -> Result<ImportEvent, String> {
     };
     let self_us = num("self", s)?;
     let cumulative_us = num("cumulative", c)?;
-    let name = name.trim_end();
+    // A console export may close the line with a quote.
+    let name = name.trim_end().trim_end_matches('"').trim_end();
     let Some(indented) = name.strip_prefix(' ') else {
         return Err("import time line: expected a space after the second `|`".to_string());
     };
@@ -520,5 +521,6 @@ mod tests {
         assert!(parse_line(" x | 2 | a").is_err());
         assert!(parse_line(" 3 | 2 | a").is_err());
         assert!(parse_line(" 1 | 2 |").is_err());
+        assert_eq!(parse_line(" 1 | 2 |   m\"").unwrap().module, "m");
     }
 }
