@@ -133,6 +133,14 @@ pub struct CalibrateArgs {
     /// The model's base image as NAME=SIZE_MB (with --out).
     #[arg(long, default_value = "public.ecr.aws/lambda/python:3.12=535")]
     base_image: String,
+    /// Import timings: the handler's imports, comma-separated (default: every top-level
+    /// module of the traces).
+    #[arg(long, value_name = "MODULES", default_value = "")]
+    top_modules: String,
+    /// Import timings: keep modules whose median cumulative import time reaches this; fold
+    /// the others into their importer.
+    #[arg(long, value_name = "DURATION", default_value = "10ms")]
+    keep_from: String,
     /// Output format.
     #[arg(long, value_enum, default_value_t = ReportFormat::Table)]
     format: ReportFormat,
@@ -221,7 +229,9 @@ fn execute(cli: Cli) -> anyhow::Result<()> {
             stdout.flush()?;
             Ok(())
         }
-        Command::Calibrate(args) => print(&crate::calibrate::commands::calibrate(&args.into())?),
+        Command::Calibrate(args) => {
+            print(&crate::calibrate::commands::calibrate(&args.try_into()?)?)
+        }
         Command::Validate(args) => print(&crate::calibrate::commands::validate(&args.into())?),
     }
 }
@@ -246,9 +256,14 @@ impl From<ReadArgs> for crate::calibrate::commands::ReadOptions {
     }
 }
 
-impl From<CalibrateArgs> for crate::calibrate::commands::CalibrateOptions {
-    fn from(a: CalibrateArgs) -> Self {
-        crate::calibrate::commands::CalibrateOptions {
+impl TryFrom<CalibrateArgs> for crate::calibrate::commands::CalibrateOptions {
+    type Error = InputError;
+    fn try_from(a: CalibrateArgs) -> Result<Self, InputError> {
+        let keep_from_ms = crate::config::units::parse_duration(&a.keep_from)
+            .map_err(|e| InputError::Usage(format!("--keep-from: {e}")))?
+            .as_us() as f64
+            / 1e3;
+        Ok(crate::calibrate::commands::CalibrateOptions {
             data: a.data,
             recipe: a.recipe,
             read: a.read.into(),
@@ -260,8 +275,15 @@ impl From<CalibrateArgs> for crate::calibrate::commands::CalibrateOptions {
             out: a.out,
             runtime: a.runtime,
             base_image: a.base_image,
+            top_modules: a
+                .top_modules
+                .split(',')
+                .map(|m| m.trim().to_string())
+                .filter(|m| !m.is_empty())
+                .collect(),
+            keep_from_ms,
             json: a.format == ReportFormat::Json,
-        }
+        })
     }
 }
 

@@ -87,6 +87,10 @@ pub struct CalibrateOptions {
     pub runtime: String,
     /// Base image NAME=SIZE_MB.
     pub base_image: String,
+    /// Import timings: the handler's imports (empty: every depth-0 module).
+    pub top_modules: Vec<String>,
+    /// Import timings: keep modules whose median cumulative time reaches this, fold the rest.
+    pub keep_from_ms: f64,
     /// JSON instead of a table.
     pub json: bool,
 }

@@ -198,7 +198,7 @@ pub fn write_runtime_model(
         // Objective: mean over arches of ln(simulated p50 / measured p50), increasing in
         // the read size. Secant steps from two starts, then bisection if it misbehaves;
         // every evaluation uses the same seed (common random numbers).
-        let mut eval = |r: f64| -> anyhow::Result<(f64, Vec<f64>)> {
+        let eval = |r: f64| -> anyhow::Result<(f64, Vec<f64>)> {
             write(r, "")?;
             let sim = simulate_medians(&tmp, &arches, protocol, 2024)?;
             let err = sim

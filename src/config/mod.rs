@@ -3,7 +3,7 @@
 
 pub mod dist;
 pub mod file;
-mod paths;
+pub(crate) mod paths;
 pub mod scenario;
 pub mod storage;
 pub mod units;

@@ -1,0 +1,339 @@
+//! Import costs from `python -X importtime` traces, written as a workload's import graph.
+//!
+//! A trace is a tree: each line is a module with its own (self) time and its cumulative time
+//! including the modules it imported. The workload model wants a small graph of modules with
+//! their own CPU cost and their imports (DESIGN.md, "Imports"), so the tree is *folded*:
+//! the handler's top-level imports and every module under them whose median cumulative time
+//! reaches a threshold are kept; every other module's self time is added to its nearest kept
+//! ancestor. Folding conserves time: the kept modules' costs add up to the top-level imports'
+//! cumulative times (up to CPython's rounding of each line, < 1 µs per line).
+//!
+//! Modules outside the top-level imports' subtrees (the runtime's own bootstrap imports) are
+//! left out: they are in the runtime's init.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt::Write as _;
+use std::path::Path;
+
+use anyhow::Context as _;
+
+use super::commands::CalibrateOptions;
+use super::read::importtime::read_importtime_file;
+use super::read::{ImportTrace, ImportTraces};
+use super::recipe::selects;
+use crate::coldstart::init::MAX_MODULES;
+use crate::error::InputError;
+
+/// One kept module of the folded graph.
+#[derive(Clone, Debug, PartialEq)]
+pub struct FoldedModule {
+    /// Module name.
+    pub name: String,
+    /// Mean over the traces it appears in of its own time plus its folded descendants', ms.
+    pub cpu_ms: f64,
+    /// Traces it appears in.
+    pub traces: u32,
+    /// Kept modules it imports (first time), sorted.
+    pub imports: Vec<String>,
+}
+
+/// The folded import graph of a set of traces.
+#[derive(Clone, Debug, PartialEq)]
+pub struct FoldedImports {
+    /// The handler's imports, in the order of the first trace.
+    pub top: Vec<String>,
+    /// Kept modules, sorted by name.
+    pub modules: Vec<FoldedModule>,
+    /// Traces used.
+    pub traces: u32,
+    /// Mean over traces of the summed cumulative time of the top-level imports, ms.
+    pub total_ms: f64,
+    /// Sd of ln(total) over traces holding every top-level import (None below 2 traces).
+    pub noise_sigma: Option<f64>,
+    /// Parentless events below depth 0 (out-of-order or cut-off lines), not attributed.
+    pub orphans: u64,
+    /// Import edges dropped because they would close a cycle across traces.
+    pub dropped_edges: Vec<(String, String)>,
+}
+
+/// The root (depth-0 ancestor) of event `i`, or `None` for an orphaned subtree.
+fn root_of(t: &ImportTrace, mut i: usize) -> Option<usize> {
+    for _ in 0..=t.events.len() {
+        let e = &t.events[i];
+        if e.depth == 0 {
+            return Some(i);
+        }
+        i = e.parent? as usize;
+    }
+    None
+}
+
+/// Whether adding `a -> b` to `edges` closes a cycle (b reaches a).
+fn reaches(edges: &BTreeMap<String, BTreeSet<String>>, from: &str, to: &str) -> bool {
+    let mut stack = vec![from.to_string()];
+    let mut seen = BTreeSet::new();
+    while let Some(m) = stack.pop() {
+        if m == to {
+            return true;
+        }
+        if seen.insert(m.clone())
+            && let Some(next) = edges.get(&m)
+        {
+            stack.extend(next.iter().cloned());
+        }
+    }
+    false
+}
+
+/// Folds `traces`: `top` names the handler's imports (empty: every depth-0 module); modules
+/// under them with a median cumulative time of at least `keep_from_ms` are kept.
+pub fn fold(traces: &[&ImportTrace], top: &[String], keep_from_ms: f64) -> FoldedImports {
+    let is_top = |m: &str| top.is_empty() || top.iter().any(|t| t == m);
+    // Pass 1: cumulative times of modules inside top subtrees, per trace.
+    let mut cumulative: BTreeMap<&str, Vec<f64>> = BTreeMap::new();
+    let mut orphans = 0u64;
+    let mut top_order: Vec<String> = Vec::new();
+    for t in traces {
+        for (i, e) in t.events.iter().enumerate() {
+            match root_of(t, i) {
+                Some(r) if is_top(&t.events[r].module) => {
+                    cumulative
+                        .entry(e.module.as_str())
+                        .or_default()
+                        .push(e.cumulative_us as f64 / 1e3);
+                    if e.depth == 0 && !top_order.contains(&e.module) {
+                        top_order.push(e.module.clone());
+                    }
+                }
+                Some(_) => {}
+                None => orphans += 1,
+            }
+        }
+    }
+    if !top.is_empty() {
+        top_order.sort_by_key(|m| top.iter().position(|t| t == m));
+    }
+    let kept: BTreeSet<&str> = cumulative
+        .iter()
+        .filter(|(m, v)| {
+            let mut v = (*v).clone();
+            v.sort_by(f64::total_cmp);
+            top_order.iter().any(|t| t == *m) || v[(v.len() - 1) / 2] >= keep_from_ms
+        })
+        .map(|(m, _)| *m)
+        .collect();
+    // Pass 2: folded self times and edges.
+    let mut cost: BTreeMap<String, Vec<f64>> = BTreeMap::new();
+    let mut edges: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    let mut dropped = Vec::new();
+    let mut totals = Vec::new();
+    for t in traces {
+        let mut folded: BTreeMap<&str, f64> = BTreeMap::new();
+        let mut total = 0.0;
+        let mut tops_seen = 0;
+        for (i, e) in t.events.iter().enumerate() {
+            let Some(r) = root_of(t, i) else { continue };
+            if !is_top(&t.events[r].module) {
+                continue;
+            }
+            if e.depth == 0 {
+                total += e.cumulative_us as f64 / 1e3;
+                tops_seen += 1;
+            }
+            // Nearest kept ancestor-or-self (the root is kept).
+            let mut owner = i;
+            while !kept.contains(t.events[owner].module.as_str()) {
+                owner = t.events[owner].parent.map_or(r, |p| p as usize);
+            }
+            *folded.entry(t.events[owner].module.as_str()).or_default() += e.self_us as f64 / 1e3;
+            if owner == i && e.depth > 0 {
+                let mut p = e.parent.map_or(r, |p| p as usize);
+                while !kept.contains(t.events[p].module.as_str()) {
+                    p = t.events[p].parent.map_or(r, |q| q as usize);
+                }
+                let (a, b) = (t.events[p].module.clone(), e.module.clone());
+                if a != b && !edges.get(&a).is_some_and(|s| s.contains(&b)) {
+                    if reaches(&edges, &b, &a) {
+                        dropped.push((a, b));
+                    } else {
+                        edges.entry(a).or_default().insert(b);
+                    }
+                }
+            }
+        }
+        for (m, ms) in folded {
+            cost.entry(m.to_string()).or_default().push(ms);
+        }
+        if tops_seen >= top_order.len() && total > 0.0 {
+            totals.push(total);
+        }
+    }
+    let modules = cost
+        .into_iter()
+        .map(|(name, v)| FoldedModule {
+            cpu_ms: v.iter().sum::<f64>() / v.len() as f64,
+            traces: v.len() as u32,
+            imports: edges
+                .get(&name)
+                .map(|s| s.iter().cloned().collect())
+                .unwrap_or_default(),
+            name,
+        })
+        .collect();
+    let noise_sigma = (totals.len() >= 2).then(|| {
+        let ln: Vec<f64> = totals.iter().map(|t| t.ln()).collect();
+        let mean = ln.iter().sum::<f64>() / ln.len() as f64;
+        (ln.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (ln.len() - 1) as f64).sqrt()
+    });
+    FoldedImports {
+        top: top_order,
+        modules,
+        traces: traces.len() as u32,
+        total_ms: if totals.is_empty() {
+            f64::NAN
+        } else {
+            totals.iter().sum::<f64>() / totals.len() as f64
+        },
+        noise_sigma,
+        orphans,
+        dropped_edges: dropped,
+    }
+}
+
+/// The `[init.runtime]` table of a (calibrated) workload file, as text lines.
+fn runtime_table(path: &Path) -> anyhow::Result<String> {
+    let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let mut out = String::new();
+    let mut inside = false;
+    for line in text.lines() {
+        if line.trim_start().starts_with('[') {
+            inside = line.trim() == "[init.runtime]";
+            continue;
+        }
+        if inside && (line.starts_with("x86_64") || line.starts_with("arm64")) {
+            out += line;
+            out += "\n";
+        }
+    }
+    if out.is_empty() {
+        return Err(InputError::Usage(format!("{}: has no [init.runtime] table to take the runtime init from", path.display())).into());
+    }
+    Ok(out)
+}
+
+/// Folding options of an imports model.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ImportsModelSpec {
+    /// Model name.
+    pub name: String,
+    /// Runtime name.
+    pub runtime: String,
+    /// The handler's imports (empty: all depth-0 modules).
+    pub top: Vec<String>,
+    /// Fold modules below this median cumulative time.
+    pub keep_from_ms: f64,
+    /// Workload file whose `[init.runtime]` is copied.
+    pub runtime_model: std::path::PathBuf,
+    /// `[package.zip]` sizes (zip MB, unzipped MB), when known.
+    pub zip_mb: Option<(f64, f64)>,
+    /// User init.
+    pub user_init: String,
+    /// Output file.
+    pub out: std::path::PathBuf,
+    /// Command that regenerates the file.
+    pub regenerate: String,
+    /// Data description.
+    pub source: String,
+}
+
+/// Writes the workload file of `folded`.
+pub fn write_imports_model(spec: &ImportsModelSpec, folded: &FoldedImports) -> anyhow::Result<()> {
+    if folded.modules.len() > MAX_MODULES {
+        return Err(InputError::Usage(format!(
+            "{} modules kept, over the model's limit of {MAX_MODULES}: raise the folding threshold",
+            folded.modules.len()
+        ))
+        .into());
+    }
+    let runtime = runtime_table(&spec.runtime_model)?;
+    let mut s = String::new();
+    let _ = writeln!(s, "# Generated by `{}`; do not edit by hand.", spec.regenerate);
+    let _ = writeln!(s, "# Import graph folded from {} (`python -X importtime`): {} traces, modules under the", spec.source, folded.traces);
+    let _ = writeln!(s, "# handler's imports kept when their median cumulative time is >= {} ms, the rest folded", spec.keep_from_ms);
+    let _ = writeln!(s, "# into their nearest kept ancestor. cpu_ms = mean own + folded time over the traces the");
+    let _ = writeln!(s, "# module appears in, as measured on this build (compilation included when the build has no");
+    let _ = writeln!(s, "# .pyc, so `bytecode = true` here: nothing is added). Mean total {:.1} ms; {} orphaned lines", folded.total_ms, folded.orphans);
+    let _ = writeln!(s, "# (out of order or cut off in the export) not attributed.");
+    let _ = writeln!(s, "# [init.runtime] is copied from {}.", spec.runtime_model.display());
+    let _ = writeln!(s, "name = {:?}", spec.name);
+    let _ = writeln!(s, "runtime = {:?}", spec.runtime);
+    let _ = writeln!(s, "bytecode = true");
+    if let Some(sigma) = folded.noise_sigma {
+        let _ = writeln!(s, "# sd of ln(total import time) over the traces.\nimport_noise_sigma = {sigma:.4}");
+    }
+    let _ = writeln!(s, "imports = [{}]", folded.top.iter().map(|t| format!("{t:?}")).collect::<Vec<_>>().join(", "));
+    let _ = writeln!(s, "\n[init]\nuser = {:?}\n\n[init.runtime]\n{runtime}", spec.user_init);
+    if let Some((zip, unzipped)) = spec.zip_mb {
+        let _ = writeln!(s, "# Sizes assumed (not in the traces).\n[package.zip]\nzip_mb = {zip}\nunzipped_mb = {unzipped}\n");
+    }
+    for m in &folded.modules {
+        let _ = writeln!(s, "[[module]]\nname = {:?}\ncpu_ms = {:.3}", m.name, m.cpu_ms);
+        if !m.imports.is_empty() {
+            let _ = writeln!(s, "imports = [{}]", m.imports.iter().map(|t| format!("{t:?}")).collect::<Vec<_>>().join(", "));
+        }
+        let _ = writeln!(s, "# in {} of {} traces\n", m.traces, folded.traces);
+    }
+    if let Some(dir) = spec.out.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    }
+    std::fs::write(&spec.out, s).with_context(|| format!("writing {}", spec.out.display()))
+}
+
+/// The traces of `all` whose key passes `filters` (`COLUMN=V1,V2` on the key columns).
+pub fn select_traces<'a>(all: &'a ImportTraces, filters: &[String]) -> Result<Vec<&'a ImportTrace>, String> {
+    let mut out = Vec::new();
+    for t in &all.traces {
+        if selects(&all.key_columns, &t.key, filters)? {
+            out.push(t);
+        }
+    }
+    Ok(out)
+}
+
+/// A table of the folded graph.
+pub fn table(f: &FoldedImports) -> String {
+    let mut s = format!(
+        "import graph: {} traces, handler imports {}, mean total {:.1} ms, noise sigma {}\n",
+        f.traces,
+        f.top.join(", "),
+        f.total_ms,
+        f.noise_sigma.map_or("n/a".into(), |x| format!("{x:.4}"))
+    );
+    let _ = writeln!(s, "  {:<40} {:>10} {:>7}  imports", "module", "cpu_ms", "traces");
+    for m in &f.modules {
+        let _ = writeln!(s, "  {:<40} {:>10.3} {:>7}  {}", m.name, m.cpu_ms, m.traces, m.imports.join(", "));
+    }
+    if f.orphans > 0 {
+        let _ = writeln!(s, "  note: {} lines without a parent (out of order or cut off) not attributed", f.orphans);
+    }
+    for (a, b) in &f.dropped_edges {
+        let _ = writeln!(s, "  note: edge {a} -> {b} dropped (it would close a cycle across traces)");
+    }
+    s
+}
+
+/// `coldsim calibrate --reader importtime`: prints the folded graph of the selected traces.
+pub fn calibrate_imports(path: &Path, o: &CalibrateOptions) -> anyhow::Result<String> {
+    let all = read_importtime_file(path)?;
+    let traces = select_traces(&all, &o.read.filters).map_err(InputError::Usage)?;
+    if traces.is_empty() {
+        return Err(InputError::Usage(format!("{}: no trace matches the --where filters", path.display())).into());
+    }
+    let folded = fold(&traces, &o.top_modules, o.keep_from_ms);
+    let mut text = format!("{}: {}\n", path.display(), all.diagnostics);
+    for n in &all.notes {
+        let _ = writeln!(text, "note: {n}");
+    }
+    text += &table(&folded);
+    Ok(text)
+}
