@@ -130,6 +130,9 @@ pub struct CalibrateArgs {
     /// The model's runtime name (with --out).
     #[arg(long, default_value = "python3.12")]
     runtime: String,
+    /// Platform model file the image fit simulates on (with --out; default: built in).
+    #[arg(long, value_name = "FILE")]
+    platform: Option<PathBuf>,
     /// The model's base image as NAME=SIZE_MB (with --out).
     #[arg(long, default_value = "public.ecr.aws/lambda/python:3.12=535")]
     base_image: String,
@@ -169,6 +172,9 @@ pub struct ValidateArgs {
     /// Init-CPU hypothesis to simulate.
     #[arg(long, value_enum, default_value_t = CpuChoice::Boost)]
     init_cpu: CpuChoice,
+    /// Platform model file (default: the built-in one).
+    #[arg(long, value_name = "FILE")]
+    platform: Option<PathBuf>,
     /// Days of the forced-cold protocol (10 cold starts per group per day).
     #[arg(long, default_value_t = 400)]
     days: u32,
@@ -275,6 +281,7 @@ impl TryFrom<CalibrateArgs> for crate::calibrate::commands::CalibrateOptions {
             out: a.out,
             runtime: a.runtime,
             base_image: a.base_image,
+            platform: a.platform,
             top_modules: a
                 .top_modules
                 .split(',')
@@ -298,6 +305,7 @@ impl From<ValidateArgs> for crate::calibrate::commands::ValidateOptions {
                 CpuChoice::Proportional => vec!["proportional"],
                 CpuChoice::Both => vec!["boost", "proportional"],
             },
+            platform: a.platform,
             days: a.days,
             seed: a.seed,
             report: a.report,

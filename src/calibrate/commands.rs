@@ -13,7 +13,10 @@ use super::imports_model;
 use super::protocol::ForcedCold;
 use super::recipe::{describe_split, parse_day, run_recipe};
 use super::regime::RegimeRule;
-use super::runtime_model::{RuntimeModelSpec, write_runtime_model};
+use super::protocol::PlatformOverrides;
+use super::runtime_model::{
+    RuntimeModelSpec, draft_runtime_model, fit_image_reads, write_runtime_model,
+};
 use super::source::{DataSource, ReaderKind};
 use super::validate;
 use crate::config::units::parse_duration;
@@ -87,6 +90,8 @@ pub struct CalibrateOptions {
     pub runtime: String,
     /// Base image NAME=SIZE_MB.
     pub base_image: String,
+    /// Platform model file the image fit simulates on (default: the built-in one).
+    pub platform: Option<PathBuf>,
     /// Import timings: the handler's imports (empty: every depth-0 module).
     pub top_modules: Vec<String>,
     /// Import timings: keep modules whose median cumulative time reaches this, fold the rest.
@@ -197,17 +202,27 @@ pub fn calibrate(o: &CalibrateOptions) -> anyhow::Result<String> {
             out: out.clone(),
             regenerate: format!("coldsim calibrate {} ({})", path.display(), source.describe()),
         };
-        let image = write_runtime_model(
-            &spec,
-            &obs.group_columns,
-            &groups,
-            &format!("{}, {}, {}", path.display(), source.describe(), describe_split(&split)),
-            &ForcedCold::default(),
-        )?;
+        let describe = format!("{}, {}, {}", path.display(), source.describe(), describe_split(&split));
+        let draft = draft_runtime_model(&spec, &obs.group_columns, &groups, &describe)?;
+        let platform = PlatformOverrides {
+            file: o.platform.clone(),
+            ..PlatformOverrides::default()
+        };
+        let protocol = ForcedCold::default();
+        let image = fit_image_reads(&spec, &draft, &platform, &protocol)?;
+        let note = match &o.platform {
+            Some(p) => format!("platform {}", p.display()),
+            None => "platform defaults".to_string(),
+        };
+        write_runtime_model(&spec, &draft, image.as_ref(), &note, &protocol)?;
         if !o.json {
             let _ = writeln!(text, "\nwrote {}", out.display());
-            if let Some(f) = image {
-                let _ = writeln!(text, "  image runtime_read_mb {:.1} ({} simulations)", f.runtime_read_mb, f.evaluations);
+            for a in image.iter().flat_map(|f| &f.arches) {
+                let _ = writeln!(
+                    text,
+                    "  image {}: runtime_read_mb {:.1}; p50 {:.1} vs {:.1} ms (simulated vs data)",
+                    a.arch, a.runtime_read_mb, a.p50_ms.0, a.p50_ms.1
+                );
             }
         }
     }
@@ -225,6 +240,8 @@ pub struct ValidateOptions {
     pub read: ReadOptions,
     /// `boost` and/or `proportional`.
     pub hypotheses: Vec<&'static str>,
+    /// Platform model file (default: the built-in one).
+    pub platform: Option<PathBuf>,
     /// Protocol days.
     pub days: u32,
     /// Seed.
@@ -257,8 +274,12 @@ pub fn validate(o: &ValidateOptions) -> anyhow::Result<String> {
     let mut all = Vec::new();
     let mut results = Vec::new();
     for h in &o.hypotheses {
-        let keys = if *h == "proportional" { "init_cpu = \"proportional\"" } else { "init_cpu = \"boost\"" };
-        let checks = validate::validate(&o.model, &obs, after, &protocol, keys, o.seed)?;
+        let platform = PlatformOverrides {
+            file: o.platform.clone(),
+            init_cpu: Some(h.to_string()),
+            read_jitter_sigma: None,
+        };
+        let checks = validate::validate(&o.model, &obs, after, &protocol, &platform, o.seed)?;
         let scope = match after {
             Some(d) => format!("rows after {d}"),
             None => "all rows".into(),
@@ -269,7 +290,7 @@ pub fn validate(o: &ValidateOptions) -> anyhow::Result<String> {
         if let Some(dir) = &o.report {
             std::fs::create_dir_all(dir)?;
             for c in &checks {
-                let svg = render(&validate::overlay_chart(&obs.group_columns, c, h)).map_err(|e| anyhow::anyhow!("{e}"))?;
+                let svg = render(&validate::overlay_chart(c, h)).map_err(|e| anyhow::anyhow!("{e}"))?;
                 let stem = file_stem(&key_label(&obs.group_columns, &c.key));
                 std::fs::write(dir.join(format!("validate_{h}_{stem}.svg")), svg)?;
             }

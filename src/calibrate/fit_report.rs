@@ -197,6 +197,15 @@ pub fn to_json(p: &Provenance, groups: &[GroupFit]) -> Value {
     })
 }
 
+/// A group key's values only (`3.12 zip arm64`), for chart titles.
+pub fn short_label(key: &[String]) -> String {
+    if key.is_empty() {
+        "all".into()
+    } else {
+        key.join(" ")
+    }
+}
+
 /// File-name-safe form of a group label.
 pub fn file_stem(label: &str) -> String {
     label
@@ -206,11 +215,14 @@ pub fn file_stem(label: &str) -> String {
 }
 
 /// The empirical CDF of a group against its best two fits.
-pub fn cdf_chart(p: &Provenance, g: &GroupFit) -> Chart {
-    let label = key_label(&p.group_columns, &g.key);
+pub fn cdf_chart(g: &GroupFit) -> Chart {
     let values = g.data.values_ms();
     let mut chart = Chart::cdf(
-        format!("{label}: measured vs fitted (n = {})", g.data.total()),
+        format!(
+            "{}: measured vs fitted (n = {})",
+            short_label(&g.key),
+            g.data.total()
+        ),
         "init duration (ms)",
     );
     chart.x_scale = Scale::Log10;
@@ -251,7 +263,7 @@ pub fn write(dir: &Path, p: &Provenance, groups: &[GroupFit]) -> anyhow::Result<
         &(serde_json::to_string_pretty(&to_json(p, groups))? + "\n"),
     )?;
     for g in groups.iter().filter(|g| !g.fits.is_empty()) {
-        let svg = render(&cdf_chart(p, g)).map_err(|e| anyhow::anyhow!("{e}"))?;
+        let svg = render(&cdf_chart(g)).map_err(|e| anyhow::anyhow!("{e}"))?;
         let stem = file_stem(&key_label(&p.group_columns, &g.key));
         write(&format!("cdf_{stem}.svg"), &svg)?;
     }

@@ -74,19 +74,70 @@ impl Drop for ProtocolFiles {
 
 static RUN_COUNTER: AtomicU64 = AtomicU64::new(0);
 
-/// The scenario text of `protocol` for `functions`, with extra `[platform]` keys
-/// (`platform_keys`, e.g. `init_cpu = "proportional"`), writing its trace files into `dir`.
+/// Platform settings of a protocol run, on top of the built-in platform model.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct PlatformOverrides {
+    /// A platform model file (its keys overlay the built-in model).
+    pub file: Option<PathBuf>,
+    /// `init_cpu`: `boost` or `proportional`.
+    pub init_cpu: Option<String>,
+    /// `storage.read_jitter_sigma`.
+    pub read_jitter_sigma: Option<f64>,
+}
+
+impl PlatformOverrides {
+    /// The `[platform]` table: the file's keys, then the overrides, then the protocol's own
+    /// (keep-alive 1 s so every call is cold; the fleet size).
+    fn table(&self, protocol: &ForcedCold) -> anyhow::Result<toml::Table> {
+        let mut t = match &self.file {
+            Some(f) => {
+                let text = std::fs::read_to_string(f)
+                    .with_context(|| format!("reading {}", f.display()))?;
+                text.parse::<toml::Table>().map_err(|e| {
+                    crate::error::InputError::Toml {
+                        file: f.clone(),
+                        message: e.to_string().trim_end().to_string(),
+                    }
+                })?
+            }
+            None => toml::Table::new(),
+        };
+        if let Some(c) = &self.init_cpu {
+            t.insert("init_cpu".into(), c.clone().into());
+        }
+        t.insert("keep_alive".into(), "1s".into());
+        let storage = t
+            .entry("storage")
+            .or_insert_with(|| toml::Table::new().into());
+        let Some(storage) = storage.as_table_mut() else {
+            anyhow::bail!("platform file: `storage` must be a table");
+        };
+        storage.insert(
+            "workers_per_az".into(),
+            i64::from(protocol.workers_per_az).into(),
+        );
+        if let Some(s) = self.read_jitter_sigma {
+            storage.insert("read_jitter_sigma".into(), s.into());
+        }
+        Ok(t)
+    }
+}
+
+/// The scenario text of `protocol` for `functions` on `platform`, writing its trace files
+/// into `dir`.
 pub fn forced_cold_toml(
     protocol: &ForcedCold,
     functions: &[ProtocolFunction],
-    platform_keys: &str,
+    platform: &PlatformOverrides,
     seed: u64,
     dir: &Path,
 ) -> anyhow::Result<String> {
     let hours = protocol.days as u64 * 24;
+    let mut wrapper = toml::Table::new();
+    wrapper.insert("platform".into(), platform.table(protocol)?.into());
     let mut toml = format!(
-        "[run]\nduration = \"{hours}h\"\nseed = {seed}\n[platform]\nkeep_alive = \"1s\"\n{platform_keys}\n[platform.storage]\nworkers_per_az = {}\n",
-        protocol.workers_per_az
+        "[run]\nduration = \"{hours}h\"\nseed = {seed}\n\n{}",
+        toml::to_string(&wrapper)?
     );
     // Functions take turns through the day, an hour apart, wrapping after 23.
     for (i, f) in functions.iter().enumerate() {
@@ -132,7 +183,7 @@ pub fn forced_cold_toml(
 pub fn forced_cold_scenario(
     protocol: &ForcedCold,
     functions: &[ProtocolFunction],
-    platform_keys: &str,
+    platform: &PlatformOverrides,
     seed: u64,
 ) -> anyhow::Result<(Scenario, ProtocolFiles)> {
     let dir = std::env::temp_dir().join(format!(
@@ -142,7 +193,7 @@ pub fn forced_cold_scenario(
     ));
     std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
     let files = ProtocolFiles { dir: dir.clone() };
-    let toml = forced_cold_toml(protocol, functions, platform_keys, seed, &dir)?;
+    let toml = forced_cold_toml(protocol, functions, platform, seed, &dir)?;
     let path = dir.join("protocol.toml");
     std::fs::write(&path, toml).with_context(|| format!("writing {}", path.display()))?;
     let sc = load_scenario(&path)?;
@@ -176,9 +227,9 @@ pub fn init_histograms(sc: &Scenario) -> anyhow::Result<Vec<Histogram>> {
 pub fn simulate_forced_cold(
     protocol: &ForcedCold,
     functions: &[ProtocolFunction],
-    platform_keys: &str,
+    platform: &PlatformOverrides,
     seed: u64,
 ) -> anyhow::Result<Vec<Histogram>> {
-    let (sc, _files) = forced_cold_scenario(protocol, functions, platform_keys, seed)?;
+    let (sc, _files) = forced_cold_scenario(protocol, functions, platform, seed)?;
     init_histograms(&sc)
 }

@@ -9,6 +9,7 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
+use rayon::prelude::*;
 use serde::Deserialize;
 
 use super::day::Day;
@@ -19,7 +20,10 @@ use super::hypothesis;
 use super::protocol::ForcedCold;
 use super::read::Observations;
 use super::regime::RegimeRule;
-use super::runtime_model::{RuntimeModelSpec, write_runtime_model};
+use super::protocol::PlatformOverrides;
+use super::runtime_model::{
+    ImageFit, RuntimeModelSpec, draft_runtime_model, fit_image_reads, write_runtime_model,
+};
 use super::source::{DataSource, ReaderKind};
 use super::validate;
 use crate::config::dist::DurationValue;
@@ -108,6 +112,16 @@ pub struct RecipeHypotheses {
     pub memory_column: String,
 }
 
+/// `[platform_fit]`: fit the platform's per-cold-start read jitter
+/// (`storage.read_jitter_sigma`) to the image rows' p90s of every model (their p50s fix the
+/// read sizes), and write it as a platform model file.
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields)]
+pub struct RecipePlatformFit {
+    /// Output platform file, relative to the recipe.
+    pub out: String,
+}
+
 /// A recipe file.
 #[derive(Deserialize, Debug)]
 #[serde(deny_unknown_fields)]
@@ -126,6 +140,8 @@ pub struct RecipeFile {
     pub validate: Option<RecipeValidate>,
     /// Init-CPU hypotheses.
     pub hypotheses: Option<RecipeHypotheses>,
+    /// Platform read-jitter fit.
+    pub platform_fit: Option<RecipePlatformFit>,
 }
 
 /// Parses `--train-until`-style dates.
@@ -237,8 +253,14 @@ pub fn run_recipe(path: &Path) -> anyhow::Result<String> {
         ..ForcedCold::default()
     };
     let regenerate = format!("coldsim calibrate --recipe {}", path.display());
-    let mut validation_text = String::new();
-    let mut validation_json = Vec::new();
+    let describe = format!(
+        "{}, {}, {}",
+        recipe.data.file,
+        source.describe(),
+        describe_split(&split)
+    );
+    // Each model's groups, runtime fit and image targets.
+    let mut models = Vec::new();
     for (i, m) in recipe.model.iter().enumerate() {
         let key = |k: &str| format!("model[{i}].{k}");
         let mut keep = vec![false; obs.groups.len()];
@@ -257,10 +279,14 @@ pub fn run_recipe(path: &Path) -> anyhow::Result<String> {
             .cloned()
             .collect();
         if chosen.is_empty() {
-            return Err(InputError::field(path, key("select"), "selects no group with data").into());
+            return Err(
+                InputError::field(path, key("select"), "selects no group with data").into(),
+            );
         }
         if !(m.base_image.size_mb.is_finite() && m.base_image.size_mb > 0.0) {
-            return Err(InputError::field(path, key("base_image.size_mb"), "expected a size > 0").into());
+            return Err(
+                InputError::field(path, key("base_image.size_mb"), "expected a size > 0").into(),
+            );
         }
         let spec = RuntimeModelSpec {
             runtime: m.runtime.clone(),
@@ -268,35 +294,73 @@ pub fn run_recipe(path: &Path) -> anyhow::Result<String> {
             out: out_path(&m.out),
             regenerate: regenerate.clone(),
         };
-        let image = write_runtime_model(
-            &spec,
-            &obs.group_columns,
-            &chosen,
-            &format!("{}, {}, {}", recipe.data.file, source.describe(), describe_split(&split)),
-            &protocol,
-        )
-        .with_context(|| format!("model {}", m.out))?;
-        let _ = writeln!(summary, "\nwrote {}", spec.out.display());
-        if let Some(f) = &image {
+        let draft = draft_runtime_model(&spec, &obs.group_columns, &chosen, &describe)
+            .with_context(|| format!("model {}", m.out))?;
+        models.push((m, spec, draft, keep));
+    }
+    // The image fits, for a given read jitter (None: the platform default).
+    let fit_all_images = |sigma: Option<f64>| -> anyhow::Result<Vec<Option<ImageFit>>> {
+        let platform = PlatformOverrides {
+            read_jitter_sigma: sigma,
+            ..PlatformOverrides::default()
+        };
+        models
+            .par_iter()
+            .map(|(_, spec, draft, _)| fit_image_reads(spec, draft, &platform, &protocol))
+            .collect()
+    };
+    let mut platform = PlatformOverrides::default();
+    let mut platform_note = "platform defaults".to_string();
+    let images = match &recipe.platform_fit {
+        Some(pf) => {
+            let loss = |f: &[Option<ImageFit>]| f.iter().flatten().map(ImageFit::p90_loss).sum::<f64>();
+            let (sigma, images, evaluations) = golden_section(0.1, 1.2, 0.01, |s| {
+                let f = fit_all_images(Some(s))?;
+                Ok((loss(&f), f))
+            })?;
+            let out = out_path(&pf.out);
+            let named: Vec<(&str, &Option<ImageFit>)> = models
+                .iter()
+                .map(|(m, ..)| m.runtime.as_str())
+                .zip(&images)
+                .collect();
+            write_platform_fit(&out, sigma, &named, &regenerate, &describe, evaluations)?;
             let _ = writeln!(
                 summary,
-                "  image: runtime_read_mb {:.1} ({} simulations){}",
-                f.runtime_read_mb,
-                f.evaluations,
-                f.medians
-                    .iter()
-                    .map(|(a, s, d)| format!("; {a} p50 {s:.1} vs {d:.1} ms"))
-                    .collect::<String>()
+                "\nwrote {}: storage.read_jitter_sigma {sigma:.3} ({evaluations} evaluations)",
+                out.display()
             );
+            platform_note = format!("storage.read_jitter_sigma {sigma:.3} ({})", pf.out);
+            platform = PlatformOverrides {
+                file: Some(out),
+                ..PlatformOverrides::default()
+            };
+            images
+        }
+        None => fit_all_images(None)?,
+    };
+    let mut validation_text = String::new();
+    let mut validation_json = Vec::new();
+    for ((m, spec, draft, keep), image) in models.iter().zip(&images) {
+        write_runtime_model(spec, draft, image.as_ref(), &platform_note, &protocol)?;
+        let _ = writeln!(summary, "\nwrote {}", spec.out.display());
+        if let Some(f) = image {
+            for a in &f.arches {
+                let _ = writeln!(
+                    summary,
+                    "  image {}: runtime_read_mb {:.1}; p50 {:.1} vs {:.1} ms, p90 {:.1} vs {:.1} ms (simulated vs training data)",
+                    a.arch, a.runtime_read_mb, a.p50_ms.0, a.p50_ms.1, a.p90_ms.0, a.p90_ms.1
+                );
+            }
         }
         if let (Some(v), Some(until)) = (&recipe.validate, split.train_until) {
-            let held = restrict(&obs, &keep);
+            let held = restrict(&obs, keep);
             let checks = validate::validate(
                 &spec.out,
                 &held,
                 Some(until),
                 &protocol,
-                "",
+                &platform,
                 v.seed.unwrap_or(1),
             )?;
             let title = format!("validation of {} on rows after {until}", m.out);
@@ -308,7 +372,7 @@ pub fn run_recipe(path: &Path) -> anyhow::Result<String> {
             }));
             if let Some(dir) = &report_dir {
                 for c in &checks {
-                    let svg = render(&validate::overlay_chart(&obs.group_columns, c, "boost"))
+                    let svg = render(&validate::overlay_chart(c, "boost"))
                         .map_err(|e| anyhow::anyhow!("{e}"))?;
                     let stem = file_stem(&key_label(&obs.group_columns, &c.key));
                     std::fs::write(dir.join(format!("validate_{stem}.svg")), svg)?;
@@ -347,4 +411,66 @@ pub fn run_recipe(path: &Path) -> anyhow::Result<String> {
         }
     }
     Ok(summary)
+}
+
+/// Minimises `f` over [lo, hi] by golden-section search to a bracket of `tol`; returns the
+/// best point, its payload and the number of evaluations.
+fn golden_section<T>(
+    lo: f64,
+    hi: f64,
+    tol: f64,
+    mut f: impl FnMut(f64) -> anyhow::Result<(f64, T)>,
+) -> anyhow::Result<(f64, T, u32)> {
+    const INV_PHI: f64 = 0.618_033_988_749_895;
+    let (mut a, mut b) = (lo, hi);
+    let mut c = b - INV_PHI * (b - a);
+    let mut d = a + INV_PHI * (b - a);
+    let (mut fc, mut pc) = f(c)?;
+    let (mut fd, mut pd) = f(d)?;
+    let mut evaluations = 2;
+    while b - a > tol {
+        if fc <= fd {
+            (b, d, fd, pd) = (d, c, fc, pc);
+            c = b - INV_PHI * (b - a);
+            (fc, pc) = f(c)?;
+        } else {
+            (a, c, fc, pc) = (c, d, fd, pd);
+            d = a + INV_PHI * (b - a);
+            (fd, pd) = f(d)?;
+        }
+        evaluations += 1;
+    }
+    Ok(if fc <= fd {
+        (c, pc, evaluations)
+    } else {
+        (d, pd, evaluations)
+    })
+}
+
+/// Writes the fitted read jitter as a platform model file (overlaying the built-in one).
+fn write_platform_fit(
+    out: &Path,
+    sigma: f64,
+    images: &[(&str, &Option<ImageFit>)],
+    regenerate: &str,
+    source: &str,
+    evaluations: u32,
+) -> anyhow::Result<()> {
+    let mut s = format!(
+        "# Generated by `{regenerate}`; do not edit by hand.\n# The built-in platform model (models/platform/aws-lambda.toml) with the per-cold-start\n# read jitter fitted to forced cold starts of container images: {source}.\n# For each sigma the runtime's read size per image and arch is fitted to the image rows'\n# median; sigma minimises the squared log error of their p90s (golden-section search,\n# {evaluations} evaluations). At the optimum, image p90 simulated vs measured (ms):\n"
+    );
+    for (name, f) in images {
+        for a in f.iter().flat_map(|f| &f.arches) {
+            let _ = writeln!(
+                s,
+                "#   {name} {}: {:.1} vs {:.1} (read {:.1} MB)",
+                a.arch, a.p90_ms.0, a.p90_ms.1, a.runtime_read_mb
+            );
+        }
+    }
+    let _ = writeln!(s, "\n[storage]\nread_jitter_sigma = {sigma:.3}");
+    if let Some(dir) = out.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    }
+    std::fs::write(out, s).with_context(|| format!("writing {}", out.display()))
 }

@@ -7,13 +7,13 @@
 //! makes the simulated median match the measured one.
 
 use std::fmt::Write as _;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use anyhow::{Context as _, bail};
 
 use super::fit_report::key_label;
 use super::groups::GroupFit;
-use super::protocol::{ForcedCold, ProtocolFunction, simulate_forced_cold};
+use super::protocol::{ForcedCold, PlatformOverrides, ProtocolFunction, simulate_forced_cold};
 use super::spec::dist_table;
 use crate::stats::histogram::nearest_rank;
 
@@ -33,15 +33,47 @@ pub struct RuntimeModelSpec {
     pub regenerate: String,
 }
 
-/// The outcome of the image fit.
+/// The outcome of the image fit, per architecture with image rows.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ImageFit {
-    /// Fitted chunk footprint of the runtime's start, MB.
-    pub runtime_read_mb: f64,
-    /// (arch, simulated p50 ms, measured p50 ms) at the fitted value.
-    pub medians: Vec<(String, f64, f64)>,
+    /// Per arch: (arch, fitted runtime_read_mb, simulated p50, measured p50, simulated p90,
+    /// measured p90), ms.
+    pub arches: Vec<ImageArchFit>,
     /// Simulations run by the search.
     pub evaluations: u32,
+}
+
+/// The image fit of one architecture.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ImageArchFit {
+    /// Architecture.
+    pub arch: String,
+    /// Fitted chunk footprint of the runtime's start, MB.
+    pub runtime_read_mb: f64,
+    /// Simulated and measured p50, ms.
+    pub p50_ms: (f64, f64),
+    /// Simulated and measured p90, ms.
+    pub p90_ms: (f64, f64),
+}
+
+impl ImageFit {
+    /// Sum over arches of ln(simulated p90 / measured p90)²: what the platform's read jitter
+    /// is fitted to (the p50s are matched by the read sizes).
+    pub fn p90_loss(&self) -> f64 {
+        self.arches
+            .iter()
+            .map(|a| (a.p90_ms.0 / a.p90_ms.1).ln().powi(2))
+            .sum()
+    }
+}
+
+/// A runtime model before its image fit: the fitted runtime init and the image targets.
+#[derive(Clone, Debug)]
+pub struct RuntimeDraft {
+    header: String,
+    runtime: Vec<(String, String)>,
+    /// (arch, measured p50, measured p90) of the image rows, ms.
+    image_targets: Vec<(String, f64, f64)>,
 }
 
 /// The groups of a model: index of the group of (packaging, arch).
@@ -58,20 +90,13 @@ fn find<'a>(
     })
 }
 
-fn median_ms(g: &GroupFit) -> f64 {
-    let v = g.data.values_ms();
-    if v.is_empty() {
-        return f64::NAN;
-    }
-    v[nearest_rank(0.5, v.len() as u64) as usize - 1]
-}
 
 /// The workload file text.
 fn workload_text(
     spec: &RuntimeModelSpec,
     header: &str,
     runtime: &[(String, String)],
-    runtime_read_mb: f64,
+    runtime_read_mb: &[(String, f64)],
     image_note: &str,
 ) -> String {
     let mut s = String::new();
@@ -89,7 +114,12 @@ fn workload_text(
         "\n# ZIP build: one handler file of ~1 KB (assumed; only moves code_fetch, which is not\n# in Init Duration).\n[package.zip]\nzip_mb = 0.001\nunzipped_mb = 0.001\n"
     );
     s.push_str(image_note);
-    let _ = writeln!(s, "[package.image]\nruntime_read_mb = {runtime_read_mb:.1}\n");
+    let reads = runtime_read_mb
+        .iter()
+        .map(|(a, r)| format!("{a} = {r:.2}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let _ = writeln!(s, "[package.image]\nruntime_read_mb = {{ {reads} }}\n");
     let _ = writeln!(
         s,
         "[[package.image.layer]]\n# Base image (size assumed: the order of `docker images`; not in the data). Shared:\n# many tenants run on it, so every AZ cache holds it (ATC'23 §3).\nname = \"{}\"\nsize_mb = {:.1}\nshared = true\n",
@@ -103,42 +133,77 @@ fn workload_text(
     s
 }
 
-/// Simulated image medians (ms) per arch of `arches` with the workload file at `path`.
-fn simulate_medians(
-    path: &Path,
-    arches: &[&str],
+/// Simulated image (p50, p90) in ms per arch of `arches` (read sizes in `read_mb`).
+fn simulate_image(
+    spec: &RuntimeModelSpec,
+    draft: &RuntimeDraft,
+    read_mb: &[f64],
+    platform: &PlatformOverrides,
     protocol: &ForcedCold,
-    seed: u64,
-) -> anyhow::Result<Vec<f64>> {
-    let functions: Vec<ProtocolFunction> = arches
+) -> anyhow::Result<Vec<(f64, f64)>> {
+    let tmp = spec.out.with_extension(format!("calibrating-{}.toml", std::process::id()));
+    if let Some(dir) = tmp.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    }
+    let reads = per_arch(&draft.image_targets, read_mb);
+    std::fs::write(&tmp, workload_text(spec, &draft.header, &draft.runtime, &reads, ""))
+        .with_context(|| format!("writing {}", tmp.display()))?;
+    let functions: Vec<ProtocolFunction> = draft
+        .image_targets
         .iter()
-        .map(|a| ProtocolFunction {
+        .map(|(a, _, _)| ProtocolFunction {
             name: format!("image-{a}"),
             packaging: "image".into(),
-            arch: a.to_string(),
+            arch: a.clone(),
             memory_mb: 128,
-            workload: path.to_path_buf(),
+            workload: tmp.clone(),
         })
         .collect();
-    let h = simulate_forced_cold(protocol, &functions, "", seed)?;
-    Ok(h.iter()
-        .map(|h| h.value_at_quantile_us(0.5) as f64 / 1e3)
+    let h = simulate_forced_cold(protocol, &functions, platform, 2024);
+    let _ = std::fs::remove_file(&tmp);
+    Ok(h?
+        .iter()
+        .map(|h| {
+            (
+                h.value_at_quantile_us(0.5) as f64 / 1e3,
+                h.value_at_quantile_us(0.9) as f64 / 1e3,
+            )
+        })
         .collect())
 }
 
-/// Writes the calibrated runtime model of `groups` (one model's groups: at most one per
-/// packaging × arch) to `spec.out`; returns the image fit when there were image rows.
-pub fn write_runtime_model(
+/// `runtime_read_mb` as written: one value per arch of the targets; arches without image
+/// rows take the mean of the others (48 MB, python312-hello's, when there are none).
+fn per_arch(targets: &[(String, f64, f64)], read_mb: &[f64]) -> Vec<(String, f64)> {
+    let mean = if read_mb.is_empty() {
+        48.0
+    } else {
+        read_mb.iter().sum::<f64>() / read_mb.len() as f64
+    };
+    ARCHES
+        .iter()
+        .map(|&a| {
+            let v = targets
+                .iter()
+                .position(|t| t.0 == a)
+                .map_or(mean, |i| read_mb[i]);
+            (a.to_string(), v)
+        })
+        .collect()
+}
+
+/// Fits the runtime init of `groups` (one model's groups: at most one per packaging ×
+/// arch): the best fit of the zip rows per arch.
+pub fn draft_runtime_model(
     spec: &RuntimeModelSpec,
     columns: &[String],
     groups: &[GroupFit],
     source: &str,
-    protocol: &ForcedCold,
-) -> anyhow::Result<Option<ImageFit>> {
+) -> anyhow::Result<RuntimeDraft> {
     let mut header = String::new();
     let _ = writeln!(
         header,
-        "# Data: {source}. [init.runtime] is the best of six maximum-likelihood fits (lognormal,\n# gamma, Weibull, each also shifted) by AIC on the zip rows; fit quality below."
+        "# Data: {source}.\n# [init.runtime] is the best of six maximum-likelihood fits (lognormal, gamma, Weibull,\n# each also shifted) by AIC on the zip rows; fit quality below."
     );
     let mut runtime = Vec::new();
     for arch in ARCHES {
@@ -158,7 +223,7 @@ pub fn write_runtime_model(
         };
         let _ = writeln!(
             header,
-            "# {arch}: {} -> {}{} fitted by AIC (next best dAIC {:.1}), n = {}{}, KS {:.4},\n#   p50 {:+.1}%, p90 {:+.1}%, p99 {:+.1}% (fitted vs measured).",
+            "# {arch}: {} -> {}{} (next best dAIC {:.1}), n = {}{}, KS {:.4},\n#   p50 {:+.1}%, p90 {:+.1}%, p99 {:+.1}% (fitted vs measured).",
             key_label(columns, &g.key),
             if b.fit.shifted { "shifted " } else { "" },
             b.fit.model.family,
@@ -172,88 +237,138 @@ pub fn write_runtime_model(
         );
         runtime.push((arch.to_string(), dist_table(&b.fit.model)));
     }
-    let image: Vec<(&str, f64)> = ARCHES
-        .iter()
-        .filter_map(|&a| {
-            let g = find(columns, groups, "image", a)?;
-            (columns.iter().any(|c| c == "packaging") && g.data.total() > 0)
-                .then(|| (a, median_ms(g)))
-        })
-        .collect();
-    let tmp = spec.out.with_extension("toml.calibrating");
-    let write = |r: f64, note: &str| -> anyhow::Result<()> {
-        if let Some(dir) = spec.out.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-        }
-        std::fs::write(&tmp, workload_text(spec, &header, &runtime, r, note))
-            .with_context(|| format!("writing {}", tmp.display()))
+    let quantile = |g: &GroupFit, q: f64| {
+        let v = g.data.values_ms();
+        v[nearest_rank(q, v.len() as u64) as usize - 1]
     };
-    let mut fit = None;
-    let mut read_mb = 48.0;
-    let mut note = String::from(
-        "# No image rows in the data: runtime_read_mb keeps the python312-hello value (48 MB).\n",
-    );
-    if !image.is_empty() {
-        let arches: Vec<&str> = image.iter().map(|(a, _)| *a).collect();
-        // Objective: mean over arches of ln(simulated p50 / measured p50), increasing in
-        // the read size. Secant steps from two starts, then bisection if it misbehaves;
-        // every evaluation uses the same seed (common random numbers).
-        let eval = |r: f64| -> anyhow::Result<(f64, Vec<f64>)> {
-            write(r, "")?;
-            let sim = simulate_medians(&tmp, &arches, protocol, 2024)?;
-            let err = sim
-                .iter()
-                .zip(&image)
-                .map(|(s, (_, d))| (s / d).ln())
-                .sum::<f64>()
-                / sim.len() as f64;
-            Ok((err, sim))
-        };
-        let (mut lo, mut hi) = (0.0f64, 2000.0f64);
-        let (mut r0, mut r1) = (16.0, 64.0);
-        let (mut f0, _) = eval(r0)?;
-        let (mut f1, mut sim1) = eval(r1)?;
-        let mut evaluations = 2;
-        for _ in 0..12 {
-            if f0 < 0.0 { lo = lo.max(r0) } else { hi = hi.min(r0) }
-            if f1 < 0.0 { lo = lo.max(r1) } else { hi = hi.min(r1) }
-            if f1.abs() < 0.002 {
-                break;
-            }
-            let mut r2 = if (f1 - f0).abs() > 1e-12 { r1 - f1 * (r1 - r0) / (f1 - f0) } else { f64::NAN };
-            if !(r2 > lo && r2 < hi) {
-                r2 = 0.5 * (lo + hi);
-            }
-            let (f2, s2) = eval(r2)?;
-            evaluations += 1;
-            (r0, f0) = (r1, f1);
-            (r1, f1, sim1) = (r2, f2, s2);
-        }
-        read_mb = r1;
-        let medians: Vec<(String, f64, f64)> = image
+    let image_targets = if columns.iter().any(|c| c == "packaging") {
+        ARCHES
             .iter()
-            .zip(&sim1)
-            .map(|((a, d), s)| (a.to_string(), *s, *d))
-            .collect();
-        note = format!(
-            "# Chunk footprint of the runtime's start in the base image (every page touched costs its\n# whole 512 KiB chunk), fitted through the simulator: the forced-cold protocol ({} days x\n# {} calls), platform defaults, secant search on the image rows' median ({} runs). Image p50,\n# simulated vs measured:{}\n",
-            protocol.days,
-            protocol.calls_per_day,
-            evaluations,
-            medians
-                .iter()
-                .map(|(a, s, d)| format!(" {a} {s:.1} vs {d:.1} ms"))
-                .collect::<Vec<_>>()
-                .join(";")
-        );
-        fit = Some(ImageFit {
-            runtime_read_mb: read_mb,
-            medians,
-            evaluations,
-        });
+            .filter_map(|&a| {
+                let g = find(columns, groups, "image", a)?;
+                (g.data.observed() > 0).then(|| (a.to_string(), quantile(g, 0.5), quantile(g, 0.9)))
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    Ok(RuntimeDraft {
+        header,
+        runtime,
+        image_targets,
+    })
+}
+
+/// Fits `runtime_read_mb` per arch so that the simulated image p50 matches the measured one
+/// (secant steps kept inside a bracket, every run with the same seed: common random
+/// numbers). `None` without image rows.
+pub fn fit_image_reads(
+    spec: &RuntimeModelSpec,
+    draft: &RuntimeDraft,
+    platform: &PlatformOverrides,
+    protocol: &ForcedCold,
+) -> anyhow::Result<Option<ImageFit>> {
+    let n = draft.image_targets.len();
+    if n == 0 {
+        return Ok(None);
     }
-    write(read_mb, &note)?;
-    std::fs::rename(&tmp, &spec.out)
-        .with_context(|| format!("writing {}", spec.out.display()))?;
-    Ok(fit)
+    let err = |sim: &[(f64, f64)]| -> Vec<f64> {
+        sim.iter()
+            .zip(&draft.image_targets)
+            .map(|(s, t)| (s.0 / t.1).ln())
+            .collect()
+    };
+    let mut lo = vec![0.0f64; n];
+    let mut hi = vec![2000.0f64; n];
+    let mut r0 = vec![16.0; n];
+    let mut r1 = vec![64.0; n];
+    let mut f0 = err(&simulate_image(spec, draft, &r0, platform, protocol)?);
+    let mut sim1 = simulate_image(spec, draft, &r1, platform, protocol)?;
+    let mut f1 = err(&sim1);
+    let mut evaluations = 2;
+    for _ in 0..14 {
+        for i in 0..n {
+            for (r, f) in [(r0[i], f0[i]), (r1[i], f1[i])] {
+                if f < 0.0 {
+                    lo[i] = lo[i].max(r);
+                } else {
+                    hi[i] = hi[i].min(r);
+                }
+            }
+        }
+        if f1.iter().all(|f| f.abs() < 0.002) {
+            break;
+        }
+        let r2: Vec<f64> = (0..n)
+            .map(|i| {
+                if f1[i].abs() < 0.002 {
+                    return r1[i];
+                }
+                let step = if (f1[i] - f0[i]).abs() > 1e-12 {
+                    r1[i] - f1[i] * (r1[i] - r0[i]) / (f1[i] - f0[i])
+                } else {
+                    f64::NAN
+                };
+                if step > lo[i] && step < hi[i] { step } else { 0.5 * (lo[i] + hi[i]) }
+            })
+            .collect();
+        let sim2 = simulate_image(spec, draft, &r2, platform, protocol)?;
+        evaluations += 1;
+        (r0, f0) = (r1, f1);
+        f1 = err(&sim2);
+        (r1, sim1) = (r2, sim2);
+    }
+    Ok(Some(ImageFit {
+        arches: draft
+            .image_targets
+            .iter()
+            .zip(&r1)
+            .zip(&sim1)
+            .map(|(((a, d50, d90), r), s)| ImageArchFit {
+                arch: a.clone(),
+                runtime_read_mb: *r,
+                p50_ms: (s.0, *d50),
+                p90_ms: (s.1, *d90),
+            })
+            .collect(),
+        evaluations,
+    }))
+}
+
+/// Writes the model file of `draft` with the image fit (or the default read size).
+pub fn write_runtime_model(
+    spec: &RuntimeModelSpec,
+    draft: &RuntimeDraft,
+    image: Option<&ImageFit>,
+    platform_note: &str,
+    protocol: &ForcedCold,
+) -> anyhow::Result<()> {
+    let (reads, note) = match image {
+        Some(f) => {
+            let read_mb: Vec<f64> = f.arches.iter().map(|a| a.runtime_read_mb).collect();
+            let note = format!(
+                "# Chunk footprint of the runtime's start in the base image (every page touched costs its\n# whole 512 KiB chunk), per arch (two images), fitted through the simulator: the\n# forced-cold protocol ({} days x {} calls), {platform_note}, secant search on the\n# image rows' median ({} runs). Image p50 | p90, simulated vs measured (ms):\n{}",
+                protocol.days,
+                protocol.calls_per_day,
+                f.evaluations,
+                f.arches
+                    .iter()
+                    .map(|a| format!(
+                        "#   {}: {:.1} vs {:.1} | {:.1} vs {:.1}\n",
+                        a.arch, a.p50_ms.0, a.p50_ms.1, a.p90_ms.0, a.p90_ms.1
+                    ))
+                    .collect::<String>()
+            );
+            (per_arch(&draft.image_targets, &read_mb), note)
+        }
+        None => (
+            per_arch(&[], &[]),
+            "# No image rows in the data: runtime_read_mb keeps python312-hello's 48 MB.\n".to_string(),
+        ),
+    };
+    if let Some(dir) = spec.out.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    }
+    std::fs::write(&spec.out, workload_text(spec, &draft.header, &draft.runtime, &reads, &note))
+        .with_context(|| format!("writing {}", spec.out.display()))
 }

@@ -8,8 +8,8 @@ use std::path::Path;
 use serde_json::{Value, json};
 
 use super::day::Day;
-use super::fit_report::key_label;
-use super::protocol::{ForcedCold, ProtocolFunction, simulate_forced_cold};
+use super::fit_report::{key_label, short_label};
+use super::protocol::{ForcedCold, PlatformOverrides, ProtocolFunction, simulate_forced_cold};
 use super::read::Observations;
 use crate::report::svg::{Chart, Scale, Series, SeriesStyle, ecdf_points};
 use crate::stats::histogram::{Histogram, nearest_rank};
@@ -84,14 +84,13 @@ pub fn ks_distance(sorted_ms: &[f64], simulated: &Histogram) -> f64 {
 }
 
 /// Compares `model` with the rows of `obs` dated after `held_out_after` (all rows when
-/// `None`), simulating each group's configuration under `protocol` with extra `[platform]`
-/// keys `platform_keys` (e.g. `init_cpu = "proportional"`).
+/// `None`), simulating each group's configuration under `protocol` on `platform`.
 pub fn validate(
     model: &Path,
     obs: &Observations,
     held_out_after: Option<Day>,
     protocol: &ForcedCold,
-    platform_keys: &str,
+    platform: &PlatformOverrides,
     seed: u64,
 ) -> anyhow::Result<Vec<GroupCheck>> {
     let col = |name: &str| obs.group_columns.iter().position(|c| c == name);
@@ -161,7 +160,7 @@ pub fn validate(
     if functions.is_empty() {
         return Ok(checks);
     }
-    let hists = simulate_forced_cold(protocol, &functions, platform_keys, seed)?;
+    let hists = simulate_forced_cold(protocol, &functions, platform, seed)?;
     for (c, h) in checks.iter_mut().zip(hists) {
         c.ks = ks_distance(&c.measured_ms, &h);
         let n = c.measured_ms.len() as u64;
@@ -240,11 +239,11 @@ pub fn to_json(columns: &[String], checks: &[GroupCheck]) -> Value {
 }
 
 /// Overlay of measured and simulated CDFs of one group.
-pub fn overlay_chart(columns: &[String], c: &GroupCheck, hypothesis: &str) -> Chart {
+pub fn overlay_chart(c: &GroupCheck, hypothesis: &str) -> Chart {
     let mut chart = Chart::cdf(
         format!(
-            "{}: held-out data vs simulation ({hypothesis}), KS {:.3}",
-            key_label(columns, &c.key),
+            "{}: data vs simulation ({hypothesis} init CPU), KS {:.3}",
+            short_label(&c.key),
             c.ks
         ),
         "init duration (ms)",

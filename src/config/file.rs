@@ -460,11 +460,69 @@ pub struct ImagePackage {
     /// This build's user init (overrides `[init] user`).
     pub user_init: Option<DistSpec>,
     /// Bytes the runtime's start reads from the image (interpreter, standard library,
-    /// runtime interface client), MB; taken from the first layer.
-    pub runtime_read_mb: Option<f64>,
+    /// runtime interface client), MB; taken from the first layer. One number, or one per
+    /// architecture (`{ x86_64 = .., arm64 = .. }`: the two are different images).
+    pub runtime_read_mb: Option<MbPerArch>,
     /// `[[package.image.layer]]`, base first.
     #[serde(default, rename = "layer")]
     pub layers: Vec<ImageLayerSection>,
+}
+
+/// A size in MB, the same for both architectures or one per architecture.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum MbPerArch {
+    /// `runtime_read_mb = 48.0`.
+    Same(f64),
+    /// `runtime_read_mb = { x86_64 = 52.0, arm64 = 40.0 }`.
+    PerArch {
+        /// For x86_64.
+        x86_64: f64,
+        /// For arm64.
+        arm64: f64,
+    },
+}
+
+impl MbPerArch {
+    /// The size for `arch`.
+    pub fn get(&self, arch: Arch) -> f64 {
+        match (*self, arch) {
+            (MbPerArch::Same(v), _) => v,
+            (MbPerArch::PerArch { x86_64, .. }, Arch::X86_64) => x86_64,
+            (MbPerArch::PerArch { arm64, .. }, Arch::Arm64) => arm64,
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for MbPerArch {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct Table {
+            x86_64: f64,
+            arm64: f64,
+        }
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = MbPerArch;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a size in MB, or a table { x86_64 = .., arm64 = .. } of sizes in MB")
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<MbPerArch, E> {
+                Ok(MbPerArch::Same(v))
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<MbPerArch, E> {
+                Ok(MbPerArch::Same(v as f64))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<MbPerArch, A::Error> {
+                let t = Table::deserialize(de::value::MapAccessDeserializer::new(map))?;
+                Ok(MbPerArch::PerArch {
+                    x86_64: t.x86_64,
+                    arm64: t.arm64,
+                })
+            }
+        }
+        d.deserialize_any(V)
+    }
 }
 
 /// One layer of a container image.

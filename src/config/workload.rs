@@ -424,7 +424,7 @@ fn build_image(
     let runtime_bytes = mb_to_bytes(
         ctx,
         "package.image.runtime_read_mb",
-        img.runtime_read_mb.unwrap_or(0.0),
+        img.runtime_read_mb.map_or(0.0, |r| r.get(setup.arch)),
     )?;
     let (first, len) = span(0);
     if chunks_of(runtime_bytes) > len as u64 {
