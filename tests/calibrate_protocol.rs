@@ -1,6 +1,8 @@
 //! The forced-cold protocol replayed in the simulator (src/calibrate/protocol.rs).
 
-use coldsim::calibrate::protocol::{ForcedCold, ProtocolFunction, simulate_forced_cold};
+use coldsim::calibrate::protocol::{
+    ForcedCold, PlatformOverrides, ProtocolFunction, simulate_forced_cold,
+};
 
 fn function(packaging: &str, arch: &str) -> ProtocolFunction {
     ProtocolFunction {
@@ -8,8 +10,11 @@ fn function(packaging: &str, arch: &str) -> ProtocolFunction {
         packaging: packaging.into(),
         arch: arch.into(),
         memory_mb: 128,
-        workload: concat!(env!("CARGO_MANIFEST_DIR"), "/models/workloads/python312-hello.toml")
-            .into(),
+        workload: concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/models/workloads/python312-hello.toml"
+        )
+        .into(),
     }
 }
 
@@ -22,7 +27,7 @@ fn every_call_is_cold_and_a_zip_init_is_the_runtime_distribution() {
     let h = simulate_forced_cold(
         &protocol,
         &[function("zip", "x86_64"), function("image", "x86_64")],
-        "",
+        &PlatformOverrides::default(),
         7,
     )
     .unwrap();

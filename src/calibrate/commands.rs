@@ -11,9 +11,9 @@ use super::groups::{SplitPolicy, fit_groups};
 use super::hypothesis;
 use super::imports_model;
 use super::protocol::ForcedCold;
+use super::protocol::PlatformOverrides;
 use super::recipe::{describe_split, parse_day, run_recipe};
 use super::regime::RegimeRule;
-use super::protocol::PlatformOverrides;
 use super::runtime_model::{
     RuntimeModelSpec, draft_runtime_model, fit_image_reads, write_runtime_model,
 };
@@ -103,7 +103,7 @@ pub struct CalibrateOptions {
 /// Runs `coldsim calibrate`.
 pub fn calibrate(o: &CalibrateOptions) -> anyhow::Result<String> {
     if let Some(recipe) = &o.recipe {
-        return run_recipe(recipe);
+        return Ok(run_recipe(recipe)?.text);
     }
     let Some(path) = o.data.clone() else {
         return Err(InputError::Usage("calibrate needs a data file or --recipe".into()).into());
@@ -114,7 +114,10 @@ pub fn calibrate(o: &CalibrateOptions) -> anyhow::Result<String> {
     let source = o.read.source(path.clone());
     let train_until = o.read.train_until()?;
     if train_until.is_some() && o.read.time.is_none() && o.read.reader == ReaderKind::Csv {
-        return Err(InputError::Usage("--train-until needs --time COLUMN (the date column)".into()).into());
+        return Err(InputError::Usage(
+            "--train-until needs --time COLUMN (the date column)".into(),
+        )
+        .into());
     }
     let censor_above_ms = o
         .censor_above
@@ -128,7 +131,10 @@ pub fn calibrate(o: &CalibrateOptions) -> anyhow::Result<String> {
     if let Some(f) = o.outlier_factor
         && !(f.is_finite() && f >= 1.0)
     {
-        return Err(InputError::Usage(format!("--outlier-factor: expected a number >= 1; got {f}")).into());
+        return Err(InputError::Usage(format!(
+            "--outlier-factor: expected a number >= 1; got {f}"
+        ))
+        .into());
     }
     let split = SplitPolicy {
         train_until,
@@ -155,14 +161,22 @@ pub fn calibrate(o: &CalibrateOptions) -> anyhow::Result<String> {
     } else {
         let mut t = fit_report::table(&provenance, &groups);
         for w in &obs.diagnostics.warnings {
-            let _ = writeln!(t, "warning: {}: row {}: {}", path.display(), w.row, w.message);
+            let _ = writeln!(
+                t,
+                "warning: {}: row {}: {}",
+                path.display(),
+                w.row,
+                w.message
+            );
         }
         t
     };
     if let Some(mc) = &o.memory_column {
         let fits = hypothesis::compare(&obs, mc)?;
         if o.json {
-            text += &(serde_json::to_string_pretty(&hypothesis::to_json(&obs.group_columns, &fits))? + "\n");
+            text +=
+                &(serde_json::to_string_pretty(&hypothesis::to_json(&obs.group_columns, &fits))?
+                    + "\n");
         } else {
             text += "\n";
             text += &hypothesis::table(&obs.group_columns, &fits);
@@ -188,21 +202,38 @@ pub fn calibrate(o: &CalibrateOptions) -> anyhow::Result<String> {
             .into());
         }
         let (name, size) = o.base_image.rsplit_once('=').ok_or_else(|| {
-            InputError::Usage(format!("--base-image `{}`: expected NAME=SIZE_MB", o.base_image))
+            InputError::Usage(format!(
+                "--base-image `{}`: expected NAME=SIZE_MB",
+                o.base_image
+            ))
         })?;
         let size_mb: f64 = size
             .trim()
             .parse()
             .ok()
             .filter(|s: &f64| s.is_finite() && *s > 0.0)
-            .ok_or_else(|| InputError::Usage(format!("--base-image `{}`: SIZE_MB must be a number > 0", o.base_image)))?;
+            .ok_or_else(|| {
+                InputError::Usage(format!(
+                    "--base-image `{}`: SIZE_MB must be a number > 0",
+                    o.base_image
+                ))
+            })?;
         let spec = RuntimeModelSpec {
             runtime: o.runtime.clone(),
             base_image: (name.trim().to_string(), size_mb),
             out: out.clone(),
-            regenerate: format!("coldsim calibrate {} ({})", path.display(), source.describe()),
+            regenerate: format!(
+                "coldsim calibrate {} ({})",
+                path.display(),
+                source.describe()
+            ),
         };
-        let describe = format!("{}, {}, {}", path.display(), source.describe(), describe_split(&split));
+        let describe = format!(
+            "{}, {}, {}",
+            path.display(),
+            source.describe(),
+            describe_split(&split)
+        );
         let draft = draft_runtime_model(&spec, &obs.group_columns, &groups, &describe)?;
         let platform = PlatformOverrides {
             file: o.platform.clone(),
@@ -255,13 +286,22 @@ pub struct ValidateOptions {
 /// Runs `coldsim validate`.
 pub fn validate(o: &ValidateOptions) -> anyhow::Result<String> {
     if !(1..=5000).contains(&o.days) {
-        return Err(InputError::Usage(format!("--days must be between 1 and 5000; got {}", o.days)).into());
+        return Err(InputError::Usage(format!(
+            "--days must be between 1 and 5000; got {}",
+            o.days
+        ))
+        .into());
     }
     if o.read.reader == ReaderKind::Importtime {
-        return Err(InputError::Usage("validate compares init durations; the importtime reader gives import timings".into()).into());
+        return Err(InputError::Usage(
+            "validate compares init durations; the importtime reader gives import timings".into(),
+        )
+        .into());
     }
     if !o.model.exists() {
-        return Err(InputError::Usage(format!("model file not found: {}", o.model.display())).into());
+        return Err(
+            InputError::Usage(format!("model file not found: {}", o.model.display())).into(),
+        );
     }
     let source = o.read.source(o.data.clone());
     let after = o.read.train_until()?;
@@ -284,13 +324,18 @@ pub fn validate(o: &ValidateOptions) -> anyhow::Result<String> {
             Some(d) => format!("rows after {d}"),
             None => "all rows".into(),
         };
-        let title = format!("validation of {} against {} ({scope}), init CPU {h}", o.model.display(), o.data.display());
+        let title = format!(
+            "validation of {} against {} ({scope}), init CPU {h}",
+            o.model.display(),
+            o.data.display()
+        );
         text += &validate::table(&obs.group_columns, &title, &checks);
         all.push(json!({"init_cpu": h, "groups": validate::to_json(&obs.group_columns, &checks)}));
         if let Some(dir) = &o.report {
             std::fs::create_dir_all(dir)?;
             for c in &checks {
-                let svg = render(&validate::overlay_chart(c, h)).map_err(|e| anyhow::anyhow!("{e}"))?;
+                let svg =
+                    render(&validate::overlay_chart(c, h)).map_err(|e| anyhow::anyhow!("{e}"))?;
                 let stem = file_stem(&key_label(&obs.group_columns, &c.key));
                 std::fs::write(dir.join(format!("validate_{h}_{stem}.svg")), svg)?;
             }
@@ -298,13 +343,19 @@ pub fn validate(o: &ValidateOptions) -> anyhow::Result<String> {
         results.push((*h, checks));
     }
     if results.len() == 2 {
-        let mean_ks = |c: &[validate::GroupCheck]| c.iter().map(|x| x.ks).sum::<f64>() / c.len().max(1) as f64;
+        let mean_ks = |c: &[validate::GroupCheck]| {
+            c.iter().map(|x| x.ks).sum::<f64>() / c.len().max(1) as f64
+        };
         let (b, p) = (mean_ks(&results[0].1), mean_ks(&results[1].1));
         let _ = writeln!(
             text,
             "verdict: mean KS boost {b:.4} vs proportional {p:.4}: the data support {} (KS {:.1}x smaller)",
             if b <= p { "boost" } else { "proportional" },
-            if b <= p { p / b.max(1e-9) } else { b / p.max(1e-9) }
+            if b <= p {
+                p / b.max(1e-9)
+            } else {
+                b / p.max(1e-9)
+            }
         );
     }
     let json_text = serde_json::to_string_pretty(&serde_json::Value::Array(all))? + "\n";

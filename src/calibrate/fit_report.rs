@@ -107,7 +107,11 @@ pub fn table(p: &Provenance, groups: &[GroupFit]) -> String {
                 pct(f.goodness.p90_rel_err),
                 pct(f.goodness.p99_rel_err),
                 params,
-                if f.fit.converged { "" } else { " (not converged)" }
+                if f.fit.converged {
+                    ""
+                } else {
+                    " (not converged)"
+                }
             );
         }
         if let Some(b) = g.best() {
@@ -210,7 +214,13 @@ pub fn short_label(key: &[String]) -> String {
 pub fn file_stem(label: &str) -> String {
     label
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || c == '.' || c == '-' { c } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '.' || c == '-' {
+                c
+            } else {
+                '_'
+            }
+        })
         .collect()
 }
 
@@ -240,7 +250,12 @@ pub fn cdf_chart(g: &GroupFit) -> Chart {
                 })
                 .collect();
             chart.add(Series::new(
-                format!("{} (dAIC {:.1}, KS {:.3})", name(f), f.delta_aic, f.goodness.ks),
+                format!(
+                    "{} (dAIC {:.1}, KS {:.3})",
+                    name(f),
+                    f.delta_aic,
+                    f.goodness.ks
+                ),
                 points,
                 SeriesStyle::Line,
             ));

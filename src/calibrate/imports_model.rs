@@ -29,7 +29,9 @@ use crate::error::InputError;
 pub struct FoldedModule {
     /// Module name.
     pub name: String,
-    /// Mean over the traces it appears in of its own time plus its folded descendants', ms.
+    /// Its own time plus its folded descendants' (mean over the clean traces it appears in),
+    /// scaled so that its top-level import's modules add up to that import's mean cumulative
+    /// time over all traces, ms.
     pub cpu_ms: f64,
     /// Traces it appears in.
     pub traces: u32,
@@ -44,8 +46,10 @@ pub struct FoldedImports {
     pub top: Vec<String>,
     /// Kept modules, sorted by name.
     pub modules: Vec<FoldedModule>,
-    /// Traces used.
+    /// Traces used for the costs.
     pub traces: u32,
+    /// Clean traces the graph was taken from.
+    pub structure_traces: u32,
     /// Mean over traces of the summed cumulative time of the top-level imports, ms.
     pub total_ms: f64,
     /// Sd of ln(total) over traces holding every top-level import (None below 2 traces).
@@ -87,13 +91,26 @@ fn reaches(edges: &BTreeMap<String, BTreeSet<String>>, from: &str, to: &str) -> 
 
 /// Folds `traces`: `top` names the handler's imports (empty: every depth-0 module); modules
 /// under them with a median cumulative time of at least `keep_from_ms` are kept.
+///
+/// Exported profiles are often cut short or have lines out of order, which breaks the
+/// parent links below depth 0 (a line's times are right; its place in the tree is not).
+/// So the graph and the split of each top-level import among its kept modules come from
+/// the *clean* traces (complete, no orphaned lines; all traces when none is clean), and the
+/// costs are scaled so that each top-level import's modules add up to its mean cumulative
+/// time over *all* traces that hold it (depth-0 lines are reliable in every trace).
 pub fn fold(traces: &[&ImportTrace], top: &[String], keep_from_ms: f64) -> FoldedImports {
     let is_top = |m: &str| top.is_empty() || top.iter().any(|t| t == m);
-    // Pass 1: cumulative times of modules inside top subtrees, per trace.
+    let clean: Vec<&ImportTrace> = traces
+        .iter()
+        .copied()
+        .filter(|t| !t.truncated && t.orphans == 0)
+        .collect();
+    let structure: &[&ImportTrace] = if clean.is_empty() { traces } else { &clean };
+    // Pass 1: cumulative times of modules inside top subtrees, per structure trace.
     let mut cumulative: BTreeMap<&str, Vec<f64>> = BTreeMap::new();
     let mut orphans = 0u64;
     let mut top_order: Vec<String> = Vec::new();
-    for t in traces {
+    for t in structure {
         for (i, e) in t.events.iter().enumerate() {
             match root_of(t, i) {
                 Some(r) if is_top(&t.events[r].module) => {
@@ -122,30 +139,28 @@ pub fn fold(traces: &[&ImportTrace], top: &[String], keep_from_ms: f64) -> Folde
         })
         .map(|(m, _)| *m)
         .collect();
-    // Pass 2: folded self times and edges.
+    // Pass 2: folded self times, owners (top-level import) and edges, from the structure.
     let mut cost: BTreeMap<String, Vec<f64>> = BTreeMap::new();
+    let mut owner_top: BTreeMap<String, String> = BTreeMap::new();
     let mut edges: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     let mut dropped = Vec::new();
-    let mut totals = Vec::new();
-    for t in traces {
+    for t in structure {
         let mut folded: BTreeMap<&str, f64> = BTreeMap::new();
-        let mut total = 0.0;
-        let mut tops_seen = 0;
         for (i, e) in t.events.iter().enumerate() {
             let Some(r) = root_of(t, i) else { continue };
             if !is_top(&t.events[r].module) {
                 continue;
-            }
-            if e.depth == 0 {
-                total += e.cumulative_us as f64 / 1e3;
-                tops_seen += 1;
             }
             // Nearest kept ancestor-or-self (the root is kept).
             let mut owner = i;
             while !kept.contains(t.events[owner].module.as_str()) {
                 owner = t.events[owner].parent.map_or(r, |p| p as usize);
             }
-            *folded.entry(t.events[owner].module.as_str()).or_default() += e.self_us as f64 / 1e3;
+            let owner_name = t.events[owner].module.as_str();
+            *folded.entry(owner_name).or_default() += e.self_us as f64 / 1e3;
+            owner_top
+                .entry(owner_name.to_string())
+                .or_insert_with(|| t.events[r].module.clone());
             if owner == i && e.depth > 0 {
                 let mut p = e.parent.map_or(r, |p| p as usize);
                 while !kept.contains(t.events[p].module.as_str()) {
@@ -164,14 +179,53 @@ pub fn fold(traces: &[&ImportTrace], top: &[String], keep_from_ms: f64) -> Folde
         for (m, ms) in folded {
             cost.entry(m.to_string()).or_default().push(ms);
         }
-        if tops_seen >= top_order.len() && total > 0.0 {
+    }
+    // Each top-level import's mean cumulative time over all traces, and the totals.
+    let mut top_cumulative: BTreeMap<&str, Vec<f64>> = BTreeMap::new();
+    let mut totals = Vec::new();
+    for t in traces {
+        let mut total = 0.0;
+        let mut seen = 0;
+        for name in &top_order {
+            let ms: f64 = t
+                .events
+                .iter()
+                .filter(|e| e.depth == 0 && &e.module == name)
+                .map(|e| e.cumulative_us as f64 / 1e3)
+                .sum();
+            if ms > 0.0 {
+                top_cumulative.entry(name.as_str()).or_default().push(ms);
+                total += ms;
+                seen += 1;
+            }
+        }
+        if seen == top_order.len() && total > 0.0 {
             totals.push(total);
         }
     }
+    let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len() as f64;
+    let mut structure_sum: BTreeMap<&str, f64> = BTreeMap::new();
+    for (m, v) in &cost {
+        if let Some(t) = owner_top.get(m) {
+            *structure_sum.entry(t.as_str()).or_default() += mean(v);
+        }
+    }
+    let scale = |m: &str| -> f64 {
+        let Some(t) = owner_top.get(m) else {
+            return 1.0;
+        };
+        match (
+            top_cumulative.get(t.as_str()),
+            structure_sum.get(t.as_str()),
+        ) {
+            (Some(all), Some(&sum)) if sum > 0.0 => mean(all) / sum,
+            _ => 1.0,
+        }
+    };
     let modules = cost
         .into_iter()
         .map(|(name, v)| FoldedModule {
-            cpu_ms: v.iter().sum::<f64>() / v.len() as f64,
+            cpu_ms: mean(&v) * scale(&name),
             traces: v.len() as u32,
             imports: edges
                 .get(&name)
@@ -182,17 +236,18 @@ pub fn fold(traces: &[&ImportTrace], top: &[String], keep_from_ms: f64) -> Folde
         .collect();
     let noise_sigma = (totals.len() >= 2).then(|| {
         let ln: Vec<f64> = totals.iter().map(|t| t.ln()).collect();
-        let mean = ln.iter().sum::<f64>() / ln.len() as f64;
-        (ln.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (ln.len() - 1) as f64).sqrt()
+        let m = mean(&ln);
+        (ln.iter().map(|x| (x - m).powi(2)).sum::<f64>() / (ln.len() - 1) as f64).sqrt()
     });
     FoldedImports {
         top: top_order,
         modules,
         traces: traces.len() as u32,
+        structure_traces: structure.len() as u32,
         total_ms: if totals.is_empty() {
             f64::NAN
         } else {
-            totals.iter().sum::<f64>() / totals.len() as f64
+            mean(&totals)
         },
         noise_sigma,
         orphans,
@@ -202,7 +257,8 @@ pub fn fold(traces: &[&ImportTrace], top: &[String], keep_from_ms: f64) -> Folde
 
 /// The `[init.runtime]` table of a (calibrated) workload file, as text lines.
 fn runtime_table(path: &Path) -> anyhow::Result<String> {
-    let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
     let mut out = String::new();
     let mut inside = false;
     for line in text.lines() {
@@ -216,7 +272,11 @@ fn runtime_table(path: &Path) -> anyhow::Result<String> {
         }
     }
     if out.is_empty() {
-        return Err(InputError::Usage(format!("{}: has no [init.runtime] table to take the runtime init from", path.display())).into());
+        return Err(InputError::Usage(format!(
+            "{}: has no [init.runtime] table to take the runtime init from",
+            path.display()
+        ))
+        .into());
     }
     Ok(out)
 }
@@ -234,6 +294,8 @@ pub struct ImportsModelSpec {
     pub keep_from_ms: f64,
     /// Workload file whose `[init.runtime]` is copied.
     pub runtime_model: std::path::PathBuf,
+    /// That file as the user named it (for the header).
+    pub runtime_model_name: String,
     /// `[package.zip]` sizes (zip MB, unzipped MB), when known.
     pub zip_mb: Option<(f64, f64)>,
     /// User init.
@@ -257,29 +319,91 @@ pub fn write_imports_model(spec: &ImportsModelSpec, folded: &FoldedImports) -> a
     }
     let runtime = runtime_table(&spec.runtime_model)?;
     let mut s = String::new();
-    let _ = writeln!(s, "# Generated by `{}`; do not edit by hand.", spec.regenerate);
-    let _ = writeln!(s, "# Import graph folded from {} (`python -X importtime`): {} traces, modules under the", spec.source, folded.traces);
-    let _ = writeln!(s, "# handler's imports kept when their median cumulative time is >= {} ms, the rest folded", spec.keep_from_ms);
-    let _ = writeln!(s, "# into their nearest kept ancestor. cpu_ms = mean own + folded time over the traces the");
-    let _ = writeln!(s, "# module appears in, as measured on this build (compilation included when the build has no");
-    let _ = writeln!(s, "# .pyc, so `bytecode = true` here: nothing is added). Mean total {:.1} ms; {} orphaned lines", folded.total_ms, folded.orphans);
-    let _ = writeln!(s, "# (out of order or cut off in the export) not attributed.");
-    let _ = writeln!(s, "# [init.runtime] is copied from {}.", spec.runtime_model.display());
+    let _ = writeln!(
+        s,
+        "# Generated by `{}`; do not edit by hand.",
+        spec.regenerate
+    );
+    let _ = writeln!(
+        s,
+        "# Import graph folded from `python -X importtime` traces:\n#   {}",
+        spec.source
+    );
+    let _ = writeln!(
+        s,
+        "# {} traces give each top-level import's mean cumulative time; the graph and the split among",
+        folded.traces
+    );
+    let _ = writeln!(
+        s,
+        "# its modules come from the {} clean one(s) (complete, lines in order). Modules under",
+        folded.structure_traces
+    );
+    let _ = writeln!(
+        s,
+        "# the handler's imports are kept when their median cumulative time is >= {} ms, the",
+        spec.keep_from_ms
+    );
+    let _ = writeln!(
+        s,
+        "# rest folded into their nearest kept ancestor. cpu_ms is as measured on this build"
+    );
+    let _ = writeln!(
+        s,
+        "# (compilation included when the build has no .pyc, so `bytecode = true` here: nothing is"
+    );
+    let _ = writeln!(s, "# added). Mean total {:.1} ms.", folded.total_ms);
+    let _ = writeln!(
+        s,
+        "# [init.runtime] is copied from {}.",
+        spec.runtime_model_name
+    );
     let _ = writeln!(s, "name = {:?}", spec.name);
     let _ = writeln!(s, "runtime = {:?}", spec.runtime);
     let _ = writeln!(s, "bytecode = true");
     if let Some(sigma) = folded.noise_sigma {
-        let _ = writeln!(s, "# sd of ln(total import time) over the traces.\nimport_noise_sigma = {sigma:.4}");
+        let _ = writeln!(
+            s,
+            "# sd of ln(total import time) over the traces.\nimport_noise_sigma = {sigma:.4}"
+        );
     }
-    let _ = writeln!(s, "imports = [{}]", folded.top.iter().map(|t| format!("{t:?}")).collect::<Vec<_>>().join(", "));
-    let _ = writeln!(s, "\n[init]\nuser = {:?}\n\n[init.runtime]\n{runtime}", spec.user_init);
+    let _ = writeln!(
+        s,
+        "imports = [{}]",
+        folded
+            .top
+            .iter()
+            .map(|t| format!("{t:?}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    let _ = writeln!(
+        s,
+        "\n[init]\nuser = {:?}\n\n[init.runtime]\n{runtime}",
+        spec.user_init
+    );
     if let Some((zip, unzipped)) = spec.zip_mb {
-        let _ = writeln!(s, "# Sizes assumed (not in the traces).\n[package.zip]\nzip_mb = {zip}\nunzipped_mb = {unzipped}\n");
+        let _ = writeln!(
+            s,
+            "# Sizes assumed (not in the traces).\n[package.zip]\nzip_mb = {zip}\nunzipped_mb = {unzipped}\n"
+        );
     }
     for m in &folded.modules {
-        let _ = writeln!(s, "[[module]]\nname = {:?}\ncpu_ms = {:.3}", m.name, m.cpu_ms);
+        let _ = writeln!(
+            s,
+            "[[module]]\nname = {:?}\ncpu_ms = {:.3}",
+            m.name, m.cpu_ms
+        );
         if !m.imports.is_empty() {
-            let _ = writeln!(s, "imports = [{}]", m.imports.iter().map(|t| format!("{t:?}")).collect::<Vec<_>>().join(", "));
+            let _ = writeln!(
+                s,
+                "imports = [{}]",
+                m.imports
+                    .iter()
+                    .map(|t| format!("{t:?}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
         }
         let _ = writeln!(s, "# in {} of {} traces\n", m.traces, folded.traces);
     }
@@ -290,7 +414,10 @@ pub fn write_imports_model(spec: &ImportsModelSpec, folded: &FoldedImports) -> a
 }
 
 /// The traces of `all` whose key passes `filters` (`COLUMN=V1,V2` on the key columns).
-pub fn select_traces<'a>(all: &'a ImportTraces, filters: &[String]) -> Result<Vec<&'a ImportTrace>, String> {
+pub fn select_traces<'a>(
+    all: &'a ImportTraces,
+    filters: &[String],
+) -> Result<Vec<&'a ImportTrace>, String> {
     let mut out = Vec::new();
     for t in &all.traces {
         if selects(&all.key_columns, &t.key, filters)? {
@@ -303,21 +430,40 @@ pub fn select_traces<'a>(all: &'a ImportTraces, filters: &[String]) -> Result<Ve
 /// A table of the folded graph.
 pub fn table(f: &FoldedImports) -> String {
     let mut s = format!(
-        "import graph: {} traces, handler imports {}, mean total {:.1} ms, noise sigma {}\n",
+        "import graph: {} traces ({} clean, giving the graph), handler imports {}, mean total {:.1} ms, noise sigma {}\n",
         f.traces,
+        f.structure_traces,
         f.top.join(", "),
         f.total_ms,
         f.noise_sigma.map_or("n/a".into(), |x| format!("{x:.4}"))
     );
-    let _ = writeln!(s, "  {:<40} {:>10} {:>7}  imports", "module", "cpu_ms", "traces");
+    let _ = writeln!(
+        s,
+        "  {:<40} {:>10} {:>7}  imports",
+        "module", "cpu_ms", "traces"
+    );
     for m in &f.modules {
-        let _ = writeln!(s, "  {:<40} {:>10.3} {:>7}  {}", m.name, m.cpu_ms, m.traces, m.imports.join(", "));
+        let _ = writeln!(
+            s,
+            "  {:<40} {:>10.3} {:>7}  {}",
+            m.name,
+            m.cpu_ms,
+            m.traces,
+            m.imports.join(", ")
+        );
     }
     if f.orphans > 0 {
-        let _ = writeln!(s, "  note: {} lines without a parent (out of order or cut off) not attributed", f.orphans);
+        let _ = writeln!(
+            s,
+            "  note: {} lines of the graph's traces without a parent, not attributed",
+            f.orphans
+        );
     }
     for (a, b) in &f.dropped_edges {
-        let _ = writeln!(s, "  note: edge {a} -> {b} dropped (it would close a cycle across traces)");
+        let _ = writeln!(
+            s,
+            "  note: edge {a} -> {b} dropped (it would close a cycle across traces)"
+        );
     }
     s
 }
@@ -327,7 +473,11 @@ pub fn calibrate_imports(path: &Path, o: &CalibrateOptions) -> anyhow::Result<St
     let all = read_importtime_file(path)?;
     let traces = select_traces(&all, &o.read.filters).map_err(InputError::Usage)?;
     if traces.is_empty() {
-        return Err(InputError::Usage(format!("{}: no trace matches the --where filters", path.display())).into());
+        return Err(InputError::Usage(format!(
+            "{}: no trace matches the --where filters",
+            path.display()
+        ))
+        .into());
     }
     let folded = fold(&traces, &o.top_modules, o.keep_from_ms);
     let mut text = format!("{}: {}\n", path.display(), all.diagnostics);

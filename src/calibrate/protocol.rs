@@ -93,12 +93,11 @@ impl PlatformOverrides {
             Some(f) => {
                 let text = std::fs::read_to_string(f)
                     .with_context(|| format!("reading {}", f.display()))?;
-                text.parse::<toml::Table>().map_err(|e| {
-                    crate::error::InputError::Toml {
+                text.parse::<toml::Table>()
+                    .map_err(|e| crate::error::InputError::Toml {
                         file: f.clone(),
                         message: e.to_string().trim_end().to_string(),
-                    }
-                })?
+                    })?
             }
             None => toml::Table::new(),
         };

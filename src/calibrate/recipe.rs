@@ -17,10 +17,12 @@ use super::fit::CleaningPolicy;
 use super::fit_report::{self, Provenance, file_stem, key_label};
 use super::groups::{GroupFit, SplitPolicy, fit_groups};
 use super::hypothesis;
+use super::imports_model::{ImportsModelSpec, fold, select_traces, write_imports_model};
 use super::protocol::ForcedCold;
-use super::read::Observations;
-use super::regime::RegimeRule;
 use super::protocol::PlatformOverrides;
+use super::read::Observations;
+use super::read::importtime::read_importtime_file;
+use super::regime::RegimeRule;
 use super::runtime_model::{
     ImageFit, RuntimeModelSpec, draft_runtime_model, fit_image_reads, write_runtime_model,
 };
@@ -122,12 +124,47 @@ pub struct RecipePlatformFit {
     pub out: String,
 }
 
+/// `[[imports]]`: an import graph folded from `python -X importtime` traces, written as a
+/// workload model ([`super::imports_model`]).
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields)]
+pub struct RecipeImports {
+    /// The traces (raw text or CSV).
+    pub file: String,
+    /// Trace filters `COLUMN=V1,V2` on the trace key columns.
+    #[serde(default, rename = "where")]
+    pub filters: Vec<String>,
+    /// The handler's imports, in order (default: every top-level module).
+    #[serde(default)]
+    pub top: Vec<String>,
+    /// Keep modules whose median cumulative import time reaches this.
+    pub keep_from: DurationValue,
+    /// Workload file whose `[init.runtime]` the model takes (relative to the recipe).
+    pub runtime_model: String,
+    /// Model name.
+    pub name: String,
+    /// Runtime name.
+    pub runtime: String,
+    /// User init code after the imports.
+    pub user_init: DurationValue,
+    /// `[package.zip]` sizes, MB (assumed; not in the traces).
+    pub zip_mb: Option<f64>,
+    /// Unzipped size, MB.
+    pub unzipped_mb: Option<f64>,
+    /// Output file, relative to the recipe.
+    pub out: String,
+}
+
 /// A recipe file.
 #[derive(Deserialize, Debug)]
 #[serde(deny_unknown_fields)]
 pub struct RecipeFile {
-    /// The data.
-    pub data: RecipeData,
+    /// The data to fit distributions to (needed by `[[model]]`, `[validate]`,
+    /// `[hypotheses]` and `[platform_fit]`).
+    pub data: Option<RecipeData>,
+    /// Import graphs to fold.
+    #[serde(default)]
+    pub imports: Vec<RecipeImports>,
     /// Split and cleaning.
     #[serde(default)]
     pub fit: RecipeFit,
@@ -219,31 +256,75 @@ fn restrict(obs: &Observations, keep: &[bool]) -> Observations {
     o
 }
 
-/// Runs the recipe at `path`; returns what it did, for the terminal.
-pub fn run_recipe(path: &Path) -> anyhow::Result<String> {
+/// What a recipe did.
+#[derive(Debug)]
+pub struct RecipeOutcome {
+    /// The report for the terminal.
+    pub text: String,
+    /// Grouping columns of the data.
+    pub group_columns: Vec<String>,
+    /// The group fits.
+    pub groups: Vec<GroupFit>,
+    /// Per written model: its file and its validation on the held-out rows.
+    pub validations: Vec<(PathBuf, Vec<validate::GroupCheck>)>,
+    /// The fitted platform read jitter, when `[platform_fit]` ran.
+    pub read_jitter_sigma: Option<f64>,
+    /// The init-CPU hypotheses, when `[hypotheses]` ran.
+    pub hypotheses: Vec<hypothesis::HypothesisFit>,
+}
+
+/// Runs the recipe at `path`.
+pub fn run_recipe(path: &Path) -> anyhow::Result<RecipeOutcome> {
+    let mut outcome = RecipeOutcome {
+        text: String::new(),
+        group_columns: Vec::new(),
+        groups: Vec::new(),
+        validations: Vec::new(),
+        read_jitter_sigma: None,
+        hypotheses: Vec::new(),
+    };
     let recipe: RecipeFile = read_toml(path)?;
     let base = path.parent().unwrap_or(Path::new("."));
     let out_path = |p: &str| -> PathBuf { base.join(p) };
-    let data_path = resolve(path, "data.file", &recipe.data.file)?;
+    let regenerate = format!("coldsim calibrate --recipe {}", path.display());
+    for (i, job) in recipe.imports.iter().enumerate() {
+        outcome.text += &run_imports_job(path, i, job, &regenerate)?;
+    }
+    let Some(data) = &recipe.data else {
+        if !recipe.model.is_empty()
+            || recipe.validate.is_some()
+            || recipe.hypotheses.is_some()
+            || recipe.platform_fit.is_some()
+        {
+            return Err(InputError::field(
+                path,
+                "data",
+                "[[model]], [validate], [hypotheses] and [platform_fit] need a [data] table",
+            )
+            .into());
+        }
+        return Ok(outcome);
+    };
+    let data_path = resolve(path, "data.file", &data.file)?;
     let source = DataSource {
         path: data_path.clone(),
-        reader: recipe.data.reader.unwrap_or(ReaderKind::Csv),
-        value: recipe.data.value.clone(),
-        group: recipe.data.group.clone(),
-        time: recipe.data.time.clone(),
-        filters: recipe.data.filters.clone(),
+        reader: data.reader.unwrap_or(ReaderKind::Csv),
+        value: data.value.clone(),
+        group: data.group.clone(),
+        time: data.time.clone(),
+        filters: data.filters.clone(),
     };
     let (split, cleaning) = fit_options(&recipe.fit, path)?;
     let obs = source.load()?;
     let groups = fit_groups(&obs, &split, &cleaning);
     let provenance = Provenance {
-        source: recipe.data.file.clone(),
+        source: data.file.clone(),
         reading: source.describe(),
         group_columns: obs.group_columns.clone(),
         diagnostics: obs.diagnostics.to_string(),
         split: describe_split(&split),
     };
-    let mut summary = fit_report::table(&provenance, &groups);
+    let mut summary = std::mem::take(&mut outcome.text) + &fit_report::table(&provenance, &groups);
     let report_dir = recipe.report.as_deref().map(out_path);
     if let Some(dir) = &report_dir {
         fit_report::write(dir, &provenance, &groups)?;
@@ -252,10 +333,9 @@ pub fn run_recipe(path: &Path) -> anyhow::Result<String> {
         days: recipe.validate.as_ref().and_then(|v| v.days).unwrap_or(400),
         ..ForcedCold::default()
     };
-    let regenerate = format!("coldsim calibrate --recipe {}", path.display());
     let describe = format!(
         "{}, {}, {}",
-        recipe.data.file,
+        data.file,
         source.describe(),
         describe_split(&split)
     );
@@ -313,7 +393,8 @@ pub fn run_recipe(path: &Path) -> anyhow::Result<String> {
     let mut platform_note = "platform defaults".to_string();
     let images = match &recipe.platform_fit {
         Some(pf) => {
-            let loss = |f: &[Option<ImageFit>]| f.iter().flatten().map(ImageFit::p90_loss).sum::<f64>();
+            let loss =
+                |f: &[Option<ImageFit>]| f.iter().flatten().map(ImageFit::p90_loss).sum::<f64>();
             let (sigma, images, evaluations) = golden_section(0.1, 1.2, 0.01, |s| {
                 let f = fit_all_images(Some(s))?;
                 Ok((loss(&f), f))
@@ -331,6 +412,7 @@ pub fn run_recipe(path: &Path) -> anyhow::Result<String> {
                 out.display()
             );
             platform_note = format!("storage.read_jitter_sigma {sigma:.3} ({})", pf.out);
+            outcome.read_jitter_sigma = Some(sigma);
             platform = PlatformOverrides {
                 file: Some(out),
                 ..PlatformOverrides::default()
@@ -365,6 +447,7 @@ pub fn run_recipe(path: &Path) -> anyhow::Result<String> {
             )?;
             let title = format!("validation of {} on rows after {until}", m.out);
             validation_text += &validate::table(&obs.group_columns, &title, &checks);
+            outcome.validations.push((spec.out.clone(), checks.clone()));
             validation_json.push(serde_json::json!({
                 "model": m.out,
                 "held_out_after": until.to_string(),
@@ -398,6 +481,7 @@ pub fn run_recipe(path: &Path) -> anyhow::Result<String> {
         };
         let obs = src.load()?;
         let fits = hypothesis::compare(&obs, &h.memory_column)?;
+        outcome.hypotheses = fits.clone();
         let text = hypothesis::table(&obs.group_columns, &fits);
         summary += "\n";
         summary += &text;
@@ -410,7 +494,10 @@ pub fn run_recipe(path: &Path) -> anyhow::Result<String> {
             )?;
         }
     }
-    Ok(summary)
+    outcome.text = summary;
+    outcome.group_columns = obs.group_columns.clone();
+    outcome.groups = groups;
+    Ok(outcome)
 }
 
 /// Minimises `f` over [lo, hi] by golden-section search to a bracket of `tol`; returns the
@@ -473,4 +560,54 @@ fn write_platform_fit(
         std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     }
     std::fs::write(out, s).with_context(|| format!("writing {}", out.display()))
+}
+
+/// Folds the traces of one `[[imports]]` job and writes its workload model.
+fn run_imports_job(
+    path: &Path,
+    i: usize,
+    job: &RecipeImports,
+    regenerate: &str,
+) -> anyhow::Result<String> {
+    let key = |k: &str| format!("imports[{i}].{k}");
+    let base = path.parent().unwrap_or(Path::new("."));
+    let file = resolve(path, &key("file"), &job.file)?;
+    let traces = read_importtime_file(&file)?;
+    let chosen = select_traces(&traces, &job.filters)
+        .map_err(|e| InputError::field(path, key("where"), e))?;
+    if chosen.is_empty() {
+        return Err(InputError::field(path, key("where"), "selects no trace").into());
+    }
+    let zip_mb = match (job.zip_mb, job.unzipped_mb) {
+        (Some(z), Some(u)) if z > 0.0 && u > 0.0 => Some((z, u)),
+        (None, None) => None,
+        _ => {
+            return Err(InputError::field(
+                path,
+                key("zip_mb"),
+                "give both zip_mb and unzipped_mb, each > 0",
+            )
+            .into());
+        }
+    };
+    let folded = fold(&chosen, &job.top, job.keep_from.0.as_us() as f64 / 1e3);
+    let spec = ImportsModelSpec {
+        name: job.name.clone(),
+        runtime: job.runtime.clone(),
+        top: job.top.clone(),
+        keep_from_ms: job.keep_from.0.as_us() as f64 / 1e3,
+        runtime_model: base.join(&job.runtime_model),
+        runtime_model_name: job.runtime_model.clone(),
+        zip_mb,
+        user_init: job.user_init.0.to_string(),
+        out: base.join(&job.out),
+        regenerate: regenerate.to_string(),
+        source: format!("{} where {}", job.file, job.filters.join(" and ")),
+    };
+    write_imports_model(&spec, &folded)?;
+    Ok(format!(
+        "{}wrote {}\n\n",
+        super::imports_model::table(&folded),
+        spec.out.display()
+    ))
 }

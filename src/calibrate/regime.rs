@@ -117,7 +117,10 @@ mod tests {
     fn a_stationary_series_is_one_regime() {
         for seed in 0..20 {
             let s = series(&[(400, 90.0)], 0.05, seed);
-            assert_eq!(last_regime_start(&s, &RegimeRule::default()), Some(Day(19_000)));
+            assert_eq!(
+                last_regime_start(&s, &RegimeRule::default()),
+                Some(Day(19_000))
+            );
         }
     }
 
@@ -125,7 +128,10 @@ mod tests {
     fn a_small_shift_is_not_a_regime_and_empty_input_is_none() {
         // 3% < the 5% minimum shift, even though 300 days make it significant.
         let s = series(&[(300, 100.0), (300, 103.0)], 0.01, 4);
-        assert_eq!(last_regime_start(&s, &RegimeRule::default()), Some(Day(19_000)));
+        assert_eq!(
+            last_regime_start(&s, &RegimeRule::default()),
+            Some(Day(19_000))
+        );
         assert_eq!(last_regime_start(&[], &RegimeRule::default()), None);
         let bad = [(Day(1), f64::NAN), (Day(2), -1.0)];
         assert_eq!(last_regime_start(&bad, &RegimeRule::default()), None);

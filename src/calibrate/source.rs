@@ -132,7 +132,11 @@ fn merge_diagnostics(
 
 /// Keeps the observations whose group matches every `COLUMN=V1,V2` filter (columns must be
 /// grouping columns).
-fn filter_groups(mut obs: Observations, filters: &[String], path: &Path) -> InputResult<Observations> {
+fn filter_groups(
+    mut obs: Observations,
+    filters: &[String],
+    path: &Path,
+) -> InputResult<Observations> {
     if filters.is_empty() {
         return Ok(obs);
     }

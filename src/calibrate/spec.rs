@@ -58,9 +58,27 @@ mod tests {
         // The engine distribution built from the written table must have the model's mean
         // to the written precision (1 µs on durations, 1e-6 on shapes): 0.01%.
         for model in [
-            Model::new(0.0, Params::LogNormal { mu_ln_ms: 4.5, sigma: 0.3 }),
-            Model::new(61.25, Params::Gamma { shape: 2.5, scale_ms: 11.0 }),
-            Model::new(40.0, Params::Weibull { shape: 1.7, scale_ms: 45.0 }),
+            Model::new(
+                0.0,
+                Params::LogNormal {
+                    mu_ln_ms: 4.5,
+                    sigma: 0.3,
+                },
+            ),
+            Model::new(
+                61.25,
+                Params::Gamma {
+                    shape: 2.5,
+                    scale_ms: 11.0,
+                },
+            ),
+            Model::new(
+                40.0,
+                Params::Weibull {
+                    shape: 1.7,
+                    scale_ms: 45.0,
+                },
+            ),
         ] {
             let text = format!("d = {}", dist_table(&model));
             let spec = toml::from_str::<Holder>(&text).unwrap().d;

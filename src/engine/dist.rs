@@ -254,6 +254,10 @@ mod tests {
         let mut rng = Rng::seed_from_u64(9);
         assert!((0..10_000).all(|_| d.sample(&mut rng).as_us() >= 50_000));
         let (m, se) = sample_mean(&d, 200_000);
-        assert!((m - d.mean_us()).abs() < 4.0 * se + 1.0, "{m} vs {}", d.mean_us());
+        assert!(
+            (m - d.mean_us()).abs() < 4.0 * se + 1.0,
+            "{m} vs {}",
+            d.mean_us()
+        );
     }
 }

@@ -535,7 +535,10 @@ mod tests {
         sorted.sort_unstable();
         let points = h.cdf_points();
         assert_eq!(points.first().unwrap(), &(sorted[0] as f64, 0.0));
-        assert_eq!(points.last().unwrap(), &(*sorted.last().unwrap() as f64, 1.0));
+        assert_eq!(
+            points.last().unwrap(),
+            &(*sorted.last().unwrap() as f64, 1.0)
+        );
         for w in points.windows(2) {
             assert!(w[0].0 <= w[1].0 && w[0].1 <= w[1].1, "monotone");
         }
