@@ -1,4 +1,6 @@
-//! Cost of calibrating one group: `fit_all` (six maximum-likelihood fits with standard
+//! Cost of calibrating the whole lambda-perf file (390,759 rows read, split at 2024-06-30,
+//! last regime detected and six families fitted in each of its 88 groups: python version x
+//! packaging x arch x memory) when ../shared is present, and of calibrating one group: `fit_all` (six maximum-likelihood fits with standard
 //! errors) on 15,000 values — synthetic shifted-lognormal ones and, when ../shared is
 //! present, lambda-perf python 3.12 zip x86_64 init durations (14,596 values).
 
@@ -22,6 +24,42 @@ fn real_values() -> Option<Vec<f64>> {
         }
     }
     Some(x)
+}
+
+fn whole_file(c: &mut Criterion) {
+    use coldsim::calibrate::groups::{SplitPolicy, fit_groups};
+    use coldsim::calibrate::regime::RegimeRule;
+    use coldsim::calibrate::source::{DataSource, ReaderKind};
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../shared/data/lambda-perf/python-init-durations-2022-2024.csv");
+    if !path.exists() {
+        return;
+    }
+    let source = DataSource {
+        path,
+        reader: ReaderKind::Csv,
+        value: "init_duration_ms".into(),
+        group: ["python_version", "packaging", "arch", "memory_mb"]
+            .map(String::from)
+            .to_vec(),
+        time: Some("date".into()),
+        filters: Vec::new(),
+    };
+    let split = SplitPolicy {
+        train_until: coldsim::calibrate::Day::parse_prefix("2024-06-30"),
+        regimes: Some(RegimeRule::default()),
+    };
+    let mut g = c.benchmark_group("calibrate");
+    g.sample_size(10);
+    g.bench_function("lambda_perf_whole_file_88_groups", |b| {
+        b.iter(|| {
+            let obs = source.load().unwrap();
+            let groups = fit_groups(&obs, &split, &CleaningPolicy::default());
+            assert_eq!(groups.len(), 88);
+            black_box(groups)
+        })
+    });
+    g.finish();
 }
 
 fn fit(c: &mut Criterion) {
@@ -49,5 +87,5 @@ fn fit(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, fit);
+criterion_group!(benches, whole_file, fit);
 criterion_main!(benches);

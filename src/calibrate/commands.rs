@@ -320,6 +320,14 @@ pub fn validate(o: &ValidateOptions) -> anyhow::Result<String> {
             read_jitter_sigma: None,
         };
         let checks = validate::validate(&o.model, &obs, after, &protocol, &platform, o.seed)?;
+        if checks.is_empty() {
+            return Err(InputError::Usage(format!(
+                "{}: no measurements to compare{}",
+                o.data.display(),
+                after.map_or(String::new(), |d| format!(" after {d}"))
+            ))
+            .into());
+        }
         let scope = match after {
             Some(d) => format!("rows after {d}"),
             None => "all rows".into(),

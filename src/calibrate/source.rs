@@ -90,7 +90,7 @@ impl DataSource {
                 };
                 let by_memory = match self.group.as_slice() {
                     [] => false,
-                    [m] if m == "memory_mb" => true,
+                    [m] if m == "memory_mb" || m == "memory_size_mb" => true,
                     other => {
                         return Err(InputError::Usage(format!(
                             "--group {}: a REPORT log can only be grouped by memory_mb",
@@ -101,19 +101,35 @@ impl DataSource {
                 let log = read_report_file(&self.path)?;
                 let mut obs = Observations::from_reports(&log.records, metric, by_memory);
                 obs.diagnostics = merge_diagnostics(&log.diagnostics, obs.diagnostics);
-                filters(obs)
+                filters(memory_column_named_memory_mb(obs))
             }
             ReaderKind::Insights => {
                 let table = read_insights_file(&self.path)?;
-                let mut obs = Observations::from_insights(&table, &self.group)?;
+                let group: Vec<String> = self
+                    .group
+                    .iter()
+                    .map(|g| if g == "memory_mb" { "memory_size_mb".into() } else { g.clone() })
+                    .collect();
+                let mut obs = Observations::from_insights(&table, &group)?;
                 obs.diagnostics = merge_diagnostics(&table.diagnostics, obs.diagnostics);
-                filters(obs)
+                filters(memory_column_named_memory_mb(obs))
             }
             ReaderKind::Importtime => Err(InputError::Usage(
                 "import timings are not durations to fit per group; use `coldsim calibrate --reader importtime`".into(),
             )),
         }
     }
+}
+
+/// The memory grouping column is called `memory_mb` everywhere downstream (validation and
+/// the init-CPU hypotheses look for it), whatever the reader called it.
+fn memory_column_named_memory_mb(mut obs: Observations) -> Observations {
+    for c in &mut obs.group_columns {
+        if c == "memory_size_mb" || c == "@memorySize" {
+            *c = "memory_mb".into();
+        }
+    }
+    obs
 }
 
 /// The file reader's warnings with the conversion's counts.
