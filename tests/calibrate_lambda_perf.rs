@@ -69,7 +69,15 @@ fn recipe_regenerates_the_shipped_models_validates_on_held_out_data_and_prefers_
     ] {
         let fresh = dir.path().join(sub);
         let shipped = Path::new(ROOT).join(sub);
-        assert_eq!(files(&fresh), files(&shipped), "{sub}: the same files");
+        // Every file the recipe writes is shipped (the workload directory also holds the
+        // datasci recipe's model); the report directory holds nothing else.
+        let shipped_files = files(&shipped);
+        for f in files(&fresh) {
+            assert!(shipped_files.contains(&f), "{sub}/{} is not shipped", f.display());
+        }
+        if sub.ends_with("lambda-perf") {
+            assert_eq!(files(&fresh), shipped_files, "{sub}: the same files");
+        }
         for f in files(&fresh) {
             assert!(
                 body(&fresh.join(&f)) == body(&shipped.join(&f)),
