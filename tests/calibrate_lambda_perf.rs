@@ -73,7 +73,11 @@ fn recipe_regenerates_the_shipped_models_validates_on_held_out_data_and_prefers_
         // datasci recipe's model); the report directory holds nothing else.
         let shipped_files = files(&shipped);
         for f in files(&fresh) {
-            assert!(shipped_files.contains(&f), "{sub}/{} is not shipped", f.display());
+            assert!(
+                shipped_files.contains(&f),
+                "{sub}/{} is not shipped",
+                f.display()
+            );
         }
         if sub.ends_with("lambda-perf") {
             assert_eq!(files(&fresh), shipped_files, "{sub}: the same files");
