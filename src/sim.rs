@@ -36,7 +36,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use rand::Rng as _;
 
 use crate::coldstart::{
-    CodeDelivery, ColdStartDraw, ColdStartModel, DrawEnv, ImageAccess, ImageCode,
+    CodeDelivery, ColdStartDraw, ColdStartModel, DrawEnv, ImageAccess, ImageCode, InitKind,
 };
 use crate::config::{Invocation, Scenario};
 use crate::engine::rng::replication_seed;
@@ -443,6 +443,7 @@ impl<'a> World<'a> {
                     _ => None,
                 };
                 let draw = function.cold_start.draw(&mut DrawEnv {
+                    kind: InitKind::OnDemand,
                     rng: &mut fs.cold_start_rng,
                     now,
                     function: f as u32,

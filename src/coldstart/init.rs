@@ -60,6 +60,8 @@ pub struct InitModel {
     pub extension_ms: Vec<f64>,
     /// The init CPU allowance of an on-demand init, vCPUs (platform `init_cpu`).
     pub init_vcpus: f64,
+    /// vCPUs of an unboosted init (provisioned concurrency, re-init): memory / 1,769 MB.
+    pub unboosted_vcpus: f64,
     /// Request paths; empty: every request needs only what init loaded.
     pub paths: Vec<RequestPath>,
 }

@@ -128,6 +128,8 @@ pub struct ImageAccess<'a> {
 
 /// What a draw needs besides the model.
 pub struct DrawEnv<'a> {
+    /// Which kind of init this is: it decides the CPU allowance.
+    pub kind: InitKind,
     /// The function's cold-start stream.
     pub rng: &'a mut Rng,
     /// Time of the cold start (the arrival that triggered it starts now).
@@ -139,6 +141,18 @@ pub struct DrawEnv<'a> {
     /// Filled with each eager top-level import's time in this cold start, µs (as many
     /// entries as the model has top-level imports; extra entries are left alone).
     pub top_import_us: &'a mut [u64],
+}
+
+/// Who asked for an init, which decides its CPU allowance (DESIGN.md, "CPU"; facts.md
+/// "No boost for Provisioned-Concurrency inits" and "reduced vCPU for suppressed inits").
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum InitKind {
+    /// An on-demand init: the platform's `init_cpu` allowance (the boost by default).
+    #[default]
+    OnDemand,
+    /// A provisioned-concurrency init or a re-init after a crash or timeout: no boost, CPU
+    /// proportional to memory (memory / 1,769 MB vCPU).
+    Unboosted,
 }
 
 /// Reads chunk positions through the tiers for one reader, from `start`; returns the I/O
@@ -210,8 +224,12 @@ impl ColdStartModel {
                 // runs at min(1, allowance) vCPU, so only the proportional hypothesis below
                 // 1,769 MB slows it (DESIGN.md, "CPU").
                 let runtime = init.runtime_init.sample(rng);
-                let runtime = if init.init_vcpus < 1.0 {
-                    SimDuration::from_us_f64(runtime.as_us() as f64 / init.init_vcpus)
+                let vcpus = match env.kind {
+                    InitKind::OnDemand => init.init_vcpus,
+                    InitKind::Unboosted => init.unboosted_vcpus,
+                };
+                let runtime = if vcpus < 1.0 {
+                    SimDuration::from_us_f64(runtime.as_us() as f64 / vcpus)
                 } else {
                     runtime
                 };
@@ -254,7 +272,7 @@ impl ColdStartModel {
                 };
                 let thread_ms = (eager_us * noise + user_1vcpu.as_us() as f64) / 1e3;
                 let (speed, extensions_ms) =
-                    cpu::init_thread_speed(thread_ms, &init.extension_ms, init.init_vcpus);
+                    cpu::init_thread_speed(thread_ms, &init.extension_ms, vcpus);
                 // Imports: per module, its chunk reads, then its CPU work.
                 let mut cursor = init_start + d.phases[Phase::RuntimeInit as usize];
                 let imports_start = cursor;

@@ -277,6 +277,7 @@ pub(crate) fn build_cold_start(path: &Path, setup: &FunctionSetup) -> InputResul
         import_noise_sigma: sigma,
         extension_ms,
         init_vcpus: setup.platform.init_cpu.allowance(setup.memory_mb),
+        unboosted_vcpus: crate::platform::InitCpu::Proportional.allowance(setup.memory_mb),
         paths,
     };
     let delivery = build_delivery(&ctx, &wf, setup, &read_bytes)?;
