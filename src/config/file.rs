@@ -197,6 +197,42 @@ pub struct PriceSection {
     pub arm64_gb_s_usd: Option<f64>,
     /// Request price per million requests.
     pub per_million_requests_usd: Option<f64>,
+    /// Provisioned concurrency, per configured GB-second, x86_64.
+    pub pc_x86_64_gb_s_usd: Option<f64>,
+    /// Provisioned concurrency, per configured GB-second, arm64.
+    pub pc_arm64_gb_s_usd: Option<f64>,
+    /// Duration on provisioned sandboxes, per GB-second, x86_64.
+    pub pc_duration_x86_64_gb_s_usd: Option<f64>,
+    /// Duration on provisioned sandboxes, per GB-second, arm64.
+    pub pc_duration_arm64_gb_s_usd: Option<f64>,
+    /// SnapStart snapshot cache, per GB-second.
+    pub snapstart_cache_gb_s_usd: Option<f64>,
+    /// SnapStart restore, per GB restored.
+    pub snapstart_restore_gb_usd: Option<f64>,
+    /// Effective date of billed INIT for ZIP managed runtimes, `"YYYY-MM-DD"`.
+    pub billed_init_from: Option<DateValue>,
+    /// The date the simulated traffic is billed at, `"YYYY-MM-DD"`.
+    pub billing_date: Option<DateValue>,
+    /// Provisioned concurrency billing period (enable→disable rounded up to it).
+    pub pc_period: Option<DurationValue>,
+    /// Minimum billed cache time of a SnapStart snapshot per published version.
+    pub snapstart_min_cache: Option<DurationValue>,
+}
+
+/// A calendar date in a file: the string `"YYYY-MM-DD"`, checked while parsing so the TOML
+/// error points at its line.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DateValue(pub crate::platform::BillingDate);
+
+impl<'de> Deserialize<'de> for DateValue {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d).map_err(|_| {
+            de::Error::custom("expected a date string like \"2025-08-01\" (YYYY-MM-DD, quoted)")
+        })?;
+        crate::platform::BillingDate::parse(&s)
+            .map(DateValue)
+            .map_err(de::Error::custom)
+    }
 }
 
 /// CPU architecture of a function.

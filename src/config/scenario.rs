@@ -17,7 +17,7 @@ use super::workload::{FunctionSetup, build_cold_start};
 use crate::coldstart::ColdStartModel;
 use crate::engine::{Dist, SimDuration, SimTime};
 use crate::error::{InputError, InputResult};
-use crate::platform::{InitCpu, PlatformParams, Prices};
+use crate::platform::{BillingRules, InitCpu, PlatformParams, Prices};
 use crate::storage::fleet::CacheModel;
 use crate::traffic::trace::AzureSelector;
 use crate::traffic::{ArrivalProcess, Azure2019Trace, Bursty, Diurnal, Poisson, TimestampTrace};
@@ -362,6 +362,20 @@ fn overlay(base: PlatformSection, over: PlatformSection) -> PlatformSection {
             x86_64_gb_s_usd: o.x86_64_gb_s_usd.or(b.x86_64_gb_s_usd),
             arm64_gb_s_usd: o.arm64_gb_s_usd.or(b.arm64_gb_s_usd),
             per_million_requests_usd: o.per_million_requests_usd.or(b.per_million_requests_usd),
+            pc_x86_64_gb_s_usd: o.pc_x86_64_gb_s_usd.or(b.pc_x86_64_gb_s_usd),
+            pc_arm64_gb_s_usd: o.pc_arm64_gb_s_usd.or(b.pc_arm64_gb_s_usd),
+            pc_duration_x86_64_gb_s_usd: o
+                .pc_duration_x86_64_gb_s_usd
+                .or(b.pc_duration_x86_64_gb_s_usd),
+            pc_duration_arm64_gb_s_usd: o
+                .pc_duration_arm64_gb_s_usd
+                .or(b.pc_duration_arm64_gb_s_usd),
+            snapstart_cache_gb_s_usd: o.snapstart_cache_gb_s_usd.or(b.snapstart_cache_gb_s_usd),
+            snapstart_restore_gb_usd: o.snapstart_restore_gb_usd.or(b.snapstart_restore_gb_usd),
+            billed_init_from: o.billed_init_from.or(b.billed_init_from),
+            billing_date: o.billing_date.or(b.billing_date),
+            pc_period: o.pc_period.or(b.pc_period),
+            snapstart_min_cache: o.snapstart_min_cache.or(b.snapstart_min_cache),
         }),
         (b, o) => o.or(b),
     };
@@ -460,6 +474,44 @@ fn build_platform(scenario: &Path, r: Option<PlatformRef>) -> InputResult<Platfo
                 "per_million_requests_usd",
                 price.per_million_requests_usd,
             )?,
+            pc_x86_64_gb_s_usd: price_of("pc_x86_64_gb_s_usd", price.pc_x86_64_gb_s_usd)?,
+            pc_arm64_gb_s_usd: price_of("pc_arm64_gb_s_usd", price.pc_arm64_gb_s_usd)?,
+            pc_duration_x86_64_gb_s_usd: price_of(
+                "pc_duration_x86_64_gb_s_usd",
+                price.pc_duration_x86_64_gb_s_usd,
+            )?,
+            pc_duration_arm64_gb_s_usd: price_of(
+                "pc_duration_arm64_gb_s_usd",
+                price.pc_duration_arm64_gb_s_usd,
+            )?,
+            snapstart_cache_gb_s_usd: price_of(
+                "snapstart_cache_gb_s_usd",
+                price.snapstart_cache_gb_s_usd,
+            )?,
+            snapstart_restore_gb_usd: price_of(
+                "snapstart_restore_gb_usd",
+                price.snapstart_restore_gb_usd,
+            )?,
+        },
+        billing: BillingRules {
+            billed_init_from: price
+                .billed_init_from
+                .ok_or_else(|| missing("price.billed_init_from"))?
+                .0,
+            billing_date: price
+                .billing_date
+                .ok_or_else(|| missing("price.billing_date"))?
+                .0,
+            pc_period_s: price
+                .pc_period
+                .ok_or_else(|| missing("price.pc_period"))?
+                .0
+                .as_secs_f64(),
+            snapstart_min_cache_s: price
+                .snapstart_min_cache
+                .ok_or_else(|| missing("price.snapstart_min_cache"))?
+                .0
+                .as_secs_f64(),
         },
     })
 }
