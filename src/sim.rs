@@ -35,9 +35,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use rand::Rng as _;
 
-use crate::coldstart::{
-    CodeDelivery, ColdStartDraw, ColdStartModel, DrawEnv, ImageAccess, ImageCode, InitKind,
-};
+use crate::coldstart::{ColdStartDraw, ColdStartModel, DrawEnv, ImageAccess, ImageCode, InitKind};
 use crate::config::{Invocation, Scenario};
 use crate::engine::rng::replication_seed;
 use crate::engine::{
@@ -218,7 +216,7 @@ impl<'a> World<'a> {
                     cold_start_rng: streams.stream("cold_start", &f.name),
                     lifecycle_rng: streams.stream("lifecycle", &f.name),
                     path_rng: streams.stream("path", &f.name),
-                    stats: FunctionStats::default(),
+                    stats: FunctionStats::for_model(&f.cold_start),
                     version: 0,
                     image: image_code(&f.cold_start).map(|c| c.version.clone()),
                     top_imports_us: vec![0; f.cold_start.init().map_or(0, |i| i.eager.len())],
@@ -800,7 +798,11 @@ impl<'a> World<'a> {
         fs.version += 1;
         if let Some(v) = fs.image.as_mut() {
             let key = format!("{}@{}", self.sc.functions[f].name, fs.version);
-            match v.deploy(d.unique_chunk_fraction, &key) {
+            fs.stats.snapshot_publishes += u64::from(fs.stats.snapshot_mb > 0.0);
+            let fraction = self.sc.functions[f]
+                .cold_start
+                .publish_fraction(d.unique_chunk_fraction);
+            match v.deploy(fraction, &key) {
                 Ok(next) => *v = next,
                 Err(e) => unreachable!("unique_chunk_fraction is checked by config: {e}"),
             }
@@ -844,10 +846,7 @@ impl<'a> World<'a> {
 /// The image of a function's cold-start model, if it is delivered as one.
 fn image_code(model: &ColdStartModel) -> Option<&ImageCode> {
     match model {
-        ColdStartModel::Phases {
-            delivery: CodeDelivery::Image(code),
-            ..
-        } => Some(code),
+        ColdStartModel::Phases { delivery, .. } => delivery.chunked(),
         _ => None,
     }
 }

@@ -215,8 +215,11 @@ fn image_packaging_needs_a_package_image_table() {
 }
 
 #[test]
-fn snapstart_is_refused_as_not_modelled() {
-    bad_workload_with(&packaged("snapstart"), &["packaging", "snapstart"]);
+fn snapstart_without_a_snapshot_table_is_refused() {
+    bad_workload_with(
+        &packaged("snapstart"),
+        &["package.snapstart", "packaged as snapstart"],
+    );
 }
 
 fn bad_workload_with(scenario: &str, must_mention: &[&str]) {

@@ -5,7 +5,10 @@
 //! - Image: nothing is fetched up front; init reads the chunks it touches through the cache
 //!   tiers (`crate::storage`), so that time lands inside `Init Duration`.
 //!
-//! SnapStart (a snapshot restored through the same chunk tiers) will be a third variant.
+//! - SnapStart: init ran at publish; a cold start restores its memory snapshot, reading
+//!   the restore's working set through the same chunk tiers (facts.md "SnapStart (Python)":
+//!   "restores use the same on-demand chunk loading"), then the runtime's restore and the
+//!   after-restore hooks.
 
 use crate::engine::{Dist, Rng, SimDuration};
 use crate::storage::chunk::ImageVersion;
@@ -86,6 +89,47 @@ pub enum CodeDelivery {
     },
     /// A container image read on demand.
     Image(Box<ImageCode>),
+    /// A SnapStart snapshot restored on demand.
+    Snapstart(Box<SnapshotCode>),
+}
+
+/// A SnapStart function's snapshot (facts.md "SnapStart (Python)"; DESIGN.md "Chunk
+/// caches"). It is stored as chunks like an image: `image.version` is a one-layer image
+/// named after the function whose chunks are the snapshot, `image.runtime_reads` the
+/// positions a restore reads (its working set), in order; it has no module reads and no
+/// shared layers. Each publish (t = 0 and each deploy of the function) takes a new snapshot
+/// whose chunks are all new content, in no cache.
+#[derive(Clone, Debug)]
+pub struct SnapshotCode {
+    /// The snapshot as chunks, and the restore's read set.
+    pub image: ImageCode,
+    /// The runtime's own restore work after the reads (resume, runtime reload).
+    pub runtime_restore: Dist,
+    /// The after-restore hooks.
+    pub restore_hooks: Dist,
+    /// Snapshot size, MB (10^6 bytes), for cost: the function's memory by default.
+    pub snapshot_mb: f64,
+}
+
+impl CodeDelivery {
+    /// The chunked code the fleet serves: an image, or a SnapStart snapshot.
+    pub fn chunked(&self) -> Option<&ImageCode> {
+        match self {
+            CodeDelivery::Image(code) => Some(code),
+            CodeDelivery::Snapstart(snap) => Some(&snap.image),
+            CodeDelivery::Zip { .. } => None,
+        }
+    }
+
+    /// The share of the chunks that is new content after a publish that changes
+    /// `unique_fraction` of an image: all of a snapshot (a new snapshot is taken at each
+    /// publish, with unique content: memory state, random seeds, timestamps).
+    pub fn publish_fraction(&self, unique_fraction: f64) -> f64 {
+        match self {
+            CodeDelivery::Snapstart(_) => 1.0,
+            _ => unique_fraction,
+        }
+    }
 }
 
 #[cfg(test)]

@@ -3,7 +3,7 @@
 //! extensions initialising next to it, and the request paths that import more modules
 //! lazily on their first use in a sandbox (DESIGN.md, "Imports" and "CPU").
 
-use crate::engine::Dist;
+use crate::engine::{Dist, SimDuration};
 
 /// Most modules a workload model may define: a sandbox remembers which it has loaded in
 /// one 128-bit set.
@@ -64,6 +64,16 @@ pub struct InitModel {
     pub unboosted_vcpus: f64,
     /// Request paths; empty: every request needs only what init loaded.
     pub paths: Vec<RequestPath>,
+    /// Limit of an on-demand init (platform `init_timeout`, AWS: 10 s, facts.md "INIT
+    /// phase limits"; None when not given): an init still running then is cut there and
+    /// retried unboosted.
+    pub init_timeout: Option<SimDuration>,
+    /// Probability that an on-demand init crashes (workload `init_crash_probability`): its
+    /// drawn time is wasted and the init is retried unboosted.
+    pub crash_probability: f64,
+    /// Whether reports show the `reinits` figure: a crash probability or an init timeout
+    /// was given (so that outputs without them keep their keys).
+    pub report_reinits: bool,
 }
 
 impl InitModel {

@@ -10,13 +10,14 @@ pub mod delivery;
 pub mod imports;
 pub mod init;
 
+use rand::Rng as _;
 use rand_distr::{Distribution, StandardNormal};
 
 use crate::engine::{Dist, Rng, SimDuration, SimTime};
 use crate::storage::chunk::ChunkId;
 use crate::storage::fleet::{Fleet, WorkerId};
 use crate::storage::tiers::TierCounts;
-pub use delivery::{CodeDelivery, ImageCode, ZipArchive, ZipTransfer};
+pub use delivery::{CodeDelivery, ImageCode, SnapshotCode, ZipArchive, ZipTransfer};
 pub use init::{InitModel, ModuleSet, RequestPath};
 
 /// A phase of a cold start, recorded separately so reports can break a cold start down
@@ -97,6 +98,16 @@ pub struct ColdStartDraw {
     pub worker: u32,
     /// The modules init loaded.
     pub loaded: ModuleSet,
+    /// SnapStart: whether this cold start restored a snapshot instead of running init
+    /// (then `init_duration` is zero and not recorded).
+    pub restored: bool,
+    /// SnapStart: the REPORT's `Restore Duration`: the snapshot's working-set reads through
+    /// the chunk tiers, the runtime's restore and the after-restore hooks.
+    pub restore_duration: SimDuration,
+    /// Whether the init was retried after a crash or the init timeout.
+    pub reinit: bool,
+    /// Init time lost before the retry: the init timeout, or the crashed init's time.
+    pub wasted_init: SimDuration,
 }
 
 /// How a function's cold starts are drawn.
@@ -199,6 +210,162 @@ fn mean_one_lognormal(sigma: f64, rng: &mut Rng) -> f64 {
     (sigma * z - 0.5 * sigma * sigma).exp()
 }
 
+/// The random values of one cold start's init, drawn once: a re-init repeats the same work.
+struct Drawn {
+    /// Runtime start at one vCPU.
+    runtime: SimDuration,
+    /// User init at one vCPU.
+    user_1vcpu: SimDuration,
+    /// Import CPU noise factor.
+    noise: f64,
+    /// Chunk I/O jitter factor.
+    jitter: f64,
+}
+
+/// The phases of one run of init.
+struct InitRun {
+    runtime: SimDuration,
+    imports: SimDuration,
+    user: SimDuration,
+    extensions: SimDuration,
+    /// Chunk I/O time inside runtime start and imports.
+    io: SimDuration,
+}
+
+impl InitRun {
+    /// `Init Duration` of this run.
+    fn duration(&self) -> SimDuration {
+        self.runtime + self.imports + self.user + self.extensions
+    }
+}
+
+/// Runs init once from `start` at `vcpus`: runtime start with its chunk reads, the eager
+/// imports (per module, its chunk reads then its CPU work), user init, and the wait for
+/// extensions. `code` None (ZIP) reads no chunks.
+#[allow(clippy::too_many_arguments)]
+fn run_init(
+    init: &InitModel,
+    code: Option<&ImageCode>,
+    drawn: &Drawn,
+    vcpus: f64,
+    image: &mut Option<ImageAccess<'_>>,
+    served: &mut (TierCounts, u64),
+    worker: WorkerId,
+    now: SimTime,
+    start: SimTime,
+    top_import_us: &mut [u64],
+) -> InitRun {
+    let runtime = if vcpus < 1.0 {
+        SimDuration::from_us_f64(drawn.runtime.as_us() as f64 / vcpus)
+    } else {
+        drawn.runtime
+    };
+    let mut io = SimDuration::ZERO;
+    // Runtime start: its chunk reads, then its own work.
+    if let Some(code) = code {
+        io += read_positions(
+            image,
+            served,
+            worker,
+            &code.runtime_reads,
+            now,
+            start,
+            drawn.jitter,
+        );
+    }
+    let runtime_phase = runtime + io;
+    // The init thread's CPU speed, shared with extensions.
+    let noise = drawn.noise;
+    let user_1vcpu = drawn.user_1vcpu;
+    let thread_ms = (init.eager_cpu_us * noise + user_1vcpu.as_us() as f64) / 1e3;
+    let (speed, extensions_ms) = cpu::init_thread_speed(thread_ms, &init.extension_ms, vcpus);
+    let mut cursor = start + runtime_phase;
+    let imports_start = cursor;
+    let mut cpu_us = 0.0f64;
+    for (g, (_, modules)) in init.eager.iter().enumerate() {
+        let group_start = cursor;
+        for &m in modules {
+            if let Some(code) = code {
+                let t = read_positions(
+                    image,
+                    served,
+                    worker,
+                    &code.module_reads[m as usize],
+                    now,
+                    cursor,
+                    drawn.jitter,
+                );
+                io += t;
+                cursor += t;
+            }
+            let before = SimDuration::from_us_f64(cpu_us);
+            cpu_us += init.modules[m as usize].cpu_us * noise / speed;
+            cursor += SimDuration::from_us_f64(cpu_us) - before;
+        }
+        if let Some(slot) = top_import_us.get_mut(g) {
+            *slot = cursor.since(group_start).as_us();
+        }
+    }
+    let imports = cursor.since(imports_start);
+    let user = if speed == 1.0 {
+        user_1vcpu
+    } else {
+        SimDuration::from_us_f64(user_1vcpu.as_us() as f64 / speed)
+    };
+    let ext = SimDuration::from_us_f64(extensions_ms * 1e3);
+    InitRun {
+        runtime: runtime_phase,
+        imports,
+        user,
+        extensions: ext.saturating_sub(imports + user),
+        io,
+    }
+}
+
+/// Draws a SnapStart cold start: placement, boot, then the restore (the snapshot's working
+/// set read through the chunk tiers from the new sandbox's worker, the runtime's restore,
+/// the after-restore hooks). No imports or user init: they ran at publish.
+fn draw_restore(
+    place: &Dist,
+    boot: &Dist,
+    snap: &SnapshotCode,
+    init: &InitModel,
+    env: &mut DrawEnv<'_>,
+) -> ColdStartDraw {
+    let mut d = ColdStartDraw::default();
+    let rng = &mut *env.rng;
+    d.phases[Phase::Place as usize] = place.sample(rng);
+    d.phases[Phase::Boot as usize] = boot.sample(rng);
+    let worker = match &mut env.image {
+        Some(access) => access.fleet.place(env.function).worker,
+        None => WorkerId(0),
+    };
+    d.worker = worker.0;
+    let jitter = mean_one_lognormal(snap.image.read_jitter_sigma, rng);
+    let runtime = snap.runtime_restore.sample(rng);
+    let hooks = snap.restore_hooks.sample(rng);
+    let start = env.now + d.phases[Phase::Place as usize] + d.phases[Phase::Boot as usize];
+    let mut served = (TierCounts::default(), 0u64);
+    let io = read_positions(
+        &mut env.image,
+        &mut served,
+        worker,
+        &snap.image.runtime_reads,
+        env.now,
+        start,
+        jitter,
+    );
+    d.restored = true;
+    d.restore_duration = io + runtime + hooks;
+    d.cold_latency =
+        d.phases[Phase::Place as usize] + d.phases[Phase::Boot as usize] + d.restore_duration;
+    d.chunk_io = io;
+    d.served = served.0;
+    d.coalesced = served.1;
+    d.loaded = init.eager_set;
+    d
+}
+
 impl ColdStartModel {
     /// Draws one cold start.
     pub fn draw(&self, env: &mut DrawEnv<'_>) -> ColdStartDraw {
@@ -210,6 +377,9 @@ impl ColdStartModel {
                 delivery,
                 init,
             } => {
+                if let CodeDelivery::Snapstart(snap) = delivery {
+                    return draw_restore(place, boot, snap, init, env);
+                }
                 let rng = &mut *env.rng;
                 d.phases[Phase::Place as usize] = place.sample(rng);
                 let (jitter_sigma, image_code) = match delivery {
@@ -218,6 +388,7 @@ impl ColdStartModel {
                         (0.0, None)
                     }
                     CodeDelivery::Image(code) => (code.read_jitter_sigma, Some(&**code)),
+                    CodeDelivery::Snapstart(_) => unreachable!("restored above"),
                 };
                 d.phases[Phase::Boot as usize] = boot.sample(rng);
                 // The runtime's start is one thread's CPU work, measured under the boost: it
@@ -227,11 +398,6 @@ impl ColdStartModel {
                 let vcpus = match env.kind {
                     InitKind::OnDemand => init.init_vcpus,
                     InitKind::Unboosted => init.unboosted_vcpus,
-                };
-                let runtime = if vcpus < 1.0 {
-                    SimDuration::from_us_f64(runtime.as_us() as f64 / vcpus)
-                } else {
-                    runtime
                 };
                 let worker = match (&mut env.image, image_code) {
                     (Some(access), Some(_)) => access.fleet.place(env.function).worker,
@@ -243,80 +409,75 @@ impl ColdStartModel {
                 } else {
                     1.0
                 };
+                let user_1vcpu = init.user_init.sample(rng);
+                let noise = if init.eager_cpu_us > 0.0 {
+                    mean_one_lognormal(init.import_noise_sigma, rng)
+                } else {
+                    1.0
+                };
+                let drawn = Drawn {
+                    runtime,
+                    user_1vcpu,
+                    noise,
+                    jitter,
+                };
                 let init_start = env.now
                     + d.phases[Phase::Place as usize]
                     + d.phases[Phase::CodeFetch as usize]
                     + d.phases[Phase::Boot as usize];
                 let mut served = (TierCounts::default(), 0u64);
-                let mut io = SimDuration::ZERO;
-                // Runtime start: its chunk reads, then its own work.
-                if let Some(code) = image_code {
-                    io += read_positions(
-                        &mut env.image,
-                        &mut served,
-                        worker,
-                        &code.runtime_reads,
-                        env.now,
-                        init_start,
-                        jitter,
-                    );
-                }
-                d.phases[Phase::RuntimeInit as usize] = runtime + io;
-                // The init thread's CPU speed, shared with extensions.
-                let user_1vcpu = init.user_init.sample(rng);
-                let eager_us = init.eager_cpu_us;
-                let noise = if eager_us > 0.0 {
-                    mean_one_lognormal(init.import_noise_sigma, rng)
-                } else {
-                    1.0
-                };
-                let thread_ms = (eager_us * noise + user_1vcpu.as_us() as f64) / 1e3;
-                let (speed, extensions_ms) =
-                    cpu::init_thread_speed(thread_ms, &init.extension_ms, vcpus);
-                // Imports: per module, its chunk reads, then its CPU work.
-                let mut cursor = init_start + d.phases[Phase::RuntimeInit as usize];
-                let imports_start = cursor;
-                let mut cpu_us = 0.0f64;
-                for (g, (_, modules)) in init.eager.iter().enumerate() {
-                    let group_start = cursor;
-                    for &m in modules {
-                        if let Some(code) = image_code {
-                            let t = read_positions(
-                                &mut env.image,
-                                &mut served,
-                                worker,
-                                &code.module_reads[m as usize],
-                                env.now,
-                                cursor,
-                                jitter,
-                            );
-                            io += t;
-                            cursor += t;
-                        }
-                        let before = SimDuration::from_us_f64(cpu_us);
-                        cpu_us += init.modules[m as usize].cpu_us * noise / speed;
-                        cursor += SimDuration::from_us_f64(cpu_us) - before;
-                    }
-                    if let Some(slot) = env.top_import_us.get_mut(g) {
-                        *slot = cursor.since(group_start).as_us();
+                let mut run = run_init(
+                    init,
+                    image_code,
+                    &drawn,
+                    vcpus,
+                    &mut env.image,
+                    &mut served,
+                    worker,
+                    env.now,
+                    init_start,
+                    env.top_import_us,
+                );
+                let mut io = run.io;
+                // Re-init (facts.md "INIT phase limits"): an on-demand init over the limit is
+                // cut there; a crash wastes the init's drawn time. Either way the init is
+                // retried inside the invocation as a suppressed init without the boost, with
+                // the same work (the same draws), not limited, reading its chunks again through
+                // the tiers (the first attempt filled the worker cache; reads it had not done
+                // by the cut wait for their fills in flight). The crash is drawn last, and only
+                // with a crash probability, so models without one draw the same numbers.
+                if env.kind == InitKind::OnDemand {
+                    let first = run.duration();
+                    let timed_out = init.init_timeout.is_some_and(|t| first > t);
+                    let crashed = init.crash_probability > 0.0
+                        && env.rng.random::<f64>() < init.crash_probability;
+                    if timed_out || crashed {
+                        d.wasted_init = init.init_timeout.map_or(first, |t| first.min(t));
+                        d.reinit = true;
+                        run = run_init(
+                            init,
+                            image_code,
+                            &drawn,
+                            init.unboosted_vcpus,
+                            &mut env.image,
+                            &mut served,
+                            worker,
+                            env.now,
+                            init_start + d.wasted_init,
+                            env.top_import_us,
+                        );
+                        io += run.io;
                     }
                 }
-                d.phases[Phase::Imports as usize] = cursor.since(imports_start);
-                d.phases[Phase::UserInit as usize] = if speed == 1.0 {
-                    user_1vcpu
-                } else {
-                    SimDuration::from_us_f64(user_1vcpu.as_us() as f64 / speed)
-                };
-                let thread_done =
-                    d.phases[Phase::Imports as usize] + d.phases[Phase::UserInit as usize];
-                let ext = SimDuration::from_us_f64(extensions_ms * 1e3);
-                d.phases[Phase::Extensions as usize] = ext.saturating_sub(thread_done);
-                d.init_duration = d.phases[Phase::RuntimeInit as usize]
-                    + thread_done
-                    + d.phases[Phase::Extensions as usize];
+                d.phases[Phase::RuntimeInit as usize] = run.runtime;
+                d.phases[Phase::Imports as usize] = run.imports;
+                d.phases[Phase::UserInit as usize] = run.user;
+                d.phases[Phase::Extensions as usize] = run.extensions;
+                d.init_duration = run.duration();
                 d.cold_latency = d.phases[Phase::Place as usize]
                     + d.phases[Phase::CodeFetch as usize]
                     + d.phases[Phase::Boot as usize]
+                    + d.wasted_init
                     + d.init_duration;
                 d.chunk_io = io;
                 d.served = served.0;
@@ -352,7 +513,7 @@ impl ColdStartModel {
         };
         let code = match delivery {
             CodeDelivery::Image(code) => Some(&**code),
-            CodeDelivery::Zip { .. } => None,
+            CodeDelivery::Zip { .. } | CodeDelivery::Snapstart(_) => None,
         };
         let mut served = (TierCounts::default(), 0u64);
         let mut cursor = now;
@@ -378,6 +539,27 @@ impl ColdStartModel {
             cursor += SimDuration::from_us_f64(cpu_us) - before;
         }
         (cursor.since(now), served.0)
+    }
+
+    /// The share of the chunks that is new content after a deploy that changes
+    /// `unique_fraction` of an image: all of a SnapStart snapshot (see
+    /// [`CodeDelivery::publish_fraction`]).
+    pub fn publish_fraction(&self, unique_fraction: f64) -> f64 {
+        match self {
+            ColdStartModel::Phases { delivery, .. } => delivery.publish_fraction(unique_fraction),
+            ColdStartModel::Override(_) => unique_fraction,
+        }
+    }
+
+    /// The SnapStart snapshot, when the function restores one.
+    pub fn snapshot(&self) -> Option<&SnapshotCode> {
+        match self {
+            ColdStartModel::Phases {
+                delivery: CodeDelivery::Snapstart(s),
+                ..
+            } => Some(s),
+            _ => None,
+        }
     }
 
     /// The init model, unless the cold start is an abstract override.

@@ -113,6 +113,10 @@ pub struct PlatformSection {
     pub zip: Option<ZipSection>,
     /// `[platform.storage]`: the chunk tiers of image code delivery.
     pub storage: Option<StorageSection>,
+    /// Limit of an on-demand init (AWS: "10s", facts.md "INIT phase limits"; not modelled
+    /// unless given, so existing outputs do not change): an init
+    /// still running then is cut and retried unboosted inside the invocation.
+    pub init_timeout: Option<DurationValue>,
 }
 
 /// `[platform.zip]`: how ZIP archives reach a sandbox.
@@ -428,6 +432,9 @@ pub struct WorkloadFile {
     /// `[[extension]]` tables: Lambda extensions initialising next to the runtime.
     #[serde(default, rename = "extension")]
     pub extensions: Vec<ExtensionSection>,
+    /// Probability that an on-demand init crashes (default 0): its time is wasted and the
+    /// init is retried unboosted inside the invocation (facts.md "INIT phase limits").
+    pub init_crash_probability: Option<f64>,
 }
 
 /// `[package.*]`: how the workload's code is built for each packaging.
@@ -440,6 +447,23 @@ pub struct PackagesSection {
     pub zip_layers: Option<ZipLayersPackage>,
     /// A container image.
     pub image: Option<ImagePackage>,
+    /// A ZIP build published with SnapStart: its memory snapshot.
+    pub snapstart: Option<SnapstartPackage>,
+}
+
+/// `[package.snapstart]`: the snapshot taken at publish and what a restore costs
+/// (facts.md "SnapStart (Python)"; DESIGN.md "Chunk caches").
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields)]
+pub struct SnapstartPackage {
+    /// The restore's working set, MB: the snapshot chunks a restore reads through the tiers.
+    pub restore_read_mb: f64,
+    /// Snapshot size, MB, for cost (default: the function's memory size).
+    pub snapshot_mb: Option<f64>,
+    /// The runtime's own restore work (resume and runtime reload), after the chunk reads.
+    pub runtime_restore: DistSpec,
+    /// After-restore hooks (default 0).
+    pub restore_hooks: Option<DistSpec>,
 }
 
 /// `[package.zip]`.

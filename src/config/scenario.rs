@@ -327,10 +327,7 @@ fn check_lru_budget(
     let has_image = functions.iter().any(|f| {
         matches!(
             &f.cold_start,
-            ColdStartModel::Phases {
-                delivery: crate::coldstart::CodeDelivery::Image(_),
-                ..
-            }
+            ColdStartModel::Phases { delivery, .. } if delivery.chunked().is_some()
         )
     });
     if !has_image || fleet.worker_cache.model != CacheModel::ExplicitLru {
@@ -391,6 +388,7 @@ fn overlay(base: PlatformSection, over: PlatformSection) -> PlatformSection {
         init_boost_vcpus: over.init_boost_vcpus.or(base.init_boost_vcpus),
         zip: super::storage::overlay_zip(base.zip, over.zip),
         storage: super::storage::overlay_storage(base.storage, over.storage),
+        init_timeout: over.init_timeout.or(base.init_timeout),
     }
 }
 
@@ -456,7 +454,12 @@ fn build_platform(scenario: &Path, r: Option<PlatformRef>) -> InputResult<Platfo
     };
     let zip = super::storage::build_zip(&ctx, section.zip)?;
     let storage = super::storage::build_storage(&ctx, section.storage)?;
+    let init_timeout = section.init_timeout.map(|d| d.0);
+    if init_timeout.is_some_and(|t| t.as_us() == 0) {
+        return Err(ctx.err("platform.init_timeout", "must be longer than zero"));
+    }
     Ok(PlatformParams {
+        init_timeout,
         zip,
         storage,
         init_cpu,

@@ -11,7 +11,9 @@ use super::scenario::Ctx;
 use crate::coldstart::delivery::{MAX_LAYERS, MAX_UNZIPPED_BYTES};
 use crate::coldstart::imports::{GraphError, ImportGraph, ModuleDef};
 use crate::coldstart::init::{MAX_MODULES, ModuleLoad, ModuleSet, RequestPath, bit};
-use crate::coldstart::{CodeDelivery, ColdStartModel, ImageCode, InitModel, ZipArchive};
+use crate::coldstart::{
+    CodeDelivery, ColdStartModel, ImageCode, InitModel, SnapshotCode, ZipArchive,
+};
 use crate::engine::{Dist, SimDuration};
 use crate::error::InputResult;
 use crate::platform::PlatformParams;
@@ -101,11 +103,15 @@ pub(crate) fn build_cold_start(path: &Path, setup: &FunctionSetup) -> InputResul
             }
         }
         Packaging::Snapstart => {
-            return Err(ctx.err(
-                "packaging",
-                "snapstart (a snapshot restored through the chunk tiers) is not modelled yet; \
-                 use zip, zip_layers or image, or give `cold_start`",
-            ));
+            // The code is a ZIP whose init runs at publish; only the snapshot matters on
+            // the request path.
+            packages
+                .and_then(|p| p.snapstart.as_ref())
+                .ok_or_else(|| missing_package("snapstart"))?;
+            Build {
+                bytecode: None,
+                user_init: None,
+            }
         }
     };
     let package_bytecode = build.bytecode.or(wf.bytecode).unwrap_or(true);
@@ -279,6 +285,10 @@ pub(crate) fn build_cold_start(path: &Path, setup: &FunctionSetup) -> InputResul
         init_vcpus: setup.platform.init_cpu.allowance(setup.memory_mb),
         unboosted_vcpus: crate::platform::InitCpu::Proportional.allowance(setup.memory_mb),
         paths,
+        init_timeout: setup.platform.init_timeout,
+        crash_probability: crash_probability(&ctx, &wf)?,
+        report_reinits: setup.platform.init_timeout.is_some()
+            || wf.init_crash_probability.is_some_and(|p| p > 0.0),
     };
     let delivery = build_delivery(&ctx, &wf, setup, &read_bytes)?;
     Ok(ColdStartModel::Phases {
@@ -364,8 +374,78 @@ fn build_delivery(
             })
         }
         Packaging::Image => build_image(ctx, wf, setup, read_bytes),
-        Packaging::Snapstart => unreachable!("refused by build_cold_start"),
+        Packaging::Snapstart => build_snapshot(ctx, wf, setup),
     }
+}
+
+/// `init_crash_probability`, checked (default 0).
+fn crash_probability(ctx: &Ctx, wf: &WorkloadFile) -> InputResult<f64> {
+    let p = wf.init_crash_probability.unwrap_or(0.0);
+    if !(p.is_finite() && (0.0..=1.0).contains(&p)) {
+        return Err(ctx.err(
+            "init_crash_probability",
+            format!("must be a probability between 0 and 1; got {p}"),
+        ));
+    }
+    Ok(p)
+}
+
+/// A SnapStart function's snapshot: one layer of `snapshot_mb` (default the memory size)
+/// named after the function, so its chunks are in no cache until restores read them; the
+/// restore reads `restore_read_mb` of it, one run of consecutive chunks.
+fn build_snapshot(
+    ctx: &Ctx,
+    wf: &WorkloadFile,
+    setup: &FunctionSetup,
+) -> InputResult<CodeDelivery> {
+    let Some(snap) = wf.package.as_ref().and_then(|p| p.snapstart.as_ref()) else {
+        unreachable!("checked by build_cold_start");
+    };
+    let snapshot_mb = snap.snapshot_mb.unwrap_or(setup.memory_mb as f64);
+    let snapshot_bytes = mb_to_bytes(ctx, "package.snapstart.snapshot_mb", snapshot_mb)?;
+    if snapshot_bytes == 0 {
+        return Err(ctx.err("package.snapstart.snapshot_mb", "must be more than 0"));
+    }
+    let read_bytes = mb_to_bytes(
+        ctx,
+        "package.snapstart.restore_read_mb",
+        snap.restore_read_mb,
+    )?;
+    if read_bytes > snapshot_bytes {
+        return Err(ctx.err(
+            "package.snapstart.restore_read_mb",
+            format!(
+                "the restore reads {} MB, more than the snapshot's {snapshot_mb} MB",
+                snap.restore_read_mb
+            ),
+        ));
+    }
+    let name = format!("snapstart:{}", setup.name);
+    let version =
+        ImageVersion::build(&name, &[Layer::new(name.clone(), snapshot_bytes)]).map_err(|e| {
+            ctx.err(
+                "package.snapstart.snapshot_mb",
+                format!("function \"{}\": {e}", setup.name),
+            )
+        })?;
+    let n = read_bytes.div_ceil(CHUNK_BYTES) as u32;
+    let runtime_reads = run_in_layer("restore", 0, version.n_chunks(), n);
+    let restore_hooks = match &snap.restore_hooks {
+        Some(h) => ctx.dist("package.snapstart.restore_hooks", h)?,
+        None => Dist::Constant(SimDuration::ZERO),
+    };
+    Ok(CodeDelivery::Snapstart(Box::new(SnapshotCode {
+        image: ImageCode {
+            version,
+            runtime_reads,
+            module_reads: vec![Vec::new(); wf.modules.len()],
+            shared_layers: Vec::new(),
+            read_jitter_sigma: setup.platform.storage.read_jitter_sigma,
+        },
+        runtime_restore: ctx.dist("package.snapstart.runtime_restore", &snap.runtime_restore)?,
+        restore_hooks,
+        snapshot_mb,
+    })))
 }
 
 /// `n` consecutive chunk positions of layer `layer` (first chunk `first`, `len` chunks),

@@ -35,7 +35,17 @@ pub struct PlatformParams {
     pub zip: crate::coldstart::ZipTransfer,
     /// The fleet and chunk tiers of image code delivery.
     pub storage: StorageParams,
+    /// Limit of an on-demand init (platform `init_timeout`); None: not modelled (the
+    /// default, so that outputs without it do not change; AWS's limit is
+    /// [`DEFAULT_INIT_TIMEOUT`]).
+    pub init_timeout: Option<SimDuration>,
 }
+
+/// AWS's limit of an on-demand init, the value to give as `init_timeout`: 10 s ("The Init phase is limited to 10 seconds. If
+/// all three tasks do not complete within 10 seconds, Lambda retries the Init phase at the
+/// time of the first function invocation", AWS docs lambda-runtime-environment.html;
+/// facts.md "INIT phase limits"). Not applied to provisioned or SnapStart inits.
+pub const DEFAULT_INIT_TIMEOUT: SimDuration = SimDuration::from_secs(10);
 
 /// The fleet and chunk tiers (models/platform/aws-lambda.toml `[storage]`).
 #[derive(Clone, Debug)]

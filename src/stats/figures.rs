@@ -95,6 +95,25 @@ pub fn figures(s: &FunctionStats, measured: SimDuration, cost_usd: f64) -> Vec<F
         ("lazy_imports".into(), n(s.lazy_imports)),
     ]);
     push_histogram(&mut out, "lazy_import_ms", &s.lazy_import);
+    // SnapStart and re-init figures, only for functions that can have them (so other
+    // outputs keep their keys).
+    if s.snapshot_mb > 0.0 {
+        out.extend([
+            ("restores".into(), n(s.restores)),
+            ("snapshot_mb".into(), Some(s.snapshot_mb)),
+            ("snapshot_publishes".into(), n(s.snapshot_publishes)),
+        ]);
+        push_histogram(&mut out, "restore_duration_ms", &s.restore_duration);
+    }
+    if s.report_reinits {
+        out.extend([
+            ("reinits".into(), n(s.reinits)),
+            (
+                "reinit_wasted_ms.mean".into(),
+                (s.reinits > 0).then(|| s.reinit_wasted_sum_us as f64 / s.reinits as f64 / 1e3),
+            ),
+        ]);
+    }
     out.push(("cost_usd".into(), Some(cost_usd)));
     let span_us = measured.as_us().max(1) as f64;
     out.extend([

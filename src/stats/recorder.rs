@@ -1,7 +1,7 @@
 //! Online recording of one replication: counters, histograms and per-phase sums per
 //! function. Memory is fixed per function, whatever the number of invocations.
 
-use crate::coldstart::{ColdStartDraw, N_PHASES};
+use crate::coldstart::{ColdStartDraw, ColdStartModel, N_PHASES};
 use crate::engine::{SimDuration, SimTime};
 use crate::stats::Histogram;
 use crate::storage::tiers::TierCounts;
@@ -72,15 +72,52 @@ pub struct FunctionStats {
     pub lazy_import: Histogram,
     /// Per eager top-level import, its time summed over inits, µs.
     pub top_import_sum_us: Vec<u64>,
+    /// SnapStart: snapshot size, MB (0: not a SnapStart function; summed in totals).
+    pub snapshot_mb: f64,
+    /// SnapStart: snapshots taken (one at t = 0 and one per deploy, over the whole run).
+    pub snapshot_publishes: u64,
+    /// SnapStart: cold starts that restored the snapshot (counted requests).
+    pub restores: u64,
+    /// SnapStart: `Restore Duration` of each restore.
+    pub restore_duration: Histogram,
+    /// Cold starts whose init was retried after a crash or the init timeout.
+    pub reinits: u64,
+    /// Init time those retries wasted (crashed init, or the timeout), summed, µs.
+    pub reinit_wasted_sum_us: u64,
+    /// Whether reports show `reinits` (the function's model has a crash probability or an
+    /// init timeout was given).
+    pub report_reinits: bool,
 }
 
 impl FunctionStats {
-    /// Records a cold start's phases for a request that counts.
+    /// Empty statistics of a function with cold-start model `model`: a SnapStart function
+    /// starts with its snapshot size and the publish at t = 0.
+    pub fn for_model(model: &ColdStartModel) -> Self {
+        let snapshot_mb = model.snapshot().map_or(0.0, |s| s.snapshot_mb);
+        FunctionStats {
+            snapshot_mb,
+            snapshot_publishes: u64::from(snapshot_mb > 0.0),
+            report_reinits: model.init().is_some_and(|i| i.report_reinits),
+            ..FunctionStats::default()
+        }
+    }
+
+    /// Records a cold start's phases for a request that counts. A restore records its
+    /// `Restore Duration` and no `Init Duration` (the REPORT of a restore has none).
     #[inline]
     pub fn record_cold_start(&mut self, draw: &ColdStartDraw) {
         self.cold_starts += 1;
         self.inits += 1;
-        self.init_duration.record(draw.init_duration.as_us());
+        if draw.restored {
+            self.restores += 1;
+            self.restore_duration.record(draw.restore_duration.as_us());
+        } else {
+            self.init_duration.record(draw.init_duration.as_us());
+        }
+        if draw.reinit {
+            self.reinits += 1;
+            self.reinit_wasted_sum_us += draw.wasted_init.as_us();
+        }
         self.cold_latency.record(draw.cold_latency.as_us());
         for (sum, phase) in self.phase_sum_us.iter_mut().zip(draw.phases.iter()) {
             *sum += phase.as_us();
@@ -174,6 +211,13 @@ impl FunctionStats {
         self.coalesced_reads += other.coalesced_reads;
         self.lazy_imports += other.lazy_imports;
         self.lazy_import.merge(&other.lazy_import);
+        self.snapshot_mb += other.snapshot_mb;
+        self.snapshot_publishes += other.snapshot_publishes;
+        self.restores += other.restores;
+        self.restore_duration.merge(&other.restore_duration);
+        self.reinits += other.reinits;
+        self.reinit_wasted_sum_us += other.reinit_wasted_sum_us;
+        self.report_reinits |= other.report_reinits;
         // Top-level imports differ between functions: not merged into totals.
     }
 }
