@@ -3,6 +3,7 @@
 pub mod keepalive;
 pub mod limits;
 pub mod pool;
+pub mod provisioned;
 pub mod sandbox;
 pub mod scaling;
 
@@ -33,6 +34,9 @@ pub struct PlatformParams {
     pub zip: crate::coldstart::ZipTransfer,
     /// The fleet and chunk tiers of image code delivery.
     pub storage: StorageParams,
+    /// Share of would-be cold starts that find a sandbox the platform initialised
+    /// proactively (models/platform/aws-lambda.toml `proactive_init_share`; default 0).
+    pub proactive_init_share: f64,
 }
 
 /// The fleet and chunk tiers (models/platform/aws-lambda.toml `[storage]`).
