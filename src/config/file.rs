@@ -117,6 +117,9 @@ pub struct PlatformSection {
     /// unless given, so existing outputs do not change): an init
     /// still running then is cut and retried unboosted inside the invocation.
     pub init_timeout: Option<DurationValue>,
+    /// Share of would-be cold starts whose sandbox the platform initialised proactively,
+    /// off the request path (0..1).
+    pub proactive_init_share: Option<f64>,
 }
 
 /// `[platform.zip]`: how ZIP archives reach a sandbox.
@@ -312,6 +315,43 @@ pub struct FunctionSection {
     /// `eager` (default): the handler module imports everything at init; `lazy`: modules a
     /// request path needs are imported on the path's first request in a sandbox.
     pub import_style: Option<ImportStyle>,
+    /// Provisioned concurrency: a count, or a daily schedule of `{ at = "08:00", count = 10 }`
+    /// entries (default none).
+    pub provisioned_concurrency: Option<ProvisionedSpec>,
+    /// Warm-up pings: `{ every = "5m", concurrency = 1, duration = "5ms" }` (default none).
+    pub warmup_pings: Option<PingsSection>,
+}
+
+/// `provisioned_concurrency`: a constant count or a daily schedule.
+#[derive(Deserialize, Debug, Clone)]
+#[serde(untagged)]
+pub enum ProvisionedSpec {
+    /// `provisioned_concurrency = 5`.
+    Count(u32),
+    /// `provisioned_concurrency = [{ at = "08:00", count = 10 }, ...]`.
+    Schedule(Vec<ProvisionedEntry>),
+}
+
+/// One entry of a provisioned-concurrency schedule: from time of day `at`, `count` sandboxes.
+#[derive(Deserialize, Debug, Clone)]
+#[serde(deny_unknown_fields)]
+pub struct ProvisionedEntry {
+    /// Time of day, `"08:00"`; the run starts at midnight.
+    pub at: String,
+    /// Sandboxes provisioned from then on.
+    pub count: u32,
+}
+
+/// `warmup_pings = { every = "5m", concurrency = 1, duration = "5ms" }`.
+#[derive(Deserialize, Debug, Clone, Copy)]
+#[serde(deny_unknown_fields)]
+pub struct PingsSection {
+    /// Period: pings arrive at every, 2·every, ...
+    pub every: DurationValue,
+    /// Pings arriving at the same instant each period (default 1).
+    pub concurrency: Option<u32>,
+    /// Handler time of a ping (default 5 ms).
+    pub duration: Option<DurationValue>,
 }
 
 /// When the handler imports the modules its request paths need.

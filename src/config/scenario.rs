@@ -99,6 +99,10 @@ pub struct Function {
     pub cold_start: ColdStartModel,
     /// Reserved concurrency, if any.
     pub reserved_concurrency: Option<u32>,
+    /// Provisioned concurrency, if any.
+    pub provisioned: Option<crate::platform::provisioned::PcSchedule>,
+    /// Warm-up pings, if any.
+    pub pings: Option<crate::platform::provisioned::Pings>,
 }
 
 /// A traffic source ready to run.
@@ -389,6 +393,7 @@ fn overlay(base: PlatformSection, over: PlatformSection) -> PlatformSection {
         zip: super::storage::overlay_zip(base.zip, over.zip),
         storage: super::storage::overlay_storage(base.storage, over.storage),
         init_timeout: over.init_timeout.or(base.init_timeout),
+        proactive_init_share: over.proactive_init_share.or(base.proactive_init_share),
     }
 }
 
@@ -458,8 +463,16 @@ fn build_platform(scenario: &Path, r: Option<PlatformRef>) -> InputResult<Platfo
     if init_timeout.is_some_and(|t| t.as_us() == 0) {
         return Err(ctx.err("platform.init_timeout", "must be longer than zero"));
     }
+    let proactive_init_share = section.proactive_init_share.unwrap_or(0.0);
+    if !(0.0..=1.0).contains(&proactive_init_share) {
+        return Err(ctx.err(
+            "platform.proactive_init_share",
+            format!("must be between 0 and 1; got {proactive_init_share}"),
+        ));
+    }
     Ok(PlatformParams {
         init_timeout,
+        proactive_init_share,
         zip,
         storage,
         init_cpu,
@@ -588,7 +601,77 @@ fn build_function(
         handler_vcpus: (memory_mb as f64 / MB_PER_VCPU).min(1.0),
         cold_start,
         reserved_concurrency: f.reserved_concurrency,
+        provisioned: build_provisioned(ctx, i, f)?,
+        pings: build_pings(ctx, i, f)?,
     })
+}
+
+/// `provisioned_concurrency`: a count or a daily schedule (times of day, sorted, unique).
+fn build_provisioned(
+    ctx: &Ctx,
+    i: usize,
+    f: &FunctionSection,
+) -> InputResult<Option<crate::platform::provisioned::PcSchedule>> {
+    use super::file::ProvisionedSpec;
+    use crate::platform::provisioned::PcSchedule;
+    let key = format!("function[{i}].provisioned_concurrency");
+    let limit = f.reserved_concurrency.unwrap_or(u32::MAX);
+    let check = |n: u32| -> InputResult<u32> {
+        if n > 10_000 || n > limit {
+            Err(ctx.err(
+                &key,
+                format!("count {n} is above the reserved concurrency or 10,000"),
+            ))
+        } else {
+            Ok(n)
+        }
+    };
+    let sched = match &f.provisioned_concurrency {
+        None => return Ok(None),
+        Some(ProvisionedSpec::Count(n)) => PcSchedule::constant(check(*n)?),
+        Some(ProvisionedSpec::Schedule(entries)) => {
+            if entries.is_empty() {
+                return Err(ctx.err(&key, "a schedule needs at least one { at, count } entry"));
+            }
+            let mut v = Vec::with_capacity(entries.len());
+            for (j, e) in entries.iter().enumerate() {
+                let at =
+                    parse_clock_time(&e.at).map_err(|m| ctx.err(format!("{key}[{j}].at"), m))?;
+                v.push((at, check(e.count)?));
+            }
+            PcSchedule::daily(v).map_err(|m| ctx.err(&key, m))?
+        }
+    };
+    Ok(Some(sched))
+}
+
+/// `warmup_pings`: period above zero, 1..=1,000 concurrent pings.
+fn build_pings(
+    ctx: &Ctx,
+    i: usize,
+    f: &FunctionSection,
+) -> InputResult<Option<crate::platform::provisioned::Pings>> {
+    let Some(p) = f.warmup_pings else {
+        return Ok(None);
+    };
+    let key = |k: &str| format!("function[{i}].warmup_pings.{k}");
+    if p.every.0.as_us() == 0 {
+        return Err(ctx.err(key("every"), "must be longer than zero"));
+    }
+    let concurrency = p.concurrency.unwrap_or(1);
+    if !(1..=1_000).contains(&concurrency) {
+        return Err(ctx.err(
+            key("concurrency"),
+            format!("must be between 1 and 1000; got {concurrency}"),
+        ));
+    }
+    Ok(Some(crate::platform::provisioned::Pings {
+        every: p.every.0,
+        concurrency,
+        duration: p
+            .duration
+            .map_or(crate::platform::provisioned::DEFAULT_PING, |d| d.0),
+    }))
 }
 
 /// Keys each traffic kind accepts besides `function`, `kind` and `invocation`.

@@ -3,6 +3,7 @@
 pub mod keepalive;
 pub mod limits;
 pub mod pool;
+pub mod provisioned;
 pub mod sandbox;
 pub mod scaling;
 
@@ -39,6 +40,9 @@ pub struct PlatformParams {
     /// default, so that outputs without it do not change; AWS's limit is
     /// [`DEFAULT_INIT_TIMEOUT`]).
     pub init_timeout: Option<SimDuration>,
+    /// Share of would-be cold starts that find a sandbox the platform initialised
+    /// proactively (models/platform/aws-lambda.toml `proactive_init_share`; default 0).
+    pub proactive_init_share: f64,
 }
 
 /// AWS's limit of an on-demand init, the value to give as `init_timeout`: 10 s ("The Init phase is limited to 10 seconds. If

@@ -54,6 +54,31 @@ impl IdlePool {
         None
     }
 
+    /// Removes every sandbox expired by `now`, reporting each to `reclaimed` with its expiry
+    /// time; the live ones keep their order. Makes the count of live sandboxes exact at
+    /// `now` (provisioned-concurrency inits call it before counting).
+    pub fn purge_expired(
+        &mut self,
+        now: SimTime,
+        arena: &mut SandboxArena,
+        mut reclaimed: impl FnMut(SimTime, ReclaimCause, u32),
+    ) {
+        self.stack.retain(|&id| {
+            let s = *arena.get(id);
+            if s.idle_until > now {
+                return true;
+            }
+            let cause = if s.idle_ends_by_lifetime() {
+                ReclaimCause::Lifetime
+            } else {
+                ReclaimCause::KeepAlive
+            };
+            reclaimed(s.idle_until, cause, s.function);
+            arena.remove(id);
+            false
+        });
+    }
+
     /// Empties the pool at the end of a run: each sandbox expired by `end` is reported to
     /// `reclaimed`, the others to `alive`.
     pub fn drain(

@@ -72,6 +72,29 @@ pub struct Sandbox {
     /// per-invocation sink is attached, the one reader (everything else about a request is
     /// recorded when it starts).
     pub request: Request,
+    /// Its role under provisioned concurrency (`OnDemand` for every other sandbox).
+    pub pc: PcRole,
+    /// Provisioned sandboxes: a run-wide serial number, so events about a sandbox whose slot
+    /// was reused are recognised as stale.
+    pub pc_serial: u32,
+}
+
+/// The role of a sandbox under provisioned concurrency.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum PcRole {
+    /// An on-demand sandbox: keep-alive and lifetime apply.
+    #[default]
+    OnDemand,
+    /// Provisioned: counts toward the configured count, never reclaimed by keep-alive.
+    Provisioned,
+    /// Provisioned and past its lifetime: its replacement is initialising; it serves until
+    /// the replacement is ready.
+    Retiring,
+    /// Recycled while busy: removed when its request ends (counted as retired at lifetime).
+    Recycled,
+    /// No longer provisioned (the count was lowered, or a deploy made it stale): removed
+    /// when its request or init ends.
+    Released,
 }
 
 impl Sandbox {
@@ -89,6 +112,8 @@ impl Sandbox {
             worker: 0,
             loaded: 0,
             request: Request::default(),
+            pc: PcRole::OnDemand,
+            pc_serial: 0,
         }
     }
 

@@ -137,7 +137,40 @@ pub fn figures(s: &FunctionStats, measured: SimDuration, cost_usd: f64) -> Vec<F
             Some(s.busy_area_us as f64 / span_us),
         ),
     ]);
+    if s.mitigations {
+        push_mitigations(&mut out, s);
+    }
     out
+}
+
+/// Figures of provisioned concurrency, warm-up pings and proactive init, reported only when
+/// one of them is configured (so other scenarios' outputs do not change).
+fn push_mitigations(out: &mut Vec<FigureValue>, s: &FunctionStats) {
+    let n = |x: u64| Some(x as f64);
+    out.extend([
+        ("provisioned_inits".into(), n(s.provisioned_inits)),
+        ("proactive_inits".into(), n(s.proactive_inits)),
+        ("spillover_cold_starts".into(), n(s.spillover_cold_starts)),
+        ("pings".into(), n(s.pings)),
+        ("ping_cold_starts".into(), n(s.ping_cold_starts)),
+        ("ping_billed_ms".into(), n(s.ping_billed_ms)),
+        (
+            "provisioned_configured_s".into(),
+            Some(s.provisioned_configured_us as f64 / 1e6),
+        ),
+        (
+            "provisioned_busy_s".into(),
+            Some(s.provisioned_busy_us as f64 / 1e6),
+        ),
+        ("provisioned_billed_ms".into(), n(s.provisioned_billed_ms)),
+        ("provisioned_recycled".into(), n(s.provisioned_recycled)),
+        ("provisioned_released".into(), n(s.provisioned_released)),
+    ]);
+    push_histogram(
+        out,
+        "provisioned_init_duration_ms",
+        &s.provisioned_init_duration,
+    );
 }
 
 /// A figure averaged over replications.

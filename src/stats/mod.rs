@@ -6,6 +6,7 @@ pub mod cost;
 pub mod figures;
 pub mod histogram;
 pub mod recorder;
+pub mod timeline;
 
 pub use histogram::Histogram;
 pub use recorder::{FunctionStats, RunStats};

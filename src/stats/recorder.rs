@@ -87,6 +87,40 @@ pub struct FunctionStats {
     /// Whether reports show `reinits` (the function's model has a crash probability or an
     /// init timeout was given).
     pub report_reinits: bool,
+    /// Whether a mitigation (provisioned concurrency, pings, proactive init) is configured:
+    /// only then are their figures reported, so other outputs stay as they were.
+    pub mitigations: bool,
+    /// Provisioned-concurrency inits (off the request path, no CPU boost; in `inits`).
+    pub provisioned_inits: u64,
+    /// Inits the platform ran proactively for would-be cold starts (in `inits`).
+    pub proactive_inits: u64,
+    /// User cold starts while provisioned concurrency was configured and no provisioned
+    /// sandbox was idle (spillover to on-demand sandboxes).
+    pub spillover_cold_starts: u64,
+    /// Warm-up ping invocations (not in `invocations`).
+    pub pings: u64,
+    /// Pings that had to cold-start a sandbox (in `inits`, not in `cold_starts`).
+    pub ping_cold_starts: u64,
+    /// Billed time of pings (init + handler, each rounded up to 1 ms), ms; not in `billed_ms`.
+    pub ping_billed_ms: u64,
+    /// Provisioned sandbox-time configured over the measured span (the integral of the
+    /// scheduled count), sandbox-µs.
+    pub provisioned_configured_us: u64,
+    /// Busy time of requests and pings on provisioned sandboxes in the measured span, µs.
+    pub provisioned_busy_us: u64,
+    /// Billed time of user invocations served by provisioned sandboxes (a part of
+    /// `billed_ms`), ms.
+    pub provisioned_billed_ms: u64,
+    /// Provisioned sandboxes retired at their lifetime, each after its replacement was
+    /// initialised (also in `retired_lifetime`).
+    pub provisioned_recycled: u64,
+    /// Provisioned sandboxes released when the schedule lowered the count or a deploy made
+    /// them stale.
+    pub provisioned_released: u64,
+    /// `Init Duration` of each provisioned-concurrency init.
+    pub provisioned_init_duration: Histogram,
+    /// Per-bucket counts over the run, for plots (not in the JSON figures).
+    pub timeline: super::timeline::Timeline,
 }
 
 impl FunctionStats {
@@ -119,6 +153,20 @@ impl FunctionStats {
             self.reinit_wasted_sum_us += draw.wasted_init.as_us();
         }
         self.cold_latency.record(draw.cold_latency.as_us());
+        for (sum, phase) in self.phase_sum_us.iter_mut().zip(draw.phases.iter()) {
+            *sum += phase.as_us();
+        }
+        self.chunk_io_sum_us += draw.chunk_io.as_us();
+        self.cache.merge(&draw.served);
+        self.coalesced_reads += draw.coalesced;
+    }
+
+    /// Records an init off the request path (provisioned, proactive, or a ping's cold
+    /// start): it counts in `inits`, the phase sums and the chunk reads, not in the user
+    /// cold-start histograms.
+    #[inline]
+    pub fn record_offpath_init(&mut self, draw: &ColdStartDraw) {
+        self.inits += 1;
         for (sum, phase) in self.phase_sum_us.iter_mut().zip(draw.phases.iter()) {
             *sum += phase.as_us();
         }
@@ -218,6 +266,21 @@ impl FunctionStats {
         self.reinits += other.reinits;
         self.reinit_wasted_sum_us += other.reinit_wasted_sum_us;
         self.report_reinits |= other.report_reinits;
+        self.mitigations |= other.mitigations;
+        self.provisioned_inits += other.provisioned_inits;
+        self.proactive_inits += other.proactive_inits;
+        self.spillover_cold_starts += other.spillover_cold_starts;
+        self.pings += other.pings;
+        self.ping_cold_starts += other.ping_cold_starts;
+        self.ping_billed_ms += other.ping_billed_ms;
+        self.provisioned_configured_us += other.provisioned_configured_us;
+        self.provisioned_busy_us += other.provisioned_busy_us;
+        self.provisioned_billed_ms += other.provisioned_billed_ms;
+        self.provisioned_recycled += other.provisioned_recycled;
+        self.provisioned_released += other.provisioned_released;
+        self.provisioned_init_duration
+            .merge(&other.provisioned_init_duration);
+        self.timeline.merge(&other.timeline);
         // Top-level imports differ between functions: not merged into totals.
     }
 }
