@@ -97,6 +97,19 @@ fn compare_report_has_table_findings_plots_and_json() {
         report.to_str().unwrap(),
     ]);
     assert_eq!(code, 0, "{err}");
+    // Recording the timeline for the report (a per-invocation sink) changes no number.
+    let p = path.to_str().unwrap();
+    let plain = run(&["compare", p, "--format", "json"]);
+    let with = run(&[
+        "compare",
+        p,
+        "--format",
+        "json",
+        "--report",
+        report.to_str().unwrap(),
+    ]);
+    assert_eq!(plain.0, 0);
+    assert_eq!(plain.1, with.1);
     let md = std::fs::read_to_string(report.join("report.md")).expect("report.md");
     assert!(
         md.contains("| figure | base (baseline) | slow | slow − base | long_keep_alive |"),

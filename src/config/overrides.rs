@@ -150,7 +150,8 @@ pub fn from_set_table(set: &toml::Table) -> Vec<Override> {
 /// Builds the scenario of variant `variant` of the file at `path`: `base` (the file's table)
 /// with `overrides` applied, then typed and checked like any scenario file. Each override is
 /// checked against the schema as it is applied, so an unknown path names its key; every
-/// error names the variant.
+/// error names the variant (`variant` is its label in messages, e.g. `variant "image"` or
+/// `sweep point "memory_mb=512"`).
 pub fn build_variant(
     path: &Path,
     base: &toml::Table,
@@ -160,9 +161,8 @@ pub fn build_variant(
     let mut table = base.clone();
     // Variants of a variant make no sense; the typed build ignores them anyway.
     table.remove("variant");
-    let key_err = |key: &str, msg: String| {
-        InputError::field(path, format!("variant \"{variant}\": set.\"{key}\""), msg)
-    };
+    let key_err =
+        |key: &str, msg: String| InputError::field(path, format!("{variant}: set.\"{key}\""), msg);
     for (key, value) in overrides {
         apply(&mut table, key, value.clone()).map_err(|m| key_err(key, m))?;
         let check: Result<ScenarioFile, _> = table.clone().try_into();
@@ -173,7 +173,7 @@ pub fn build_variant(
     load_scenario_from_table(path, table).map_err(|e| {
         InputError::field(
             path,
-            format!("variant \"{variant}\""),
+            variant.to_string(),
             format!("the scenario with its overrides is invalid: {e}"),
         )
     })

@@ -180,20 +180,22 @@ pub fn rows(
 /// checks they run the same replications, so they can be paired.
 pub(crate) fn build_all(
     path: &Path,
+    kind: &str,
     sets: &[(String, Vec<Override>)],
     opts: &RunOptions,
 ) -> InputResult<Vec<Scenario>> {
     let base = read_table(path)?;
     let mut out: Vec<Scenario> = Vec::with_capacity(sets.len());
     for (name, set) in sets {
-        let mut sc = build_variant(path, &base, name, set)?;
+        let label = format!("{kind} \"{name}\"");
+        let mut sc = build_variant(path, &base, &label, set)?;
         apply_overrides(&mut sc, opts.seed, opts.replications)?;
         if let Some(first) = out.first()
             && (sc.replications != first.replications || sc.seed != first.seed)
         {
             return Err(InputError::field(
                 path,
-                format!("variant \"{name}\""),
+                label,
                 "changes run.seed or run.replications; every variant must run the same \
                  replications with the same seed (common random numbers)",
             ));
@@ -248,7 +250,7 @@ pub fn compare(path: &Path, opts: &RunOptions) -> anyhow::Result<Comparison> {
         sets.push((v.name.clone(), from_set_table(&v.set)));
     }
     let fi = function_index(&base_sc, opts.function.as_deref())?;
-    let scenarios = build_all(path, &sets, opts)?;
+    let scenarios = build_all(path, "variant", &sets, opts)?;
     let bins = opts.timeline.then_some(TIMELINE_BINS);
     let runs: Vec<DetailedRun> = scenarios
         .iter()

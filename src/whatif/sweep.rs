@@ -299,7 +299,7 @@ pub fn sweep(
     let points = grid(&axes)?;
     let base_sc = crate::config::load_scenario(path)?;
     let fi = function_index(&base_sc, opts.function.as_deref())?;
-    let scenarios = build_all(path, &points, opts)?;
+    let scenarios = build_all(path, "sweep point", &points, opts)?;
     let runs: Vec<DetailedRun> = scenarios
         .par_iter()
         .map(|sc| run_scenario_detailed(sc, None))
