@@ -227,3 +227,34 @@ fn scenario_command_ignores_variants() {
     assert_eq!(a.0, 0, "{}", a.2);
     assert_eq!(a.1, b.1);
 }
+
+/// Tolerance: 1e-9 relative. Conservation: the cold starts of the timeline (binned by
+/// arrival time, mean per replication) sum to the mean number of cold starts.
+#[test]
+fn timeline_sums_to_the_cold_starts() {
+    let text = keep_alive_scenario(
+        0.2,
+        3,
+        "[[variant]]\nname = \"v\"\nset = { \"platform.keep_alive\" = \"20s\" }\n",
+    );
+    let (_dir, path) = common::write(&text);
+    let opts = RunOptions {
+        timeline: true,
+        ..RunOptions::default()
+    };
+    let c = compare(&path, &opts).expect("compare runs");
+    for v in &c.variants {
+        let t = v.run.timeline.as_ref().expect("timeline asked for");
+        assert_eq!(t.total.len(), coldsim::whatif::TIMELINE_BINS);
+        let sum: f64 = t.total.iter().sum();
+        let cold = v.run.summary.get("total", "cold_starts").unwrap();
+        assert!(cold > 10.0, "{cold}");
+        assert!(
+            (sum - cold).abs() <= 1e-9 * cold,
+            "{}: {sum} vs {cold}",
+            v.name
+        );
+        // Nothing is counted before the warm-up (2 of 120 minutes: the first 2 bins).
+        assert_eq!(t.total[0], 0.0);
+    }
+}

@@ -141,7 +141,7 @@ fn compare_report_has_table_findings_plots_and_json() {
         ),
         (
             "cold_starts_over_time.svg",
-            "reportable: cold starts over time per variant",
+            "reportable: cold starts over time per variant (all functions)",
             "time since start (min)",
             "cold starts per",
         ),

@@ -179,10 +179,17 @@ pub fn write_comparison_report(dir: &Path, c: &Comparison) -> anyhow::Result<Vec
         ),
         &mut written,
     )?;
-    let timelines: Vec<(String, &crate::runner::Timeline)> = c
+    let timelines: Vec<(String, &crate::runner::Timeline, &[f64])> = c
         .variants
         .iter()
-        .filter_map(|v| Some((v.name.clone(), v.run.timeline.as_ref()?)))
+        .filter_map(|v| {
+            let t = v.run.timeline.as_ref()?;
+            let counts = match fi {
+                Some(i) => t.per_function.get(i)?.as_slice(),
+                None => t.total.as_slice(),
+            };
+            Some((v.name.clone(), t, counts))
+        })
         .collect();
     let has_timeline = timelines.len() == c.variants.len() && !timelines.is_empty();
     if has_timeline {
@@ -190,7 +197,10 @@ pub fn write_comparison_report(dir: &Path, c: &Comparison) -> anyhow::Result<Vec
             dir,
             TIMELINE_SVG,
             plots::cold_starts_over_time(
-                &format!("{}: cold starts over time per variant", c.scenario),
+                &format!(
+                    "{}: cold starts over time per variant ({scope})",
+                    c.scenario
+                ),
                 &timelines,
             ),
             &mut written,

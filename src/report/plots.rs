@@ -50,23 +50,23 @@ pub fn cold_latency_cdf(
     render(&sized(chart))
 }
 
-/// Cold starts over time per variant: mean per replication in each bin of the run.
+/// Cold starts over time per variant: `(name, bin width, mean cold starts per bin)`, bins
+/// from time zero (a [`Timeline`]'s `total` or one of its `per_function` rows).
 pub fn cold_starts_over_time(
     title: &str,
-    variants: &[(String, &Timeline)],
+    variants: &[(String, &Timeline, &[f64])],
 ) -> Result<String, ChartError> {
     let bin_min = variants
         .first()
-        .map_or(1.0, |(_, t)| t.bin.as_secs_f64() / 60.0);
+        .map_or(1.0, |(_, t, _)| t.bin.as_secs_f64() / 60.0);
     let y_label = format!(
         "cold starts per {} min (mean per replication)",
         trim(bin_min)
     );
     let mut chart = Chart::new(title, "time since start (min)", y_label);
-    for (name, t) in variants {
+    for (name, t, counts) in variants {
         let w = t.bin.as_secs_f64() / 60.0;
-        let points = t
-            .total
+        let points = counts
             .iter()
             .enumerate()
             .map(|(k, &c)| ((k as f64 + 0.5) * w, c))
