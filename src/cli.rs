@@ -56,6 +56,11 @@ enum Command {
     /// Fit distributions to measurements (REPORT logs, Logs Insights exports, CSVs, import
     /// timings); print a fit report and optionally write a workload model.
     Calibrate(CalibrateArgs),
+    /// Run a scenario and its [[variant]] tables with common random numbers and show them
+    /// side by side, with paired differences to the baseline.
+    Compare(WhatIfArgs),
+    /// Run the grid of --set overrides (in parallel) and optionally pick the best point.
+    Sweep(SweepArgs),
     /// Replay the data's measurement protocol with a workload model and compare the
     /// simulated init distribution with held-out measurements.
     Validate(ValidateArgs),
@@ -149,6 +154,54 @@ pub struct CalibrateArgs {
     format: ReportFormat,
 }
 
+/// Options shared by `compare` and `sweep`.
+#[derive(clap::Args, Debug)]
+pub struct WhatIfArgs {
+    /// The scenario file (TOML), with [[variant]] tables for `compare`.
+    file: PathBuf,
+    /// Run seed (overrides [run] seed).
+    #[arg(long)]
+    seed: Option<u64>,
+    /// Number of replications (overrides [run] replications).
+    #[arg(long)]
+    replications: Option<u32>,
+    /// Compare this function's figures (default: the total over functions).
+    #[arg(long)]
+    function: Option<String>,
+    /// Output format (table or json).
+    #[arg(long, value_enum, default_value_t = ReportFormat::Table)]
+    format: ReportFormat,
+    /// Also write report.md, SVG plots and the JSON into this directory.
+    #[arg(long, value_name = "DIR")]
+    report: Option<PathBuf>,
+}
+
+/// `coldsim sweep`.
+#[derive(clap::Args, Debug)]
+pub struct SweepArgs {
+    #[command(flatten)]
+    common: WhatIfArgs,
+    /// An axis of the grid: KEY=V1,V2,... with KEY a dotted path such as
+    /// function.api.memory_mb or platform.keep_alive (repeatable; the grid is the product).
+    #[arg(long = "set", value_name = "KEY=VALUES", required = true)]
+    sets: Vec<String>,
+    /// What to optimise: `min|max FIGURE [where FIGURE OP VALUE [and ...]]`, e.g.
+    /// "min cost where latency.p99 < 800ms".
+    #[arg(long)]
+    objective: Option<String>,
+}
+
+impl WhatIfArgs {
+    fn options(&self) -> crate::whatif::RunOptions {
+        crate::whatif::RunOptions {
+            seed: self.seed,
+            replications: self.replications,
+            function: self.function.clone(),
+            timeline: self.report.is_some(),
+        }
+    }
+}
+
 /// Which init-CPU hypothesis `validate` simulates.
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
 pub enum CpuChoice {
@@ -234,6 +287,42 @@ fn execute(cli: Cli) -> anyhow::Result<()> {
             stdout.write_all(text.as_bytes())?;
             stdout.flush()?;
             Ok(())
+        }
+        Command::Compare(args) => {
+            let c = crate::whatif::compare(&args.file, &args.options())?;
+            if let Some(dir) = &args.report {
+                crate::report::markdown::write_comparison_report(dir, &c)?;
+            }
+            print(&match args.format {
+                ReportFormat::Table => crate::report::compare::render_comparison_table(&c),
+                ReportFormat::Json => {
+                    crate::report::compare::pretty(&crate::report::compare::comparison_json(&c))
+                }
+            })
+        }
+        Command::Sweep(args) => {
+            let axes = args
+                .sets
+                .iter()
+                .map(|s| crate::whatif::sweep::parse_axis(s))
+                .collect::<Result<Vec<_>, _>>()?;
+            let objective = args
+                .objective
+                .as_deref()
+                .map(crate::whatif::objective::parse)
+                .transpose()?;
+            let mut opts = args.common.options();
+            opts.timeline = false;
+            let s = crate::whatif::sweep::sweep(&args.common.file, axes, objective, &opts)?;
+            if let Some(dir) = &args.common.report {
+                crate::report::markdown::write_sweep_report(dir, &s)?;
+            }
+            print(&match args.common.format {
+                ReportFormat::Table => crate::report::compare::render_sweep_table(&s),
+                ReportFormat::Json => {
+                    crate::report::compare::pretty(&crate::report::compare::sweep_json(&s))
+                }
+            })
         }
         Command::Calibrate(args) => {
             print(&crate::calibrate::commands::calibrate(&args.try_into()?)?)

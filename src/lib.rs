@@ -15,3 +15,4 @@ pub mod sim;
 pub mod stats;
 pub mod storage;
 pub mod traffic;
+pub mod whatif;

@@ -133,3 +133,161 @@ pub fn apply_overrides(
     }
     Ok(())
 }
+
+/// Request-path cold starts binned by arrival time, averaged over replications: the data of
+/// the "cold starts over time" plot. Built from the per-invocation stream (a fixed number
+/// of bins, so memory does not grow with invocations).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Timeline {
+    /// Width of a bin.
+    pub bin: crate::engine::SimDuration,
+    /// Mean cold starts per bin over replications, from time zero; per function then total.
+    pub per_function: Vec<Vec<f64>>,
+    /// Sum over functions.
+    pub total: Vec<f64>,
+}
+
+/// A scenario's run with what paired comparisons and plots need besides the [`Summary`]:
+/// every replication's figures (replications are seeded by index, so two scenarios that
+/// differ only in a parameter see the same arrivals replication by replication: common
+/// random numbers), and the cold-latency histograms merged over replications.
+#[derive(Clone, Debug)]
+pub struct DetailedRun {
+    /// The same summary as [`run_scenario`] gives.
+    pub summary: Summary,
+    /// Per function (scenario order), per replication (in order), its figures.
+    pub functions: Vec<Vec<Vec<FigureValue>>>,
+    /// Per replication (in order), the figures over all functions.
+    pub total: Vec<Vec<FigureValue>>,
+    /// Per function, the cold-start latency of every replication merged.
+    pub cold_latency: Vec<crate::stats::Histogram>,
+    /// Over all functions, the cold-start latency of every replication merged.
+    pub cold_latency_total: crate::stats::Histogram,
+    /// Cold starts over time, when asked for (it makes the run slower: every completion
+    /// becomes an event).
+    pub timeline: Option<Timeline>,
+}
+
+impl DetailedRun {
+    /// Per replication, figure `key` of function `function` (`None`: the total).
+    pub fn per_replication(&self, function: Option<usize>, key: &str) -> Vec<Option<f64>> {
+        let reps = match function {
+            Some(i) => &self.functions[i],
+            None => &self.total,
+        };
+        reps.iter()
+            .map(|r| r.iter().find(|(k, _)| k == key).and_then(|(_, v)| *v))
+            .collect()
+    }
+}
+
+/// Counts request-path cold starts per bin of arrival time, per function.
+struct ColdBins {
+    bin_us: u64,
+    counts: Vec<Vec<u64>>,
+}
+
+impl InvocationSink for ColdBins {
+    fn record(&mut self, _: u32, rec: &sim::InvocationRecord) -> std::io::Result<()> {
+        if rec.request.cold_latency.as_us() > 0 {
+            let bins = &mut self.counts[rec.function as usize];
+            let b = ((rec.request.arrival.as_us() / self.bin_us) as usize).min(bins.len() - 1);
+            bins[b] += 1;
+        }
+        Ok(())
+    }
+}
+
+/// One replication's figures, histograms and (optionally) timeline counts.
+type DetailedReplication = (
+    ReplicationFigures,
+    Vec<crate::stats::Histogram>,
+    Option<Vec<Vec<u64>>>,
+);
+
+/// Runs every replication of `sc` in parallel and keeps what [`DetailedRun`] holds.
+/// `timeline_bins` asks for cold starts over time in that many bins over the run.
+pub fn run_scenario_detailed(
+    sc: &Scenario,
+    timeline_bins: Option<usize>,
+) -> anyhow::Result<DetailedRun> {
+    let nf = sc.functions.len();
+    let bins = timeline_bins.map(|b| b.max(1));
+    let bin_us = bins.map(|b| sc.duration.as_us().div_ceil(b as u64).max(1));
+    let per_rep: Vec<DetailedReplication> = (0..sc.replications)
+        .into_par_iter()
+        .map(|r| {
+            let mut sink = bins.zip(bin_us).map(|(b, w)| ColdBins {
+                bin_us: w,
+                counts: vec![vec![0; b]; nf],
+            });
+            let run = sim::run(
+                sc,
+                r,
+                sink.as_mut().map(|s| s as &mut dyn InvocationSink),
+                None,
+            )??;
+            let hists = run
+                .functions
+                .iter()
+                .map(|s| s.cold_latency.clone())
+                .collect();
+            Ok((replication_figures(sc, &run), hists, sink.map(|s| s.counts)))
+        })
+        .collect::<anyhow::Result<_>>()?;
+    let functions: Vec<Vec<Vec<FigureValue>>> = (0..nf)
+        .map(|i| per_rep.iter().map(|r| r.0.functions[i].clone()).collect())
+        .collect();
+    let total: Vec<Vec<FigureValue>> = per_rep.iter().map(|r| r.0.total.clone()).collect();
+    let mut cold_latency = vec![crate::stats::Histogram::new(); nf];
+    let mut cold_latency_total = crate::stats::Histogram::new();
+    for (_, hists, _) in &per_rep {
+        for (m, h) in cold_latency.iter_mut().zip(hists) {
+            m.merge(h);
+            cold_latency_total.merge(h);
+        }
+    }
+    let timeline = bins.zip(bin_us).map(|(b, w)| {
+        let n = per_rep.len().max(1) as f64;
+        let per_function: Vec<Vec<f64>> = (0..nf)
+            .map(|i| {
+                (0..b)
+                    .map(|k| {
+                        per_rep
+                            .iter()
+                            .map(|r| r.2.as_ref().map_or(0, |c| c[i][k]))
+                            .sum::<u64>() as f64
+                            / n
+                    })
+                    .collect()
+            })
+            .collect();
+        let total = (0..b)
+            .map(|k| per_function.iter().map(|f| f[k]).sum())
+            .collect();
+        Timeline {
+            bin: crate::engine::SimDuration::from_us_f64(w as f64),
+            per_function,
+            total,
+        }
+    });
+    let summary = Summary {
+        scenario: sc.name.clone(),
+        replications: sc.replications,
+        functions: sc
+            .functions
+            .iter()
+            .zip(&functions)
+            .map(|(f, reps)| (f.name.clone(), aggregate(reps)))
+            .collect(),
+        total: aggregate(&total),
+    };
+    Ok(DetailedRun {
+        summary,
+        functions,
+        total,
+        cold_latency,
+        cold_latency_total,
+        timeline,
+    })
+}

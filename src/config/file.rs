@@ -28,6 +28,25 @@ pub struct ScenarioFile {
     /// `[[deploy]]` tables: new versions published during the run.
     #[serde(default, rename = "deploy")]
     pub deploys: Vec<DeploySection>,
+    /// `[[variant]]` tables: what-if variants for `coldsim compare` (ignored by `scenario`).
+    #[serde(default, rename = "variant")]
+    pub variants: Vec<VariantSection>,
+}
+
+/// `[[variant]]`: a named set of overrides of the base scenario, for `coldsim compare`. Keys
+/// of `set` are dotted paths into the scenario file (`function.api.memory_mb`,
+/// `traffic.0.rate`, `platform.keep_alive`); see `config::overrides`.
+#[derive(Deserialize, Debug, Clone)]
+#[serde(deny_unknown_fields)]
+pub struct VariantSection {
+    /// Column name in the comparison.
+    pub name: String,
+    /// Overrides: dotted path → value, as it would be written in the file.
+    #[serde(default)]
+    pub set: toml::Table,
+    /// The variant the others are compared with (default: the base scenario, "base").
+    #[serde(default)]
+    pub baseline: bool,
 }
 
 /// `[[deploy]]`: a new version of a function is published at `at`. Its sandboxes of the old

@@ -3,6 +3,7 @@
 
 pub mod dist;
 pub mod file;
+pub mod overrides;
 pub(crate) mod paths;
 pub mod scenario;
 pub mod storage;

@@ -131,6 +131,18 @@ pub fn load_scenario(path: &Path) -> InputResult<Scenario> {
     build(path, raw)
 }
 
+/// Types and checks a scenario file already parsed into a TOML table (the base file with
+/// what-if overrides applied); `path` is the file it came from, for errors and relative paths.
+pub fn load_scenario_from_table(path: &Path, table: toml::Table) -> InputResult<Scenario> {
+    let raw: ScenarioFile = table
+        .try_into()
+        .map_err(|e: toml::de::Error| InputError::Toml {
+            file: path.to_path_buf(),
+            message: e.to_string().trim_end().to_string(),
+        })?;
+    build(path, raw)
+}
+
 /// The file being read, for naming it in errors.
 pub(crate) struct Ctx<'a> {
     pub(crate) file: &'a Path,

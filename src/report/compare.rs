@@ -1,0 +1,554 @@
+//! Rendering what-if results (`coldsim compare` and `coldsim sweep`) as a terminal table and
+//! as JSON. Numbers are formatted by figure: fractions in percent, `_ms` figures in ms,
+//! `cost_usd` in dollars; every value is the mean over replications ± the half-width of its
+//! 95% CI, and differences are paired (variant − baseline, replication by replication).
+
+use std::fmt::Write;
+
+use serde_json::{Map, Value};
+
+use crate::whatif::sweep::{Choice, Sweep};
+use crate::whatif::{Comparison, Paired, Row};
+
+/// Human name of a figure key (`latency_ms.p99` → `latency p99`).
+pub fn label(key: &str) -> String {
+    match key {
+        "cold_fraction" => "cold fraction".into(),
+        "cold_starts" => "cold starts".into(),
+        "cost_usd" => "cost".into(),
+        _ => key
+            .replace("_ms.", " ")
+            .replace("_duration", "")
+            .replace(['_', '.'], " "),
+    }
+}
+
+/// A value of figure `key` with its unit: `12.3%`, `412.5 ms`, `$0.0123`, `1,234`.
+pub fn fmt_value(key: &str, x: f64) -> String {
+    if key.ends_with("fraction") || key.ends_with("rate") {
+        format!("{}%", sig(x * 100.0))
+    } else if key.split('.').next().is_some_and(|h| h.ends_with("_ms")) {
+        format!("{} ms", sig(x))
+    } else if key.ends_with("_usd") {
+        format!("${}", sig(x))
+    } else {
+        sig(x)
+    }
+}
+
+/// A difference of figure `key` (signed, same units; fractions in percentage points).
+pub fn fmt_diff(key: &str, x: f64) -> String {
+    let sign = if x > 0.0 {
+        "+"
+    } else if x < 0.0 {
+        "-"
+    } else {
+        "±"
+    };
+    let a = x.abs();
+    if key.ends_with("fraction") || key.ends_with("rate") {
+        format!("{sign}{} pp", sig(a * 100.0))
+    } else {
+        format!("{sign}{}", fmt_value(key, a))
+    }
+}
+
+/// Half-width of an interval of figure `key`, without sign (`±35 ms`).
+pub fn fmt_ci(key: &str, h: f64) -> String {
+    if key.ends_with("fraction") || key.ends_with("rate") {
+        format!("±{} pp", sig(h * 100.0))
+    } else {
+        format!("±{}", fmt_value(key, h))
+    }
+}
+
+/// A number with about three significant digits (one decimal from 100 up, integers as
+/// integers).
+fn sig(x: f64) -> String {
+    let a = x.abs();
+    if x == x.trunc() && a < 1e15 {
+        format!("{}", x as i64)
+    } else if a >= 10.0 {
+        format!("{x:.1}")
+    } else {
+        let digits = (2 - a.log10().floor() as i32).clamp(2, 12) as usize;
+        format!("{x:.digits$}")
+    }
+}
+
+/// `mean ± ci` of a row, or `-` when undefined.
+pub fn cell(r: &Row) -> String {
+    match (r.mean, r.ci95) {
+        (Some(m), Some(h)) => format!("{} {}", fmt_value(&r.key, m), fmt_ci(&r.key, h)),
+        (Some(m), None) => fmt_value(&r.key, m),
+        _ => "-".into(),
+    }
+}
+
+/// A paired difference as `+412.0 ms ±35.0 ms`.
+pub fn diff_cell(key: &str, d: Option<Paired>) -> String {
+    match d {
+        Some(Paired {
+            mean,
+            ci95: Some(h),
+            ..
+        }) => format!("{} {}", fmt_diff(key, mean), fmt_ci(key, h)),
+        Some(p) => fmt_diff(key, p.mean),
+        None => "-".into(),
+    }
+}
+
+fn pad_table(out: &mut String, rows: &[Vec<String>]) {
+    let cols = rows.iter().map(Vec::len).max().unwrap_or(0);
+    let widths: Vec<usize> = (0..cols)
+        .map(|c| {
+            rows.iter()
+                .filter_map(|r| r.get(c))
+                .map(|s| s.chars().count())
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    for r in rows {
+        let line: Vec<String> = r
+            .iter()
+            .enumerate()
+            .map(|(c, s)| {
+                let w = widths[c];
+                if c == 0 {
+                    format!("{s:<w$}")
+                } else {
+                    format!("{s:>w$}")
+                }
+            })
+            .collect();
+        let _ = writeln!(out, "{}", line.join("  ").trim_end());
+    }
+}
+
+/// The header and rows of a comparison table: a column per variant, and for each variant
+/// but the baseline a column of paired differences.
+pub fn comparison_rows(c: &Comparison) -> Vec<Vec<String>> {
+    let base = &c.variants[c.baseline].name;
+    let mut header = vec!["figure".to_string()];
+    for (i, v) in c.variants.iter().enumerate() {
+        header.push(if i == c.baseline {
+            format!("{} (baseline)", v.name)
+        } else {
+            v.name.clone()
+        });
+        if i != c.baseline {
+            header.push(format!("{} − {base}", v.name));
+        }
+    }
+    let mut out = vec![header];
+    for (k, r0) in c.variants[0].rows.iter().enumerate() {
+        let mut row = vec![label(&r0.key)];
+        for (i, v) in c.variants.iter().enumerate() {
+            let r = &v.rows[k];
+            row.push(cell(r));
+            if i != c.baseline {
+                row.push(diff_cell(&r.key, r.diff));
+            }
+        }
+        out.push(row);
+    }
+    out
+}
+
+/// The terminal table of a comparison.
+pub fn render_comparison_table(c: &Comparison) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "compare {}: {} replications per variant, seed {}, same seeds for every variant \
+         (common random numbers); {}",
+        c.scenario,
+        c.replications,
+        c.seed,
+        c.function
+            .as_deref()
+            .map_or("all functions".to_string(), |f| format!("function {f}"))
+    );
+    let _ = writeln!(
+        out,
+        "mean ± 95% CI half-width; differences are paired (variant − {}, per replication)\n",
+        c.variants[c.baseline].name
+    );
+    pad_table(&mut out, &comparison_rows(c));
+    out
+}
+
+/// Rounds to 9 significant digits, as the scenario JSON does.
+fn number(x: f64) -> Value {
+    if !x.is_finite() {
+        return Value::Null;
+    }
+    if x == x.trunc() && x.abs() < 9.0e15 {
+        return Value::from(x as i64);
+    }
+    let digits = 8 - x.abs().log10().floor() as i32;
+    let scale = 10f64.powi(digits.clamp(-300, 300));
+    serde_json::Number::from_f64((x * scale).round() / scale).map_or(Value::Null, Value::Number)
+}
+
+fn opt(x: Option<f64>) -> Value {
+    x.map_or(Value::Null, number)
+}
+
+fn rows_value(rows: &[Row]) -> Value {
+    let mut m = Map::new();
+    for r in rows {
+        let mut o = Map::new();
+        o.insert("mean".into(), opt(r.mean));
+        o.insert("ci95".into(), opt(r.ci95));
+        if let Some(d) = r.diff {
+            let mut dm = Map::new();
+            dm.insert("mean".into(), number(d.mean));
+            dm.insert("ci95".into(), opt(d.ci95));
+            dm.insert("pairs".into(), Value::from(d.pairs));
+            o.insert("diff".into(), Value::Object(dm));
+        }
+        m.insert(r.key.clone(), Value::Object(o));
+    }
+    Value::Object(m)
+}
+
+fn set_value(set: &[(String, toml::Value)]) -> Value {
+    let mut m = Map::new();
+    for (k, v) in set {
+        let j = serde_json::to_value(v).unwrap_or(Value::Null);
+        m.insert(k.clone(), j);
+    }
+    Value::Object(m)
+}
+
+/// The comparison as JSON: settings, and per variant its overrides, the compared figures
+/// (`mean`, `ci95`, and `diff` = paired difference to the baseline with `mean`, `ci95`,
+/// `pairs`) and the full scenario output object (`summary`, the JSON contract).
+pub fn comparison_json(c: &Comparison) -> Value {
+    let mut root = Map::new();
+    root.insert("scenario".into(), Value::from(c.scenario.clone()));
+    root.insert(
+        "function".into(),
+        Value::from(c.function.clone().unwrap_or_else(|| "total".into())),
+    );
+    root.insert("replications".into(), Value::from(c.replications));
+    root.insert("seed".into(), Value::from(c.seed));
+    root.insert(
+        "baseline".into(),
+        Value::from(c.variants[c.baseline].name.clone()),
+    );
+    let variants = c
+        .variants
+        .iter()
+        .map(|v| {
+            let mut o = Map::new();
+            o.insert("name".into(), Value::from(v.name.clone()));
+            o.insert("set".into(), set_value(&v.overrides));
+            o.insert("figures".into(), rows_value(&v.rows));
+            o.insert("summary".into(), super::json::to_value(&v.run.summary));
+            Value::Object(o)
+        })
+        .collect();
+    root.insert("variants".into(), Value::Array(variants));
+    Value::Object(root)
+}
+
+/// Pretty JSON text with a trailing newline.
+pub fn pretty(v: &Value) -> String {
+    let mut t = serde_json::to_string_pretty(v).unwrap_or_default();
+    t.push('\n');
+    t
+}
+
+/// One line per grid point: its name then the figures.
+pub fn sweep_rows(s: &Sweep) -> Vec<Vec<String>> {
+    let mut header = vec!["point".to_string()];
+    if let Some(p) = s.points.first() {
+        header.extend(p.rows.iter().map(|r| label(&r.key)));
+    }
+    let chosen = match &s.choice {
+        Some(Choice::Best { point, .. }) => Some(*point),
+        _ => None,
+    };
+    let mut out = vec![header];
+    for (i, p) in s.points.iter().enumerate() {
+        let mark = if chosen == Some(i) { " *" } else { "" };
+        let mut row = vec![format!("{}{mark}", p.name)];
+        row.extend(p.rows.iter().map(cell));
+        out.push(row);
+    }
+    out
+}
+
+/// What the objective found, in sentences written from the numbers.
+pub fn choice_text(s: &Sweep) -> String {
+    let (Some(o), Some(choice)) = (&s.objective, &s.choice) else {
+        return String::new();
+    };
+    let mut out = String::new();
+    match choice {
+        Choice::Best {
+            point,
+            margins,
+            runner_up,
+            feasible,
+        } => {
+            let p = &s.points[*point];
+            let v = p.mean(&o.key).unwrap_or(f64::NAN);
+            let _ = write!(
+                out,
+                "Best point for \"{}\": {} with {} = {}",
+                o.text,
+                p.name,
+                label(&o.key),
+                fmt_value(&o.key, v)
+            );
+            if let Some(h) = p.ci95(&o.key) {
+                let _ = write!(out, " ({})", fmt_ci(&o.key, h));
+            }
+            let _ = write!(
+                out,
+                "; {feasible} of {} points are feasible.",
+                s.points.len()
+            );
+            for m in margins {
+                let c = &o.constraints[m.constraint];
+                let _ = write!(
+                    out,
+                    " Constraint {}: {} = {}{}, {} from the limit",
+                    c.text,
+                    label(&c.key),
+                    fmt_value(&c.key, m.value),
+                    m.ci95
+                        .map(|h| format!(" {}", fmt_ci(&c.key, h)))
+                        .unwrap_or_default(),
+                    fmt_value(&c.key, m.slack.abs()),
+                );
+                if let Some(h) = m.ci95
+                    && h >= m.slack
+                {
+                    let _ = write!(out, " (within the 95% CI: it may bind)");
+                }
+                out.push('.');
+            }
+            match runner_up {
+                Some((j, d)) => {
+                    let q = &s.points[*j];
+                    let qv = q.mean(&o.key).unwrap_or(f64::NAN);
+                    let _ = write!(
+                        out,
+                        " Runner-up: {} with {}; the best is {} better",
+                        q.name,
+                        fmt_value(&o.key, qv),
+                        fmt_value(&o.key, (v - qv).abs()),
+                    );
+                    if qv != 0.0 {
+                        let _ = write!(out, " ({:.1}%)", ((v - qv) / qv).abs() * 100.0);
+                    }
+                    if let Some(Paired {
+                        mean,
+                        ci95: Some(h),
+                        ..
+                    }) = d
+                    {
+                        let _ = write!(
+                            out,
+                            "; paired difference {} {}{}",
+                            fmt_diff(&o.key, *mean),
+                            fmt_ci(&o.key, *h),
+                            if mean.abs() <= *h {
+                                ", not significant at 95%"
+                            } else {
+                                ""
+                            }
+                        );
+                    }
+                    out.push('.');
+                }
+                None => out.push_str(" No other point is feasible."),
+            }
+        }
+        Choice::Infeasible {
+            fail_everywhere,
+            closest,
+        } => {
+            let _ = write!(out, "No point satisfies \"{}\".", o.text);
+            for &k in fail_everywhere {
+                let c = &o.constraints[k];
+                let _ = write!(out, " Constraint {} fails at every point", c.text);
+                if let Some(Some((i, slack))) = closest.get(k) {
+                    let v = s.points[*i].mean(&c.key).unwrap_or(f64::NAN);
+                    let _ = write!(
+                        out,
+                        "; closest: {} with {} = {}, {} beyond the limit",
+                        s.points[*i].name,
+                        label(&c.key),
+                        fmt_value(&c.key, v),
+                        fmt_value(&c.key, slack.abs())
+                    );
+                }
+                out.push('.');
+            }
+            if fail_everywhere.is_empty() {
+                out.push_str(
+                    " Each constraint holds at some point, but never all of them together.",
+                );
+            }
+        }
+        Choice::Undefined => {
+            let _ = write!(
+                out,
+                "The feasible points have no value of {} (e.g. no cold starts).",
+                o.key
+            );
+        }
+    }
+    out
+}
+
+/// The terminal table of a sweep, then the objective's outcome.
+pub fn render_sweep_table(s: &Sweep) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "sweep {}: {} points, {} replications each, seed {} (common random numbers); {}",
+        s.scenario,
+        s.points.len(),
+        s.replications,
+        s.seed,
+        s.function
+            .as_deref()
+            .map_or("all functions".to_string(), |f| format!("function {f}"))
+    );
+    let _ = writeln!(out, "mean ± 95% CI half-width\n");
+    pad_table(&mut out, &sweep_rows(s));
+    let text = choice_text(s);
+    if !text.is_empty() {
+        let _ = writeln!(out, "\n{text}");
+    }
+    out
+}
+
+/// The sweep as JSON: settings, axes, per point its overrides, figures and full output,
+/// and the objective's outcome.
+pub fn sweep_json(s: &Sweep) -> Value {
+    let mut root = Map::new();
+    root.insert("scenario".into(), Value::from(s.scenario.clone()));
+    root.insert(
+        "function".into(),
+        Value::from(s.function.clone().unwrap_or_else(|| "total".into())),
+    );
+    root.insert("replications".into(), Value::from(s.replications));
+    root.insert("seed".into(), Value::from(s.seed));
+    let axes = s
+        .axes
+        .iter()
+        .map(|a| {
+            let mut o = Map::new();
+            o.insert("key".into(), Value::from(a.key.clone()));
+            o.insert(
+                "values".into(),
+                Value::Array(
+                    a.values
+                        .iter()
+                        .map(|(_, v)| serde_json::to_value(v).unwrap_or(Value::Null))
+                        .collect(),
+                ),
+            );
+            Value::Object(o)
+        })
+        .collect();
+    root.insert("axes".into(), Value::Array(axes));
+    let points = s
+        .points
+        .iter()
+        .map(|p| {
+            let mut o = Map::new();
+            o.insert("name".into(), Value::from(p.name.clone()));
+            o.insert("set".into(), set_value(&p.overrides));
+            o.insert("figures".into(), rows_value(&p.rows));
+            o.insert("summary".into(), super::json::to_value(&p.run.summary));
+            Value::Object(o)
+        })
+        .collect();
+    root.insert("points".into(), Value::Array(points));
+    if let Some(o) = &s.objective {
+        let mut m = Map::new();
+        m.insert("text".into(), Value::from(o.text.clone()));
+        m.insert("figure".into(), Value::from(o.key.clone()));
+        match &s.choice {
+            Some(Choice::Best {
+                point,
+                runner_up,
+                margins,
+                feasible,
+            }) => {
+                m.insert("best".into(), Value::from(s.points[*point].name.clone()));
+                m.insert("feasible".into(), Value::from(*feasible));
+                m.insert(
+                    "runner_up".into(),
+                    runner_up.map_or(Value::Null, |(j, _)| Value::from(s.points[j].name.clone())),
+                );
+                m.insert(
+                    "margins".into(),
+                    Value::Array(
+                        margins
+                            .iter()
+                            .map(|g| {
+                                let mut x = Map::new();
+                                x.insert(
+                                    "constraint".into(),
+                                    Value::from(o.constraints[g.constraint].text.clone()),
+                                );
+                                x.insert("value".into(), number(g.value));
+                                x.insert("slack".into(), number(g.slack));
+                                Value::Object(x)
+                            })
+                            .collect(),
+                    ),
+                );
+            }
+            Some(Choice::Infeasible {
+                fail_everywhere, ..
+            }) => {
+                m.insert("best".into(), Value::Null);
+                m.insert(
+                    "fail_everywhere".into(),
+                    Value::Array(
+                        fail_everywhere
+                            .iter()
+                            .map(|&k| Value::from(o.constraints[k].text.clone()))
+                            .collect(),
+                    ),
+                );
+            }
+            _ => {
+                m.insert("best".into(), Value::Null);
+            }
+        }
+        m.insert("message".into(), Value::from(choice_text(s)));
+        root.insert("objective".into(), Value::Object(m));
+    }
+    Value::Object(root)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn values_carry_their_units() {
+        assert_eq!(fmt_value("cold_fraction", 0.1234), "12.3%");
+        assert_eq!(fmt_value("latency_ms.p99", 412.345), "412.3 ms");
+        assert_eq!(fmt_value("latency_ms.p99", 0.012345), "0.0123 ms");
+        assert_eq!(fmt_value("cost_usd", 0.012345), "$0.0123");
+        assert_eq!(fmt_value("cost_usd", 1.5), "$1.50");
+        assert_eq!(fmt_diff("latency_ms.p99", -3.0), "-3 ms");
+        assert_eq!(fmt_diff("cold_fraction", 0.05), "+5 pp");
+        assert_eq!(fmt_ci("latency_ms.p99", 35.0), "±35 ms");
+        assert_eq!(label("init_duration_ms.p99"), "init p99");
+        assert_eq!(label("cold_latency_ms.p50"), "cold latency p50");
+    }
+}

@@ -1,0 +1,402 @@
+//! `--report DIR` of `coldsim compare` and `coldsim sweep`: `report.md` (the table and a
+//! paragraph of findings written from the numbers, to paste into a design review), the SVG
+//! plots of [`super::plots`] and the JSON of [`super::compare`].
+
+use std::fmt::Write;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+
+use super::compare::{
+    choice_text, comparison_json, comparison_rows, fmt_ci, fmt_diff, fmt_value, label, pretty,
+    sweep_json, sweep_rows,
+};
+use super::plots;
+use crate::whatif::sweep::{Choice, Sweep};
+use crate::whatif::{Comparison, Paired};
+
+/// Figures the findings paragraph talks about, in order.
+pub const FINDING_KEYS: [&str; 5] = [
+    "cold_fraction",
+    "cold_latency_ms.p99",
+    "init_duration_ms.p99",
+    "latency_ms.p99",
+    "cost_usd",
+];
+
+/// Name of the cold-start latency CDF plot.
+pub const CDF_SVG: &str = "cold_latency_cdf.svg";
+/// Name of the cold starts over time plot.
+pub const TIMELINE_SVG: &str = "cold_starts_over_time.svg";
+/// Name of the cost vs p99 plot of a sweep.
+pub const COST_SVG: &str = "cost_vs_p99.svg";
+
+/// A table as Markdown (first row the header).
+pub fn markdown_table(rows: &[Vec<String>]) -> String {
+    let mut out = String::new();
+    for (i, r) in rows.iter().enumerate() {
+        let _ = writeln!(out, "| {} |", r.join(" | "));
+        if i == 0 {
+            let seps: Vec<&str> = (0..r.len())
+                .map(|c| if c == 0 { "---" } else { "---:" })
+                .collect();
+            let _ = writeln!(out, "| {} |", seps.join(" | "));
+        }
+    }
+    out
+}
+
+/// One sentence about figure `key` of variant `v` against baseline `b`.
+fn finding(key: &str, v: &str, b: &str, vm: f64, bm: f64, d: Paired) -> String {
+    let what = label(key);
+    let Some(h) = d.ci95 else {
+        return format!(
+            "{v} vs {b}, {what}: {} vs {} (paired difference {}; one replication, no CI).",
+            fmt_value(key, vm),
+            fmt_value(key, bm),
+            fmt_diff(key, d.mean)
+        );
+    };
+    if d.mean == 0.0 && h == 0.0 {
+        return format!(
+            "{v} and {b} have the same {what} in every replication ({}).",
+            fmt_value(key, vm)
+        );
+    }
+    if d.mean.abs() <= h {
+        return format!(
+            "{v} and {b} do not differ clearly in {what}: {} vs {} (paired difference {}, 95% CI \
+             {} includes zero).",
+            fmt_value(key, vm),
+            fmt_value(key, bm),
+            fmt_diff(key, d.mean),
+            fmt_ci(key, h)
+        );
+    }
+    let ratio = if bm > 0.0 && vm > 0.0 {
+        let r = vm / bm;
+        if r >= 1.1 {
+            format!("{r:.2}x the {what} of {b}")
+        } else if r >= 1.0 {
+            format!("a {:.1}% higher {what} than {b}", (r - 1.0) * 100.0)
+        } else {
+            format!(
+                "a {:.1}% lower {what} than {b} ({r:.2}x)",
+                (1.0 - r) * 100.0
+            )
+        }
+    } else {
+        format!(
+            "{} {what} than {b}",
+            if d.mean > 0.0 { "a higher" } else { "a lower" }
+        )
+    };
+    format!(
+        "{v} has {ratio}: {} vs {} (paired difference {}, 95% CI {}).",
+        fmt_value(key, vm),
+        fmt_value(key, bm),
+        fmt_diff(key, d.mean),
+        fmt_ci(key, h)
+    )
+}
+
+/// The findings paragraph of a comparison: for every variant but the baseline, one sentence
+/// per figure of [`FINDING_KEYS`], all written from the means and paired differences.
+pub fn comparison_findings(c: &Comparison) -> String {
+    let b = &c.variants[c.baseline];
+    let mut paragraphs = Vec::new();
+    for (i, v) in c.variants.iter().enumerate() {
+        if i == c.baseline {
+            continue;
+        }
+        let mut sentences = Vec::new();
+        for key in FINDING_KEYS {
+            let (Some(vr), Some(br)) = (
+                v.rows.iter().find(|r| r.key == key),
+                b.rows.iter().find(|r| r.key == key),
+            ) else {
+                continue;
+            };
+            if let (Some(vm), Some(bm), Some(d)) = (vr.mean, br.mean, vr.diff) {
+                sentences.push(finding(key, &v.name, &b.name, vm, bm, d));
+            }
+        }
+        paragraphs.push(sentences.join(" "));
+    }
+    paragraphs.join("\n\n")
+}
+
+fn write(dir: &Path, name: &str, text: &str, written: &mut Vec<PathBuf>) -> anyhow::Result<()> {
+    let path = dir.join(name);
+    std::fs::write(&path, text).with_context(|| format!("writing {}", path.display()))?;
+    written.push(path);
+    Ok(())
+}
+
+fn plot(
+    dir: &Path,
+    name: &str,
+    svg: Result<String, super::svg::ChartError>,
+    written: &mut Vec<PathBuf>,
+) -> anyhow::Result<()> {
+    let svg = svg.with_context(|| format!("drawing {name}"))?;
+    write(dir, name, &svg, written)
+}
+
+/// Writes the report of a comparison into `dir` (created if needed); returns the files.
+pub fn write_comparison_report(dir: &Path, c: &Comparison) -> anyhow::Result<Vec<PathBuf>> {
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    let mut written = Vec::new();
+    let fi = c.function.as_ref().and_then(|f| {
+        c.variants[0]
+            .run
+            .summary
+            .functions
+            .iter()
+            .position(|(n, _)| n == f)
+    });
+    let scope = c
+        .function
+        .as_deref()
+        .map_or("all functions".to_string(), |f| format!("function {f}"));
+    let hists: Vec<(String, &crate::stats::Histogram)> = c
+        .variants
+        .iter()
+        .map(|v| {
+            let h = match fi {
+                Some(i) => &v.run.cold_latency[i],
+                None => &v.run.cold_latency_total,
+            };
+            (v.name.clone(), h)
+        })
+        .collect();
+    plot(
+        dir,
+        CDF_SVG,
+        plots::cold_latency_cdf(
+            &format!("{}: cold-start latency per variant ({scope})", c.scenario),
+            &hists,
+        ),
+        &mut written,
+    )?;
+    let timelines: Vec<(String, &crate::runner::Timeline, &[f64])> = c
+        .variants
+        .iter()
+        .filter_map(|v| {
+            let t = v.run.timeline.as_ref()?;
+            let counts = match fi {
+                Some(i) => t.per_function.get(i)?.as_slice(),
+                None => t.total.as_slice(),
+            };
+            Some((v.name.clone(), t, counts))
+        })
+        .collect();
+    let has_timeline = timelines.len() == c.variants.len() && !timelines.is_empty();
+    if has_timeline {
+        plot(
+            dir,
+            TIMELINE_SVG,
+            plots::cold_starts_over_time(
+                &format!(
+                    "{}: cold starts over time per variant ({scope})",
+                    c.scenario
+                ),
+                &timelines,
+            ),
+            &mut written,
+        )?;
+    }
+    write(
+        dir,
+        "compare.json",
+        &pretty(&comparison_json(c)),
+        &mut written,
+    )?;
+    let mut md = String::new();
+    let _ = writeln!(md, "# What-if comparison: {}\n", c.scenario);
+    let _ = writeln!(
+        md,
+        "{} replications per variant, seed {}, the same seeds for every variant (common random \
+         numbers), {scope}. Values are means ± 95% CI half-widths over replications; \
+         differences are paired (variant − {}, replication by replication).\n",
+        c.replications, c.seed, c.variants[c.baseline].name
+    );
+    for v in &c.variants {
+        if !v.overrides.is_empty() {
+            let sets: Vec<String> = v
+                .overrides
+                .iter()
+                .map(|(k, x)| format!("`{k} = {x}`"))
+                .collect();
+            let _ = writeln!(md, "- **{}**: {}", v.name, sets.join(", "));
+        } else {
+            let _ = writeln!(md, "- **{}**: the scenario as written", v.name);
+        }
+    }
+    let _ = writeln!(md, "\n{}", markdown_table(&comparison_rows(c)));
+    let _ = writeln!(md, "## Findings\n\n{}\n", comparison_findings(c));
+    let _ = writeln!(md, "## Plots\n\n![cold-start latency CDF]({CDF_SVG})\n");
+    if has_timeline {
+        let _ = writeln!(md, "![cold starts over time]({TIMELINE_SVG})\n");
+    }
+    let _ = writeln!(md, "Data: [compare.json](compare.json)");
+    write(dir, "report.md", &md, &mut written)?;
+    Ok(written)
+}
+
+/// Writes the report of a sweep into `dir`; returns the files. The cost vs p99 plot groups
+/// points by the first axis's value (one series each) and marks the chosen point.
+pub fn write_sweep_report(dir: &Path, s: &Sweep) -> anyhow::Result<Vec<PathBuf>> {
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    let mut written = Vec::new();
+    let scope = s
+        .function
+        .as_deref()
+        .map_or("all functions".to_string(), |f| format!("function {f}"));
+    let first = &s.axes[0];
+    let last_seg = first.key.rsplit('.').next().unwrap_or(&first.key);
+    let inner: usize = s.axes[1..].iter().map(|a| a.values.len()).product();
+    let xy = |i: usize| -> Option<(f64, f64)> {
+        let p = &s.points[i];
+        Some((p.mean("latency_ms.p99")?, p.mean("cost_usd")?))
+    };
+    let groups: Vec<(String, Vec<(f64, f64)>)> = first
+        .values
+        .iter()
+        .enumerate()
+        .map(|(g, (text, _))| {
+            let pts = (g * inner..(g + 1) * inner).filter_map(xy).collect();
+            (format!("{last_seg}={text}"), pts)
+        })
+        .collect();
+    let chosen = match &s.choice {
+        Some(Choice::Best { point, .. }) => xy(*point).map(|p| (s.points[*point].name.clone(), p)),
+        _ => None,
+    };
+    plot(
+        dir,
+        COST_SVG,
+        plots::cost_vs_p99(
+            &format!(
+                "{}: cost vs p99 latency per grid point ({scope})",
+                s.scenario
+            ),
+            "p99 end-to-end latency (ms)",
+            &groups,
+            chosen,
+        ),
+        &mut written,
+    )?;
+    let fi = s.function.as_ref().and_then(|f| {
+        s.points[0]
+            .run
+            .summary
+            .functions
+            .iter()
+            .position(|(n, _)| n == f)
+    });
+    let with_cdf = s.points.len() <= 8;
+    if with_cdf {
+        let hists: Vec<(String, &crate::stats::Histogram)> = s
+            .points
+            .iter()
+            .map(|p| {
+                let h = match fi {
+                    Some(i) => &p.run.cold_latency[i],
+                    None => &p.run.cold_latency_total,
+                };
+                (p.name.clone(), h)
+            })
+            .collect();
+        plot(
+            dir,
+            CDF_SVG,
+            plots::cold_latency_cdf(
+                &format!(
+                    "{}: cold-start latency per grid point ({scope})",
+                    s.scenario
+                ),
+                &hists,
+            ),
+            &mut written,
+        )?;
+    }
+    write(dir, "sweep.json", &pretty(&sweep_json(s)), &mut written)?;
+    let mut md = String::new();
+    let _ = writeln!(md, "# What-if sweep: {}\n", s.scenario);
+    let axes: Vec<String> = s
+        .axes
+        .iter()
+        .map(|a| {
+            let v: Vec<&str> = a.values.iter().map(|(t, _)| t.as_str()).collect();
+            format!("`{}` ∈ {{{}}}", a.key, v.join(", "))
+        })
+        .collect();
+    let _ = writeln!(
+        md,
+        "Grid: {} ({} points), {} replications each, seed {}, the same seeds at every point \
+         (common random numbers), {scope}. Values are means ± 95% CI half-widths.\n",
+        axes.join(" × "),
+        s.points.len(),
+        s.replications,
+        s.seed
+    );
+    let _ = writeln!(md, "{}", markdown_table(&sweep_rows(s)));
+    let text = choice_text(s);
+    let _ = writeln!(md, "## Findings\n");
+    if text.is_empty() {
+        let _ = writeln!(md, "{}\n", sweep_findings(s));
+    } else {
+        let _ = writeln!(
+            md,
+            "{text} (`*` marks the chosen point.) {}\n",
+            sweep_findings(s)
+        );
+    }
+    let _ = writeln!(md, "## Plots\n\n![cost vs p99]({COST_SVG})\n");
+    if with_cdf {
+        let _ = writeln!(md, "![cold-start latency CDF]({CDF_SVG})\n");
+    }
+    let _ = writeln!(md, "Data: [sweep.json](sweep.json)");
+    write(dir, "report.md", &md, &mut written)?;
+    Ok(written)
+}
+
+/// Ranges over the grid, written from the numbers: where cost and p99 latency are lowest
+/// and highest.
+pub fn sweep_findings(s: &Sweep) -> String {
+    let mut out = Vec::new();
+    for key in ["cost_usd", "latency_ms.p99", "cold_fraction"] {
+        let vals: Vec<(usize, f64)> = s
+            .points
+            .iter()
+            .enumerate()
+            .filter_map(|(i, p)| Some((i, p.mean(key)?)))
+            .collect();
+        let lo = vals
+            .iter()
+            .copied()
+            .reduce(|a, b| if b.1 < a.1 { b } else { a });
+        let hi = vals
+            .iter()
+            .copied()
+            .reduce(|a, b| if b.1 > a.1 { b } else { a });
+        if let (Some(lo), Some(hi)) = (lo, hi)
+            && lo.0 != hi.0
+        {
+            out.push(format!(
+                "{} ranges from {} ({}) to {} ({}).",
+                label(key),
+                fmt_value(key, lo.1),
+                s.points[lo.0].name,
+                fmt_value(key, hi.1),
+                s.points[hi.0].name
+            ));
+        }
+    }
+    let mut text = out.join(" ");
+    if let Some(first) = text.get(..1) {
+        text = first.to_uppercase() + &text[1..];
+    }
+    text
+}

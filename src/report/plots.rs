@@ -1,0 +1,111 @@
+//! SVG plots of what-if results, drawn with [`super::svg`]: the CDF of cold-start latency per
+//! variant (from the histograms merged over replications), cold starts over time per
+//! variant, and cost against p99 latency for sweeps. Every chart has a title, axis labels
+//! with units and a legend with one entry per variant.
+
+use super::svg::{Chart, ChartError, Scale, Series, SeriesStyle, render};
+use crate::runner::Timeline;
+use crate::stats::Histogram;
+
+/// Legend rows need room: the chart grows by this much per series beyond the first few.
+const LEGEND_ROW_PX: u32 = 22;
+
+fn sized(mut chart: Chart) -> Chart {
+    let n = chart.series.len() as u32;
+    chart.height_px = chart.height_px.max(400 + LEGEND_ROW_PX * n);
+    chart
+}
+
+/// CDF of cold-start latency, one curve per `(name, histogram)`; a variant without cold
+/// starts keeps its legend entry (marked "no cold starts"). The x axis is logarithmic when
+/// the latencies span more than a factor of 20.
+pub fn cold_latency_cdf(
+    title: &str,
+    variants: &[(String, &Histogram)],
+) -> Result<String, ChartError> {
+    let mut chart = Chart::cdf(title, "cold-start latency (ms)");
+    let (mut lo, mut hi) = (f64::INFINITY, 0.0f64);
+    for (name, h) in variants {
+        let points: Vec<(f64, f64)> = h
+            .cdf_points()
+            .into_iter()
+            .map(|(us, f)| (us / 1e3, f))
+            .collect();
+        for &(x, _) in &points {
+            if x > 0.0 {
+                lo = lo.min(x);
+                hi = hi.max(x);
+            }
+        }
+        let name = if points.is_empty() {
+            format!("{name} (no cold starts)")
+        } else {
+            name.clone()
+        };
+        chart.add(Series::new(name, points, SeriesStyle::Line));
+    }
+    if lo.is_finite() && hi / lo > 20.0 {
+        chart.x_scale = Scale::Log10;
+    }
+    render(&sized(chart))
+}
+
+/// Cold starts over time per variant: `(name, bin width, mean cold starts per bin)`, bins
+/// from time zero (a [`Timeline`]'s `total` or one of its `per_function` rows).
+pub fn cold_starts_over_time(
+    title: &str,
+    variants: &[(String, &Timeline, &[f64])],
+) -> Result<String, ChartError> {
+    let bin_min = variants
+        .first()
+        .map_or(1.0, |(_, t, _)| t.bin.as_secs_f64() / 60.0);
+    let y_label = format!(
+        "cold starts per {} min (mean per replication)",
+        trim(bin_min)
+    );
+    let mut chart = Chart::new(title, "time since start (min)", y_label);
+    for (name, t, counts) in variants {
+        let w = t.bin.as_secs_f64() / 60.0;
+        let points = counts
+            .iter()
+            .enumerate()
+            .map(|(k, &c)| ((k as f64 + 0.5) * w, c))
+            .collect();
+        chart.add(Series::new(name.clone(), points, SeriesStyle::Line));
+    }
+    render(&sized(chart))
+}
+
+/// Cost against p99 latency: one point series per group (`(group, [(p99_ms, cost_usd)])`),
+/// plus an optional highlighted point (the objective's choice).
+pub fn cost_vs_p99(
+    title: &str,
+    x_label: &str,
+    groups: &[(String, Vec<(f64, f64)>)],
+    chosen: Option<(String, (f64, f64))>,
+) -> Result<String, ChartError> {
+    let mut chart = Chart::new(title, x_label, "cost (USD per simulated run)");
+    for (name, points) in groups {
+        chart.add(Series::new(
+            name.clone(),
+            points.clone(),
+            SeriesStyle::Points,
+        ));
+    }
+    if let Some((name, p)) = chosen {
+        chart.add(Series::new(
+            format!("chosen: {name}"),
+            vec![p],
+            SeriesStyle::Points,
+        ));
+    }
+    render(&sized(chart))
+}
+
+fn trim(x: f64) -> String {
+    if x == x.trunc() {
+        format!("{}", x as i64)
+    } else {
+        format!("{x:.2}")
+    }
+}

@@ -1,0 +1,304 @@
+//! What-if analysis for design reviews: `coldsim compare` (a base scenario and its
+//! `[[variant]]` tables side by side) and `coldsim sweep` (a grid of overrides, with an
+//! objective that picks the best point).
+//!
+//! Every variant and every grid point runs the same replications with the same seeds.
+//! Because each random component draws from its own named stream (src/engine/rng.rs),
+//! variants with the same traffic see identical arrivals replication by replication (common
+//! random numbers), so the difference of a figure to the baseline is estimated from
+//! per-replication differences (a paired comparison): its 95% CI is the Student-t interval
+//! of those differences (src/stats/ci.rs), much narrower than the two CIs combined, and
+//! exactly zero for two identical variants.
+
+pub mod objective;
+pub mod sweep;
+
+use std::path::Path;
+
+use crate::config::Scenario;
+use crate::config::overrides::{Override, build_variant, from_set_table, read_table};
+use crate::error::{InputError, InputResult};
+use crate::runner::{DetailedRun, apply_overrides, run_scenario_detailed};
+use crate::stats::ci::mean_and_ci95;
+
+/// Figures shown side by side, in this order. Cost is the existing on-demand `cost_usd`;
+/// cost keys added later (provisioned concurrency, per month) are appended here.
+pub const COMPARE_KEYS: [&str; 9] = [
+    "cold_fraction",
+    "cold_starts",
+    "init_duration_ms.p50",
+    "init_duration_ms.p99",
+    "cold_latency_ms.p50",
+    "cold_latency_ms.p99",
+    "latency_ms.p50",
+    "latency_ms.p99",
+    "cost_usd",
+];
+
+/// Bins of the cold-starts-over-time plot.
+pub const TIMELINE_BINS: usize = 120;
+
+/// Options shared by `compare` and `sweep`.
+#[derive(Clone, Debug, Default)]
+pub struct RunOptions {
+    /// Overrides `[run] seed`.
+    pub seed: Option<u64>,
+    /// Overrides `[run] replications`.
+    pub replications: Option<u32>,
+    /// The function whose figures are compared (`None`: the total over functions).
+    pub function: Option<String>,
+    /// Record cold starts over time (for the report's plot; slower).
+    pub timeline: bool,
+}
+
+/// A paired difference to the baseline: mean of per-replication differences and the
+/// half-width of its 95% CI (`None` with fewer than two paired replications).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Paired {
+    /// Mean difference (variant − baseline).
+    pub mean: f64,
+    /// 95% CI half-width.
+    pub ci95: Option<f64>,
+    /// Replications where both figures are defined.
+    pub pairs: usize,
+}
+
+/// One figure of one variant.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Row {
+    /// Figure key (`latency_ms.p99`).
+    pub key: String,
+    /// Mean over replications.
+    pub mean: Option<f64>,
+    /// 95% CI half-width over replications.
+    pub ci95: Option<f64>,
+    /// Paired difference to the baseline (`None` for the baseline itself, or when the
+    /// figure is undefined in every replication of either).
+    pub diff: Option<Paired>,
+}
+
+/// One variant's results.
+#[derive(Clone, Debug)]
+pub struct VariantResult {
+    /// Name (`base` for the base scenario).
+    pub name: String,
+    /// Its overrides, as written.
+    pub overrides: Vec<Override>,
+    /// The run.
+    pub run: DetailedRun,
+    /// [`COMPARE_KEYS`] (or the keys asked for), with paired differences.
+    pub rows: Vec<Row>,
+}
+
+/// The result of `coldsim compare`.
+#[derive(Clone, Debug)]
+pub struct Comparison {
+    /// Scenario name.
+    pub scenario: String,
+    /// Function compared (`None`: total).
+    pub function: Option<String>,
+    /// Replications per variant.
+    pub replications: u32,
+    /// Run seed.
+    pub seed: u64,
+    /// Index of the baseline in `variants`.
+    pub baseline: usize,
+    /// Variants, base first, in file order.
+    pub variants: Vec<VariantResult>,
+}
+
+/// Paired difference of `v` − `b` over the replications where both are defined.
+pub fn paired(v: &[Option<f64>], b: &[Option<f64>]) -> Option<Paired> {
+    let d: Vec<f64> = v
+        .iter()
+        .zip(b)
+        .filter_map(|(x, y)| Some((*x)? - (*y)?))
+        .collect();
+    if d.is_empty() {
+        return None;
+    }
+    let (mean, ci95) = mean_and_ci95(&d);
+    Some(Paired {
+        mean,
+        ci95,
+        pairs: d.len(),
+    })
+}
+
+/// Index of `function` in `sc` (`None` when comparing the total).
+pub fn function_index(sc: &Scenario, function: Option<&str>) -> InputResult<Option<usize>> {
+    let Some(name) = function else {
+        return Ok(None);
+    };
+    sc.functions
+        .iter()
+        .position(|f| f.name == name)
+        .map(Some)
+        .ok_or_else(|| {
+            InputError::Usage(format!(
+                "--function {name}: no such function in {} (functions: {})",
+                sc.file.display(),
+                sc.functions
+                    .iter()
+                    .map(|f| f.name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ))
+        })
+}
+
+/// The rows of `run` for `keys`, with paired differences to `baseline` when given.
+pub fn rows(
+    run: &DetailedRun,
+    baseline: Option<&DetailedRun>,
+    function: Option<usize>,
+    keys: &[&str],
+) -> Vec<Row> {
+    let figures = match function {
+        Some(i) => &run.summary.functions[i].1,
+        None => &run.summary.total,
+    };
+    keys.iter()
+        .map(|&key| {
+            let f = figures.iter().find(|f| f.key == key);
+            Row {
+                key: key.to_string(),
+                mean: f.and_then(|f| f.mean),
+                ci95: f.and_then(|f| f.ci95),
+                diff: baseline.and_then(|b| {
+                    paired(
+                        &run.per_replication(function, key),
+                        &b.per_replication(function, key),
+                    )
+                }),
+            }
+        })
+        .collect()
+}
+
+/// Builds a scenario for each override set (with the CLI's seed and replications) and
+/// checks they run the same replications, so they can be paired.
+pub(crate) fn build_all(
+    path: &Path,
+    kind: &str,
+    sets: &[(String, Vec<Override>)],
+    opts: &RunOptions,
+) -> InputResult<Vec<Scenario>> {
+    let base = read_table(path)?;
+    let mut out: Vec<Scenario> = Vec::with_capacity(sets.len());
+    for (name, set) in sets {
+        let label = format!("{kind} \"{name}\"");
+        let mut sc = build_variant(path, &base, &label, set)?;
+        apply_overrides(&mut sc, opts.seed, opts.replications)?;
+        if let Some(first) = out.first()
+            && (sc.replications != first.replications || sc.seed != first.seed)
+        {
+            return Err(InputError::field(
+                path,
+                label,
+                "changes run.seed or run.replications; every variant must run the same \
+                 replications with the same seed (common random numbers)",
+            ));
+        }
+        out.push(sc);
+    }
+    Ok(out)
+}
+
+/// Runs `coldsim compare`: the base scenario (named `base`) and each `[[variant]]` of the
+/// file at `path`. The baseline is the variant with `baseline = true`, else `base`.
+pub fn compare(path: &Path, opts: &RunOptions) -> anyhow::Result<Comparison> {
+    let table = read_table(path)?;
+    // Type the whole file first so errors in the base are reported as such.
+    let base_sc = crate::config::load_scenario(path)?;
+    let raw: crate::config::file::ScenarioFile =
+        table
+            .try_into()
+            .map_err(|e: toml::de::Error| InputError::Toml {
+                file: path.to_path_buf(),
+                message: e.to_string().trim_end().to_string(),
+            })?;
+    let mut sets: Vec<(String, Vec<Override>)> = vec![("base".into(), Vec::new())];
+    let mut baseline = 0;
+    for (i, v) in raw.variants.iter().enumerate() {
+        let key = format!("variant[{i}].name");
+        if v.name.trim().is_empty() {
+            return Err(InputError::field(path, key, "must not be empty").into());
+        }
+        if sets.iter().any(|(n, _)| *n == v.name) {
+            return Err(InputError::field(
+                path,
+                key,
+                format!(
+                    "\"{}\" is used twice (\"base\" is the base scenario)",
+                    v.name
+                ),
+            )
+            .into());
+        }
+        if v.baseline {
+            if baseline != 0 {
+                return Err(InputError::field(
+                    path,
+                    format!("variant[{i}].baseline"),
+                    "only one variant can be the baseline",
+                )
+                .into());
+            }
+            baseline = sets.len();
+        }
+        sets.push((v.name.clone(), from_set_table(&v.set)));
+    }
+    let fi = function_index(&base_sc, opts.function.as_deref())?;
+    let scenarios = build_all(path, "variant", &sets, opts)?;
+    let bins = opts.timeline.then_some(TIMELINE_BINS);
+    let runs: Vec<DetailedRun> = scenarios
+        .iter()
+        .map(|sc| run_scenario_detailed(sc, bins))
+        .collect::<anyhow::Result<_>>()?;
+    let all_rows: Vec<Vec<Row>> = runs
+        .iter()
+        .enumerate()
+        .map(|(i, run)| {
+            let b = (i != baseline).then(|| &runs[baseline]);
+            rows(run, b, fi, &COMPARE_KEYS)
+        })
+        .collect();
+    let variants = sets
+        .into_iter()
+        .zip(runs)
+        .zip(all_rows)
+        .map(|(((name, overrides), run), rows)| VariantResult {
+            name,
+            overrides,
+            run,
+            rows,
+        })
+        .collect();
+    Ok(Comparison {
+        scenario: base_sc.name.clone(),
+        function: opts.function.clone(),
+        replications: scenarios[0].replications,
+        seed: scenarios[0].seed,
+        baseline,
+        variants,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Tolerance: exact. Pairs skip replications where either side is undefined.
+    #[test]
+    fn paired_difference_uses_only_common_replications() {
+        let v = [Some(3.0), Some(5.0), None, Some(10.0)];
+        let b = [Some(1.0), Some(2.0), Some(7.0), None];
+        let p = paired(&v, &b).unwrap();
+        assert_eq!(p.pairs, 2);
+        assert_eq!(p.mean, 2.5);
+        // d = {2, 3}: s = 1/√2, s/√2 = 0.5, half-width t(0.975, 1) · 0.5.
+        assert!((p.ci95.unwrap() - 12.706_204_736 * 0.5).abs() < 1e-6);
+        assert_eq!(paired(&[None], &[Some(1.0)]), None);
+    }
+}
