@@ -12,7 +12,7 @@ use crate::coldstart::ColdStartModel;
 use crate::config::Scenario;
 use crate::error::InputError;
 use crate::sim::{self, InvocationSink};
-use crate::stats::cost::on_demand_usd;
+use crate::stats::cost::{CostBreakdown, CostInputs, breakdown};
 use crate::stats::figures::{FigureValue, Summary, aggregate, figures};
 use crate::stats::{FunctionStats, RunStats};
 
@@ -39,24 +39,51 @@ fn push_import_times(figs: &mut Vec<FigureValue>, model: &ColdStartModel, s: &Fu
     }
 }
 
+/// What one replication of function `f` costs (src/stats/cost.rs), from its counts:
+/// user requests (handler time billed on demand or, on provisioned sandboxes, at the PC
+/// duration price), request-path inits (billed by the packaging's billing rule), pings,
+/// provisioned concurrency configured, and SnapStart cache and restores. Restores are billed
+/// on their whole Restore Duration, an upper bound: AWS bills only the runtime load and
+/// hooks, not the snapshot loading. Proactive inits are not billed (their Init Duration
+/// is not counted per function).
+fn function_cost(
+    sc: &Scenario,
+    f: &crate::config::Function,
+    s: &FunctionStats,
+    measured: crate::engine::time::SimDuration,
+) -> CostBreakdown {
+    let measured_s = measured.as_us() as f64 / 1e6;
+    let sum_ms = |h: &crate::stats::histogram::Histogram| h.mean_us() * h.count() as f64 / 1e3;
+    let mut inputs = CostInputs::new(f.arch, f.memory_mb, f.packaging, measured_s);
+    inputs.invocations = s.invocations;
+    inputs.billed_ms = s.billed_handler_ms;
+    inputs.on_demand_init_ms = sum_ms(&s.init_duration);
+    inputs.pings = s.pings;
+    inputs.ping_billed_ms = s.ping_billed_ms;
+    inputs.provisioned_configured_s = s.provisioned_configured_us as f64 / 1e6;
+    inputs.provisioned_busy_ms = s.provisioned_billed_ms;
+    if s.snapshot_publishes > 0 {
+        inputs.snapshot_mb = f.memory_mb as f64;
+        inputs.snapshot_active_s = measured_s;
+        inputs.snapshot_publishes = s.snapshot_publishes;
+        inputs.restores = s.restores;
+        inputs.restore_billed_ms = sum_ms(&s.restore_duration).ceil() as u64;
+    }
+    breakdown(&sc.platform.prices, &sc.platform.billing, &inputs)
+}
+
 fn replication_figures(sc: &Scenario, run: &RunStats) -> ReplicationFigures {
     let mut total = FunctionStats::default();
-    let mut total_cost = 0.0;
+    let mut total_cost = CostBreakdown::default();
     let functions = sc
         .functions
         .iter()
         .zip(&run.functions)
         .map(|(f, s)| {
-            let cost = on_demand_usd(
-                &sc.platform.prices,
-                f.arch,
-                f.memory_mb,
-                s.billed_ms,
-                s.invocations,
-            );
-            total_cost += cost;
+            let cost = function_cost(sc, f, s, run.measured);
+            total_cost.add(&cost);
             total.merge(s);
-            let mut figs = figures(s, run.measured, cost);
+            let mut figs = figures(s, run.measured, &cost);
             push_import_times(&mut figs, &f.cold_start, s);
             figs
         })
@@ -64,7 +91,7 @@ fn replication_figures(sc: &Scenario, run: &RunStats) -> ReplicationFigures {
     total.peak_in_flight = run.peak_in_flight_total;
     ReplicationFigures {
         functions,
-        total: figures(&total, run.measured, total_cost),
+        total: figures(&total, run.measured, &total_cost),
     }
 }
 

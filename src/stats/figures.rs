@@ -44,7 +44,11 @@ fn push_histogram(out: &mut Vec<FigureValue>, name: &str, h: &super::Histogram) 
 
 /// The figures of one function (or the total) in one replication. `measured` is the span
 /// over which the mean busy count is averaged.
-pub fn figures(s: &FunctionStats, measured: SimDuration, cost_usd: f64) -> Vec<FigureValue> {
+pub fn figures(
+    s: &FunctionStats,
+    measured: SimDuration,
+    cost: &super::cost::CostBreakdown,
+) -> Vec<FigureValue> {
     let n = |x: u64| Some(x as f64);
     let mut out: Vec<FigureValue> = vec![
         ("arrivals".into(), n(s.arrivals)),
@@ -114,7 +118,34 @@ pub fn figures(s: &FunctionStats, measured: SimDuration, cost_usd: f64) -> Vec<F
             ),
         ]);
     }
-    out.push(("cost_usd".into(), Some(cost_usd)));
+    out.push(("cost_usd".into(), Some(cost.total_usd)));
+    let measured_s = measured.as_us() as f64 / 1e6;
+    let finite = |x: f64| x.is_finite().then_some(x);
+    out.extend([
+        ("cost.requests_usd".into(), Some(cost.requests_usd)),
+        (
+            "cost.duration_usd".into(),
+            Some(cost.on_demand_duration_usd),
+        ),
+        ("cost.init_usd".into(), Some(cost.init_usd)),
+        ("cost.pings_usd".into(), Some(cost.pings_usd)),
+        (
+            "cost.provisioned_usd".into(),
+            Some(cost.provisioned_configured_usd + cost.provisioned_duration_usd),
+        ),
+        (
+            "cost.snapstart_usd".into(),
+            Some(cost.snapstart_cache_usd + cost.snapstart_restore_usd),
+        ),
+        (
+            "cost.per_month_usd".into(),
+            finite(cost.per_month_usd(measured_s)),
+        ),
+        (
+            "cost.per_million_requests_usd".into(),
+            finite(cost.per_million_requests_usd(s.invocations)),
+        ),
+    ]);
     let span_us = measured.as_us().max(1) as f64;
     out.extend([
         ("sandboxes.created".into(), n(s.sandboxes_created)),

@@ -121,6 +121,9 @@ pub struct FunctionStats {
     pub provisioned_init_duration: Histogram,
     /// Per-bucket counts over the run, for plots (not in the JSON figures).
     pub timeline: super::timeline::Timeline,
+    /// Billed time of user requests without their init (each rounded up to 1 ms), ms: the
+    /// cost model bills init apart, by the billing rules of the packaging.
+    pub billed_handler_ms: u64,
 }
 
 impl FunctionStats {
@@ -207,6 +210,7 @@ impl FunctionStats {
         self.latency.record(latency.as_us());
         self.queue_wait_sum_us += queue_wait.as_us();
         self.billed_ms += (init.as_us() + handler.as_us()).div_ceil(1_000);
+        self.billed_handler_ms += handler.as_us().div_ceil(1_000);
     }
 
     /// Adds the part of one request's busy span `[start, end)` that lies in the measured
@@ -281,6 +285,7 @@ impl FunctionStats {
         self.provisioned_init_duration
             .merge(&other.provisioned_init_duration);
         self.timeline.merge(&other.timeline);
+        self.billed_handler_ms += other.billed_handler_ms;
         // Top-level imports differ between functions: not merged into totals.
     }
 }

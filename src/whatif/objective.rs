@@ -110,10 +110,14 @@ impl Objective {
 
 /// Every figure key a run reports (per function and in total), in output order.
 pub fn figure_keys() -> Vec<String> {
-    figures(&FunctionStats::default(), SimDuration::ZERO, 0.0)
-        .into_iter()
-        .map(|(k, _)| k)
-        .collect()
+    figures(
+        &FunctionStats::default(),
+        SimDuration::ZERO,
+        &crate::stats::cost::CostBreakdown::default(),
+    )
+    .into_iter()
+    .map(|(k, _)| k)
+    .collect()
 }
 
 /// The full key of `name` (short forms expanded); an error lists the keys when unknown.
