@@ -161,9 +161,9 @@ pub fn apply_overrides(
     Ok(())
 }
 
-/// Request-path cold starts binned by arrival time, averaged over replications: the data of
-/// the "cold starts over time" plot. Built from the per-invocation stream (a fixed number
-/// of bins, so memory does not grow with invocations).
+/// Request-path cold starts and live sandboxes over time, averaged over replications: the
+/// data of the "over time" plots, from each function's [`crate::stats::timeline::Timeline`]
+/// (a fixed number of buckets, so memory does not grow with invocations).
 #[derive(Clone, Debug, PartialEq)]
 pub struct Timeline {
     /// Width of a bin.
@@ -172,6 +172,10 @@ pub struct Timeline {
     pub per_function: Vec<Vec<f64>>,
     /// Sum over functions.
     pub total: Vec<f64>,
+    /// Mean over replications of the peak number of live sandboxes in each bin, per function.
+    pub live_per_function: Vec<Vec<f64>>,
+    /// Sum over functions of those peaks (an upper bound of the peak of the sum).
+    pub live_total: Vec<f64>,
 }
 
 /// A scenario's run with what paired comparisons and plots need besides the [`Summary`]:
@@ -208,58 +212,29 @@ impl DetailedRun {
     }
 }
 
-/// Counts request-path cold starts per bin of arrival time, per function.
-struct ColdBins {
-    bin_us: u64,
-    counts: Vec<Vec<u64>>,
-}
-
-impl InvocationSink for ColdBins {
-    fn record(&mut self, _: u32, rec: &sim::InvocationRecord) -> std::io::Result<()> {
-        if rec.request.cold_latency.as_us() > 0 {
-            let bins = &mut self.counts[rec.function as usize];
-            let b = ((rec.request.arrival.as_us() / self.bin_us) as usize).min(bins.len() - 1);
-            bins[b] += 1;
-        }
-        Ok(())
-    }
-}
-
-/// One replication's figures, histograms and (optionally) timeline counts.
+/// One replication's figures, histograms and (optionally) timelines.
 type DetailedReplication = (
     ReplicationFigures,
     Vec<crate::stats::Histogram>,
-    Option<Vec<Vec<u64>>>,
+    Option<Vec<crate::stats::timeline::Timeline>>,
 );
 
 /// Runs every replication of `sc` in parallel and keeps what [`DetailedRun`] holds.
-/// `timeline_bins` asks for cold starts over time in that many bins over the run.
-pub fn run_scenario_detailed(
-    sc: &Scenario,
-    timeline_bins: Option<usize>,
-) -> anyhow::Result<DetailedRun> {
+/// `with_timeline` asks for cold starts and live sandboxes over time.
+pub fn run_scenario_detailed(sc: &Scenario, with_timeline: bool) -> anyhow::Result<DetailedRun> {
     let nf = sc.functions.len();
-    let bins = timeline_bins.map(|b| b.max(1));
-    let bin_us = bins.map(|b| sc.duration.as_us().div_ceil(b as u64).max(1));
     let per_rep: Vec<DetailedReplication> = (0..sc.replications)
         .into_par_iter()
         .map(|r| {
-            let mut sink = bins.zip(bin_us).map(|(b, w)| ColdBins {
-                bin_us: w,
-                counts: vec![vec![0; b]; nf],
-            });
-            let run = sim::run(
-                sc,
-                r,
-                sink.as_mut().map(|s| s as &mut dyn InvocationSink),
-                None,
-            )??;
+            let run = sim::run(sc, r, None, None)??;
             let hists = run
                 .functions
                 .iter()
                 .map(|s| s.cold_latency.clone())
                 .collect();
-            Ok((replication_figures(sc, &run), hists, sink.map(|s| s.counts)))
+            let timelines =
+                with_timeline.then(|| run.functions.iter().map(|s| s.timeline.clone()).collect());
+            Ok((replication_figures(sc, &run), hists, timelines))
         })
         .collect::<anyhow::Result<_>>()?;
     let functions: Vec<Vec<Vec<FigureValue>>> = (0..nf)
@@ -274,28 +249,45 @@ pub fn run_scenario_detailed(
             cold_latency_total.merge(h);
         }
     }
-    let timeline = bins.zip(bin_us).map(|(b, w)| {
+    let timeline = with_timeline.then(|| {
         let n = per_rep.len().max(1) as f64;
+        let series = |i: usize, pick: &dyn Fn(&crate::stats::timeline::Timeline, usize) -> f64| {
+            let len = per_rep
+                .first()
+                .and_then(|r| r.2.as_ref())
+                .map_or(0, |t| t[i].cold_starts.len());
+            (0..len)
+                .map(|k| {
+                    per_rep
+                        .iter()
+                        .filter_map(|r| r.2.as_ref())
+                        .map(|t| pick(&t[i], k))
+                        .sum::<f64>()
+                        / n
+                })
+                .collect::<Vec<f64>>()
+        };
         let per_function: Vec<Vec<f64>> = (0..nf)
-            .map(|i| {
-                (0..b)
-                    .map(|k| {
-                        per_rep
-                            .iter()
-                            .map(|r| r.2.as_ref().map_or(0, |c| c[i][k]))
-                            .sum::<u64>() as f64
-                            / n
-                    })
-                    .collect()
-            })
+            .map(|i| series(i, &|t, k| t.cold_starts[k] as f64))
             .collect();
-        let total = (0..b)
-            .map(|k| per_function.iter().map(|f| f[k]).sum())
+        let live_per_function: Vec<Vec<f64>> = (0..nf)
+            .map(|i| series(i, &|t, k| t.peak_live[k] as f64))
             .collect();
+        let sum = |v: &[Vec<f64>]| -> Vec<f64> {
+            let len = v.first().map_or(0, Vec::len);
+            (0..len).map(|k| v.iter().map(|f| f[k]).sum()).collect()
+        };
+        let bucket_us = per_rep
+            .first()
+            .and_then(|r| r.2.as_ref())
+            .and_then(|t| t.first())
+            .map_or(1, |t| t.bucket_us);
         Timeline {
-            bin: crate::engine::SimDuration::from_us_f64(w as f64),
+            bin: crate::engine::SimDuration::from_us_f64(bucket_us as f64),
+            total: sum(&per_function),
+            live_total: sum(&live_per_function),
             per_function,
-            total,
+            live_per_function,
         }
     });
     let summary = Summary {

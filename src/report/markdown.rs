@@ -28,6 +28,8 @@ pub const FINDING_KEYS: [&str; 5] = [
 pub const CDF_SVG: &str = "cold_latency_cdf.svg";
 /// Name of the cold starts over time plot.
 pub const TIMELINE_SVG: &str = "cold_starts_over_time.svg";
+/// File name of the live-sandboxes-over-time plot.
+pub const LIVE_SVG: &str = "live_sandboxes_over_time.svg";
 /// Name of the cost vs p99 plot of a sweep.
 pub const COST_SVG: &str = "cost_vs_p99.svg";
 
@@ -205,6 +207,28 @@ pub fn write_comparison_report(dir: &Path, c: &Comparison) -> anyhow::Result<Vec
             ),
             &mut written,
         )?;
+        let live: Vec<(String, &crate::runner::Timeline, &[f64])> = timelines
+            .iter()
+            .map(|(name, t, _)| {
+                let peaks = match fi {
+                    Some(i) => t.live_per_function[i].as_slice(),
+                    None => t.live_total.as_slice(),
+                };
+                (name.clone(), *t, peaks)
+            })
+            .collect();
+        plot(
+            dir,
+            LIVE_SVG,
+            plots::live_sandboxes_over_time(
+                &format!(
+                    "{}: live sandboxes over time per variant ({scope})",
+                    c.scenario
+                ),
+                &live,
+            ),
+            &mut written,
+        )?;
     }
     write(
         dir,
@@ -238,6 +262,7 @@ pub fn write_comparison_report(dir: &Path, c: &Comparison) -> anyhow::Result<Vec
     let _ = writeln!(md, "## Plots\n\n![cold-start latency CDF]({CDF_SVG})\n");
     if has_timeline {
         let _ = writeln!(md, "![cold starts over time]({TIMELINE_SVG})\n");
+        let _ = writeln!(md, "![live sandboxes over time]({LIVE_SVG})\n");
     }
     let _ = writeln!(md, "Data: [compare.json](compare.json)");
     write(dir, "report.md", &md, &mut written)?;

@@ -76,6 +76,32 @@ pub fn cold_starts_over_time(
     render(&sized(chart))
 }
 
+/// Live sandboxes over time per variant: the peak number of live sandboxes (initialising,
+/// busy or idle) in each bin, mean over replications (`(variant, timeline, peaks)`).
+pub fn live_sandboxes_over_time(
+    title: &str,
+    variants: &[(String, &Timeline, &[f64])],
+) -> Result<String, ChartError> {
+    let bin_min = variants
+        .first()
+        .map_or(1.0, |(_, t, _)| t.bin.as_secs_f64() / 60.0);
+    let y_label = format!(
+        "peak live sandboxes per {} min (mean per replication)",
+        trim(bin_min)
+    );
+    let mut chart = Chart::new(title, "time since start (min)", y_label);
+    for (name, t, peaks) in variants {
+        let w = t.bin.as_secs_f64() / 60.0;
+        let points = peaks
+            .iter()
+            .enumerate()
+            .map(|(k, &c)| ((k as f64 + 0.5) * w, c))
+            .collect();
+        chart.add(Series::new(name.clone(), points, SeriesStyle::Line));
+    }
+    render(&sized(chart))
+}
+
 /// Cost against p99 latency: one point series per group (`(group, [(p99_ms, cost_usd)])`),
 /// plus an optional highlighted point (the objective's choice).
 pub fn cost_vs_p99(

@@ -35,8 +35,8 @@ pub const COMPARE_KEYS: [&str; 9] = [
     "cost_usd",
 ];
 
-/// Bins of the cold-starts-over-time plot.
-pub const TIMELINE_BINS: usize = 120;
+/// Bins of the over-time plots: the simulator's fixed timeline buckets.
+pub const TIMELINE_BINS: usize = crate::stats::timeline::TIMELINE_BUCKETS;
 
 /// Options shared by `compare` and `sweep`.
 #[derive(Clone, Debug, Default)]
@@ -251,10 +251,9 @@ pub fn compare(path: &Path, opts: &RunOptions) -> anyhow::Result<Comparison> {
     }
     let fi = function_index(&base_sc, opts.function.as_deref())?;
     let scenarios = build_all(path, "variant", &sets, opts)?;
-    let bins = opts.timeline.then_some(TIMELINE_BINS);
     let runs: Vec<DetailedRun> = scenarios
         .iter()
-        .map(|sc| run_scenario_detailed(sc, bins))
+        .map(|sc| run_scenario_detailed(sc, opts.timeline))
         .collect::<anyhow::Result<_>>()?;
     let all_rows: Vec<Vec<Row>> = runs
         .iter()

@@ -302,7 +302,7 @@ pub fn sweep(
     let scenarios = build_all(path, "sweep point", &points, opts)?;
     let runs: Vec<DetailedRun> = scenarios
         .par_iter()
-        .map(|sc| run_scenario_detailed(sc, None))
+        .map(|sc| run_scenario_detailed(sc, false))
         .collect::<anyhow::Result<_>>()?;
     let keys = keys_for(objective.as_ref());
     let key_refs: Vec<&str> = keys.iter().map(String::as_str).collect();
