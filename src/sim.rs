@@ -556,13 +556,7 @@ impl<'a> World<'a> {
                 // start, only when the share is set).
                 let proactive = share > 0.0 && fs.proactive_rng.random::<f64>() < share;
                 let function = &self.sc.functions[f];
-                let image = match (self.fleet.as_mut(), fs.image.as_ref()) {
-                    (Some(fleet), Some(v)) => Some(ImageAccess {
-                        fleet,
-                        chunks: v.chunks(),
-                    }),
-                    _ => None,
-                };
+                let image = image_access(&mut self.fleet, fs.image.as_ref());
                 let rng = if ping && !proactive {
                     &mut fs.ping_cold_rng
                 } else {
@@ -669,13 +663,7 @@ impl<'a> World<'a> {
                 let sandbox = self.sandboxes.get_mut(id);
                 if sandbox.loaded & path.set != path.set {
                     let start = now + cold_latency;
-                    let mut image = match (self.fleet.as_mut(), fs.image.as_ref()) {
-                        (Some(fleet), Some(v)) => Some(ImageAccess {
-                            fleet,
-                            chunks: v.chunks(),
-                        }),
-                        _ => None,
-                    };
+                    let mut image = image_access(&mut self.fleet, fs.image.as_ref());
                     let (added, served) = function.cold_start.lazy_imports(
                         path,
                         &mut sandbox.loaded,
@@ -705,8 +693,6 @@ impl<'a> World<'a> {
             fs.stats
                 .timeline
                 .record_invocation(now.as_us(), cold.is_some());
-        }
-        if counted {
             fs.stats.invocations += 1;
             match cold {
                 Some(d) => {
@@ -1077,13 +1063,7 @@ impl<'a> World<'a> {
                 count_reclaim(stats, cause, t)
             });
         let pc = fs.pc.as_mut().expect("provisioned");
-        let image = match (self.fleet.as_mut(), fs.image.as_ref()) {
-            (Some(fleet), Some(v)) => Some(ImageAccess {
-                fleet,
-                chunks: v.chunks(),
-            }),
-            _ => None,
-        };
+        let image = image_access(&mut self.fleet, fs.image.as_ref());
         let draw = function.cold_start.draw(&mut DrawEnv {
             kind: InitKind::Unboosted,
             rng: &mut pc.cold_rng,
@@ -1299,6 +1279,21 @@ impl<'a> World<'a> {
 }
 
 /// The image of a function's cold-start model, if it is delivered as one.
+/// The chunk tiers as a cold start or a lazy import of an image function reads them (`None`
+/// for other packagings).
+fn image_access<'a>(
+    fleet: &'a mut Option<Fleet>,
+    image: Option<&'a ImageVersion>,
+) -> Option<ImageAccess<'a>> {
+    match (fleet.as_mut(), image) {
+        (Some(fleet), Some(v)) => Some(ImageAccess {
+            fleet,
+            chunks: v.chunks(),
+        }),
+        _ => None,
+    }
+}
+
 fn image_code(model: &ColdStartModel) -> Option<&ImageCode> {
     match model {
         ColdStartModel::Phases { delivery, .. } => delivery.chunked(),
