@@ -45,34 +45,20 @@ warmup = "{warmup}"
 [platform]
 keep_alive = "10m"
 max_lifetime = "10h"
-[[function]]
-name = "f"
-packaging = "{packaging}"
-workload = "{}"
-handler = "100ms"
-[[traffic]]
-function = "f"
-kind = "trace"
-format = "timestamps"
-file = "{}"
+{}
 [[deploy]]
 function = "f"
 at = "30m"
 unique_chunk_fraction = {fraction}
 "#,
-        workload.display(),
-        workload.with_file_name("t.csv").display()
+        common::trace_function(packaging, workload, &workload.with_file_name("t.csv"), "")
     )
 }
 
 /// One request every 5 s (a cold start takes under 2 s here): one sandbox serves them all
 /// between deploys.
 fn trace(dir: &std::path::Path) {
-    let mut s = String::from("timestamp\n");
-    for i in 0..720 {
-        s += &format!("{}.5\n", 5 * i);
-    }
-    std::fs::write(dir.join("t.csv"), s).unwrap();
+    common::timestamps_trace(&dir.join("t.csv"), 5, 720);
 }
 
 #[test]
