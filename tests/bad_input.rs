@@ -5,20 +5,7 @@ mod common;
 
 use std::path::Path;
 
-const VALID: &str = r#"
-[run]
-duration = "1h"
-seed = 3
-[[function]]
-name = "api"
-memory_mb = 512
-workload = "models/workloads/python312-hello.toml"
-handler = { dist = "lognormal", median = "80ms", p99 = "400ms" }
-[[traffic]]
-function = "api"
-kind = "poisson"
-rate = 2.0
-"#;
+use common::VALID;
 
 /// Runs `toml` as a scenario file and returns (exit code, stderr).
 fn run_toml(toml: &str) -> (i32, String) {

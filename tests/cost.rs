@@ -10,20 +10,7 @@ use coldsim::config::{Arch, Packaging, load_scenario};
 use coldsim::platform::{BillingDate, BillingRules, Prices};
 use coldsim::stats::cost::{CostInputs, SECONDS_PER_MONTH, breakdown};
 
-const VALID: &str = r#"
-[run]
-duration = "1h"
-seed = 3
-[[function]]
-name = "api"
-memory_mb = 512
-workload = "models/workloads/python312-hello.toml"
-handler = { dist = "lognormal", median = "80ms", p99 = "400ms" }
-[[traffic]]
-function = "api"
-kind = "poisson"
-rate = 2.0
-"#;
+use common::VALID;
 
 const DAY_S: f64 = 86_400.0;
 

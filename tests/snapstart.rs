@@ -34,11 +34,7 @@ restore_hooks = "30ms"
 /// One request every 5 s for `hours`.
 fn trace(dir: &Path, hours: u32) -> PathBuf {
     let p = dir.join("t.csv");
-    let mut s = String::from("timestamp\n");
-    for i in 0..720 * hours {
-        s += &format!("{}.5\n", 5 * i);
-    }
-    std::fs::write(&p, s).unwrap();
+    common::timestamps_trace(&p, 5, 720 * hours);
     p
 }
 
@@ -61,26 +57,8 @@ read_jitter_sigma = 0.0
 "#;
 
 fn scenario(w: &Path, t: &Path, warmup: &str, deploy: bool) -> String {
-    let mut s = format!(
-        r#"
-[run]
-duration = "1h"
-warmup = "{warmup}"
-{PLATFORM}
-[[function]]
-name = "f"
-packaging = "snapstart"
-workload = "{}"
-handler = "100ms"
-[[traffic]]
-function = "f"
-kind = "trace"
-format = "timestamps"
-file = "{}"
-"#,
-        w.display(),
-        t.display()
-    );
+    let mut s = format!("[run]\nduration = \"1h\"\nwarmup = \"{warmup}\"\n{PLATFORM}");
+    s += &common::trace_function("snapstart", w, t, "");
     if deploy {
         s += "[[deploy]]\nfunction = \"f\"\nat = \"30m\"\nunique_chunk_fraction = 0.0\n";
     }
@@ -233,20 +211,8 @@ boot = "20ms"
 init_cpu = "boost"
 init_boost_vcpus = 2.0
 {timeout}
-[[function]]
-name = "f"
-memory_mb = 512
-packaging = "zip"
-workload = "{}"
-handler = "100ms"
-[[traffic]]
-function = "f"
-kind = "trace"
-format = "timestamps"
-file = "{}"
-"#,
-        w.display(),
-        t.display()
+{}"#,
+        common::trace_function("zip", w, t, "memory_mb = 512")
     )
 }
 
@@ -256,11 +222,7 @@ fn an_init_over_the_timeout_is_cut_and_retried_without_the_boost() {
     let w = plain_workload(dir.path(), "12s", 0.0);
     // One request a minute, so each 52 s cold start ends before the next request.
     let t = dir.path().join("t.csv");
-    let mut csv = String::from("timestamp\n");
-    for i in 0..30 {
-        csv += &format!("{}.5\n", 60 * i);
-    }
-    std::fs::write(&t, csv).unwrap();
+    common::timestamps_trace(&t, 60, 30);
     let s = common::summary(&plain_scenario(&w, &t, "init_timeout = \"10s\""));
     let cold = s.get("f", "cold_starts").unwrap();
     assert_eq!(s.get("f", "reinits"), Some(cold));

@@ -156,12 +156,7 @@ impl FunctionStats {
             self.reinit_wasted_sum_us += draw.wasted_init.as_us();
         }
         self.cold_latency.record(draw.cold_latency.as_us());
-        for (sum, phase) in self.phase_sum_us.iter_mut().zip(draw.phases.iter()) {
-            *sum += phase.as_us();
-        }
-        self.chunk_io_sum_us += draw.chunk_io.as_us();
-        self.cache.merge(&draw.served);
-        self.coalesced_reads += draw.coalesced;
+        self.record_init_work(draw);
     }
 
     /// Records an init off the request path (provisioned, proactive, or a ping's cold
@@ -170,6 +165,12 @@ impl FunctionStats {
     #[inline]
     pub fn record_offpath_init(&mut self, draw: &ColdStartDraw) {
         self.inits += 1;
+        self.record_init_work(draw);
+    }
+
+    /// What every init adds, on the request path or off it: its phases and chunk reads.
+    #[inline]
+    fn record_init_work(&mut self, draw: &ColdStartDraw) {
         for (sum, phase) in self.phase_sum_us.iter_mut().zip(draw.phases.iter()) {
             *sum += phase.as_us();
         }

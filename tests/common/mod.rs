@@ -10,6 +10,23 @@ use coldsim::sim::{self, InvocationRecord, InvocationSink};
 use coldsim::stats::RunStats;
 use coldsim::stats::figures::Summary;
 
+/// A minimal valid scenario: one 512 MB python3.12 hello-world function, Poisson traffic at
+/// 2 requests/s for an hour. Tests append or edit tables to make it invalid or to vary it.
+pub const VALID: &str = r#"
+[run]
+duration = "1h"
+seed = 3
+[[function]]
+name = "api"
+memory_mb = 512
+workload = "models/workloads/python312-hello.toml"
+handler = { dist = "lognormal", median = "80ms", p99 = "400ms" }
+[[traffic]]
+function = "api"
+kind = "poisson"
+rate = 2.0
+"#;
+
 /// A scenario written to a temporary directory (kept alive with it) and loaded.
 pub struct TempScenario {
     pub dir: tempfile::TempDir,
@@ -67,6 +84,38 @@ pub fn run_collect(sc: &Scenario) -> (RunStats, Vec<InvocationRecord>) {
     let mut recs = sink.0;
     recs.sort_by_key(|r| (r.request.arrival, r.request.start, r.sandbox));
     (stats, recs)
+}
+
+/// Writes a timestamps trace to `path`: `n` requests `every_s` seconds apart, the first at
+/// t = 0.5 s (half a second off the second boundaries).
+pub fn timestamps_trace(path: &Path, every_s: u32, n: u32) {
+    let mut s = String::from("timestamp\n");
+    for i in 0..n {
+        s += &format!("{}.5\n", every_s * i);
+    }
+    std::fs::write(path, s).expect("write trace");
+}
+
+/// A `[[function]]` named "f" (`packaging`, `workload`, a constant 100 ms handler and the
+/// `extra` keys) and its `[[traffic]]`: the timestamps trace at `trace`.
+pub fn trace_function(packaging: &str, workload: &Path, trace: &Path, extra: &str) -> String {
+    format!(
+        r#"
+[[function]]
+name = "f"
+packaging = "{packaging}"
+workload = "{}"
+handler = "100ms"
+{extra}
+[[traffic]]
+function = "f"
+kind = "trace"
+format = "timestamps"
+file = "{}"
+"#,
+        workload.display(),
+        trace.display()
+    )
 }
 
 /// A file of the shared measurement data (`../shared/data/...`), if present. Outside CI a
