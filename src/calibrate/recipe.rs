@@ -14,7 +14,7 @@ use serde::Deserialize;
 
 use super::day::Day;
 use super::fit::CleaningPolicy;
-use super::fit_report::{self, Provenance, file_stem, key_label};
+use super::fit_report::{self, Provenance};
 use super::groups::{GroupFit, SplitPolicy, fit_groups};
 use super::hypothesis;
 use super::imports_model::{ImportsModelSpec, fold, select_traces, write_imports_model};
@@ -31,7 +31,6 @@ use super::validate;
 use crate::config::dist::DurationValue;
 use crate::config::paths::{read_toml, resolve};
 use crate::error::InputError;
-use crate::report::svg::render;
 
 /// `[data]`: the measurement file and its reading.
 #[derive(Deserialize, Debug)]
@@ -454,12 +453,7 @@ pub fn run_recipe(path: &Path) -> anyhow::Result<RecipeOutcome> {
                 "groups": validate::to_json(&obs.group_columns, &checks),
             }));
             if let Some(dir) = &report_dir {
-                for c in &checks {
-                    let svg = render(&validate::overlay_chart(c, "boost"))
-                        .map_err(|e| anyhow::anyhow!("{e}"))?;
-                    let stem = file_stem(&key_label(&obs.group_columns, &c.key));
-                    std::fs::write(dir.join(format!("validate_{stem}.svg")), svg)?;
-                }
+                validate::write_overlays(dir, &obs.group_columns, &checks, "boost", "validate_")?;
             }
         }
     }
