@@ -605,3 +605,38 @@ fn run_imports_job(
         spec.out.display()
     ))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::golden_section;
+
+    #[test]
+    fn golden_section_finds_the_minimum_of_a_parabola() {
+        // (x - 0.37)^2 on [0.1, 1.2] has its minimum at 0.37 (closed form). The bracket
+        // shrinks by 1/phi per evaluation: 1.1 * 0.618^k <= 0.01 needs k = 10, plus the two
+        // starting points, 12 evaluations; the answer is inside the last bracket.
+        let (x, payload, evaluations) =
+            golden_section(0.1, 1.2, 0.01, |x| Ok(((x - 0.37) * (x - 0.37), x * 2.0))).unwrap();
+        assert!((x - 0.37).abs() < 0.01, "x {x}");
+        assert_eq!(
+            payload,
+            x * 2.0,
+            "the payload is the one of the returned point"
+        );
+        assert_eq!(evaluations, 12);
+        // A minimum at the lower end of the interval (monotone function).
+        let (x, _, _) = golden_section(0.1, 1.2, 0.01, |x| Ok((x, ()))).unwrap();
+        assert!((x - 0.1).abs() < 0.01, "x {x}");
+    }
+
+    #[test]
+    fn golden_section_passes_errors_on() {
+        let r = golden_section(0.0, 1.0, 0.01, |x| {
+            if x > 0.5 {
+                anyhow::bail!("no run at {x}")
+            }
+            Ok((x, ()))
+        });
+        assert!(r.unwrap_err().to_string().contains("no run"));
+    }
+}
