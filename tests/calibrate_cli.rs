@@ -189,6 +189,7 @@ fn both_init_cpu_hypotheses_side_by_side_prefer_boost_on_memory_independent_data
     // fit; under proportional the 128 MB init is 13.8x longer, a KS distance near 1.
     let dir = tempfile::tempdir().unwrap();
     let csv = perf_csv(dir.path(), 200);
+    let report = dir.path().join("report");
     let (code, out, err) = run(&[
         "validate",
         "models/workloads/python312-hello.toml",
@@ -201,9 +202,20 @@ fn both_init_cpu_hypotheses_side_by_side_prefer_boost_on_memory_independent_data
         "both",
         "--days",
         "40",
+        "--report",
+        report.to_str().unwrap(),
     ]);
     assert_eq!(code, 0, "{err}");
     assert!(out.contains("the data support boost"), "{out}");
+    // One overlay per hypothesis and group, and the table and JSON.
+    for f in [
+        "validate_boost_packaging_zip_arch_x86_64_memory_mb_128.svg",
+        "validate_proportional_packaging_zip_arch_x86_64_memory_mb_1024.svg",
+        "validation.txt",
+        "validation.json",
+    ] {
+        assert!(report.join(f).exists(), "{f}");
+    }
     // And the likelihood comparison of calibrate.
     let (code, out, err) = run(&[
         "calibrate",
