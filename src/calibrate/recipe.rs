@@ -394,6 +394,8 @@ pub fn run_recipe(path: &Path) -> anyhow::Result<RecipeOutcome> {
         Some(pf) => {
             let loss =
                 |f: &[Option<ImageFit>]| f.iter().flatten().map(ImageFit::p90_loss).sum::<f64>();
+            // Assumed: the read jitter's sigma lies in 0.1..1.2 (a log-normal factor of about
+            // 1.1x to 3.3x); 0.01 is finer than the loss can resolve over the image rows.
             let (sigma, images, evaluations) = golden_section(0.1, 1.2, 0.01, |s| {
                 let f = fit_all_images(Some(s))?;
                 Ok((loss(&f), f))

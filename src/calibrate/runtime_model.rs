@@ -320,6 +320,8 @@ pub fn fit_image_reads(
             .map(|(s, t)| (s.0 / t.1).ln())
             .collect()
     };
+    // Assumed: the runtime's start reads between 0 and 2,000 MB (images are at most 10 GiB,
+    // facts.md; a start touches a small part), searched from 16 and 64 MB.
     let mut lo = vec![0.0f64; n];
     let mut hi = vec![2000.0f64; n];
     let mut r0 = vec![16.0; n];
