@@ -36,6 +36,18 @@ fn bad(args: &[&str], must_mention: &[&str]) {
     }
 }
 
+/// [`bad`] for each `(arguments, must_mention)`: the arguments are split on whitespace, and
+/// the word `{c}` stands for `csv`.
+fn bad_table(csv: &str, cases: &[(&str, &[&str])]) {
+    for (args, must_mention) in cases {
+        let args: Vec<&str> = args
+            .split_whitespace()
+            .map(|a| if a == "{c}" { csv } else { a })
+            .collect();
+        bad(&args, must_mention);
+    }
+}
+
 fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
     let p = dir.join(name);
     std::fs::write(&p, text).unwrap();
@@ -122,37 +134,27 @@ fn calibrate_writes_a_model_and_a_report_that_the_simulator_reads() {
     let csv = perf_csv(dir.path(), 300);
     let out = dir.path().join("model.toml");
     let report = dir.path().join("report");
-    let (code, text, err) = run(&[
+    let args = [
         "calibrate",
         csv.to_str().unwrap(),
         "--value",
         "init_duration_ms",
         "--group",
         "packaging,arch",
-        "--time",
-        "date",
         "--out",
         out.to_str().unwrap(),
         "--report",
         report.to_str().unwrap(),
-        "--memory-column",
-        "packaging",
-    ]);
+    ];
+    let (code, text, err) = run(&[
+        &args[..],
+        &["--time", "date", "--memory-column", "packaging"],
+    ]
+    .concat());
     // --memory-column must be a numeric grouping column: packaging is not.
     assert_eq!(code, 2, "{text}{err}");
     assert!(err.contains("memory"), "{err}");
-    let (code, text, err) = run(&[
-        "calibrate",
-        csv.to_str().unwrap(),
-        "--value",
-        "init_duration_ms",
-        "--group",
-        "packaging,arch",
-        "--out",
-        out.to_str().unwrap(),
-        "--report",
-        report.to_str().unwrap(),
-    ]);
+    let (code, text, err) = run(&args);
     assert_eq!(code, 0, "{err}");
     assert!(text.contains("wrote"), "{text}");
     for f in [
@@ -187,6 +189,7 @@ fn both_init_cpu_hypotheses_side_by_side_prefer_boost_on_memory_independent_data
     // fit; under proportional the 128 MB init is 13.8x longer, a KS distance near 1.
     let dir = tempfile::tempdir().unwrap();
     let csv = perf_csv(dir.path(), 200);
+    let report = dir.path().join("report");
     let (code, out, err) = run(&[
         "validate",
         "models/workloads/python312-hello.toml",
@@ -199,9 +202,20 @@ fn both_init_cpu_hypotheses_side_by_side_prefer_boost_on_memory_independent_data
         "both",
         "--days",
         "40",
+        "--report",
+        report.to_str().unwrap(),
     ]);
     assert_eq!(code, 0, "{err}");
     assert!(out.contains("the data support boost"), "{out}");
+    // One overlay per hypothesis and group, and the table and JSON.
+    for f in [
+        "validate_boost_packaging_zip_arch_x86_64_memory_mb_128.svg",
+        "validate_proportional_packaging_zip_arch_x86_64_memory_mb_1024.svg",
+        "validation.txt",
+        "validation.json",
+    ] {
+        assert!(report.join(f).exists(), "{f}");
+    }
     // And the likelihood comparison of calibrate.
     let (code, out, err) = run(&[
         "calibrate",
@@ -222,89 +236,40 @@ fn bad_input_is_refused_with_exit_2_and_the_culprit_named() {
     let dir = tempfile::tempdir().unwrap();
     let csv = perf_csv(dir.path(), 5);
     let c = csv.to_str().unwrap();
-    bad(
-        &["calibrate", "no/such/file.csv", "--value", "x"],
-        &["no/such/file.csv"],
-    );
-    bad(
-        &["calibrate", c, "--value", "nope"],
-        &["nope", "init_duration_ms"],
-    );
-    bad(
+    let v = "--value init_duration_ms";
+    bad_table(
+        c,
         &[
-            "calibrate",
-            c,
-            "--value",
-            "init_duration_ms",
-            "--time",
-            "date",
-            "--train-until",
-            "2024-13-01",
+            (
+                "calibrate no/such/file.csv --value x",
+                &["no/such/file.csv"],
+            ),
+            ("calibrate {c} --value nope", &["nope", "init_duration_ms"]),
+            (
+                &format!("calibrate {{c}} {v} --time date --train-until 2024-13-01"),
+                &["--train-until", "YYYY-MM-DD"],
+            ),
+            (
+                &format!("calibrate {{c}} {v} --train-until 2024-01-01"),
+                &["--time"],
+            ),
+            (&format!("calibrate {{c}} {v} --where arch"), &["arch"]),
+            (
+                &format!("calibrate {{c}} {v} --censor-above 10"),
+                &["--censor-above"],
+            ),
+            (
+                &format!("calibrate {{c}} {v} --outlier-factor 0.5"),
+                &["--outlier-factor"],
+            ),
+            ("calibrate {c} --reader report --group arch", &["memory_mb"]),
+            (
+                &format!(
+                    "calibrate {{c}} {v} --group packaging --out /tmp/x.toml --base-image nosize"
+                ),
+                &["--base-image"],
+            ),
         ],
-        &["--train-until", "YYYY-MM-DD"],
-    );
-    bad(
-        &[
-            "calibrate",
-            c,
-            "--value",
-            "init_duration_ms",
-            "--train-until",
-            "2024-01-01",
-        ],
-        &["--time"],
-    );
-    bad(
-        &[
-            "calibrate",
-            c,
-            "--value",
-            "init_duration_ms",
-            "--where",
-            "arch",
-        ],
-        &["arch"],
-    );
-    bad(
-        &[
-            "calibrate",
-            c,
-            "--value",
-            "init_duration_ms",
-            "--censor-above",
-            "10",
-        ],
-        &["--censor-above"],
-    );
-    bad(
-        &[
-            "calibrate",
-            c,
-            "--value",
-            "init_duration_ms",
-            "--outlier-factor",
-            "0.5",
-        ],
-        &["--outlier-factor"],
-    );
-    bad(
-        &["calibrate", c, "--reader", "report", "--group", "arch"],
-        &["memory_mb"],
-    );
-    bad(
-        &[
-            "calibrate",
-            c,
-            "--value",
-            "init_duration_ms",
-            "--group",
-            "packaging",
-            "--out",
-            "/tmp/x.toml",
-            "--base-image",
-            "nosize",
-        ],
-        &["--base-image"],
     );
     let recipe = write(
         dir.path(),
@@ -324,41 +289,24 @@ fn bad_input_is_refused_with_exit_2_and_the_culprit_named() {
         &["calibrate", "--recipe", recipe.to_str().unwrap()],
         &["r2.toml", "data"],
     );
-    bad(
+    bad_table(
+        c,
         &[
-            "validate",
-            "no/model.toml",
-            c,
-            "--value",
-            "init_duration_ms",
+            (
+                &format!("validate no/model.toml {{c}} {v}"),
+                &["no/model.toml"],
+            ),
+            (
+                &format!("validate models/workloads/python312-hello.toml {{c}} {v} --days 0"),
+                &["--days"],
+            ),
+            (
+                &format!(
+                    "validate models/workloads/python312-hello.toml {{c}} {v} --group date --where date=x"
+                ),
+                &[],
+            ),
         ],
-        &["no/model.toml"],
-    );
-    bad(
-        &[
-            "validate",
-            "models/workloads/python312-hello.toml",
-            c,
-            "--value",
-            "init_duration_ms",
-            "--days",
-            "0",
-        ],
-        &["--days"],
-    );
-    bad(
-        &[
-            "validate",
-            "models/workloads/python312-hello.toml",
-            c,
-            "--value",
-            "init_duration_ms",
-            "--group",
-            "date",
-            "--where",
-            "date=x",
-        ],
-        &[],
     );
     let trace = write(
         dir.path(),

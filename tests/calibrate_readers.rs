@@ -22,6 +22,14 @@ fn p() -> &'static Path {
     Path::new("fixture.log")
 }
 
+/// The group keys of `o` as string slices, for comparing with literals.
+fn group_keys(o: &Observations) -> Vec<Vec<&str>> {
+    o.groups
+        .iter()
+        .map(|k| k.iter().map(String::as_str).collect())
+        .collect()
+}
+
 fn day(s: &str) -> Option<Day> {
     Day::parse_prefix(s)
 }
@@ -213,13 +221,8 @@ fn insights_bytes_to_mb_and_warnings() {
     let o =
         Observations::from_insights(&t, &["packaging".into(), "memory_size_mb".into()]).unwrap();
     assert_eq!(o.group_columns, ["packaging", "memory_size_mb"]);
-    let g: Vec<Vec<&str>> = o
-        .groups
-        .iter()
-        .map(|k| k.iter().map(String::as_str).collect())
-        .collect();
     assert_eq!(
-        g,
+        group_keys(&o),
         [
             vec!["image", "1769"],
             vec!["image", "10240"],
@@ -349,13 +352,8 @@ fn generic_lambda_perf_counts() {
     )
     .unwrap();
     let o = read_generic_file(&path, &m).unwrap();
-    let g: Vec<Vec<&str>> = o
-        .groups
-        .iter()
-        .map(|k| k.iter().map(String::as_str).collect())
-        .collect();
     assert_eq!(
-        g,
+        group_keys(&o),
         [
             vec!["image", "arm64"],
             vec!["image", "x86_64"],

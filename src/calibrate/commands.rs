@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use serde_json::json;
 
 use super::fit::CleaningPolicy;
-use super::fit_report::{self, Provenance, file_stem, key_label};
+use super::fit_report::{self, Provenance};
 use super::groups::{SplitPolicy, fit_groups};
 use super::hypothesis;
 use super::imports_model;
@@ -21,7 +21,6 @@ use super::source::{DataSource, ReaderKind};
 use super::validate;
 use crate::config::units::parse_duration;
 use crate::error::InputError;
-use crate::report::svg::render;
 
 /// How to read the data (the shared flags).
 #[derive(Clone, Debug)]
@@ -340,13 +339,8 @@ pub fn validate(o: &ValidateOptions) -> anyhow::Result<String> {
         text += &validate::table(&obs.group_columns, &title, &checks);
         all.push(json!({"init_cpu": h, "groups": validate::to_json(&obs.group_columns, &checks)}));
         if let Some(dir) = &o.report {
-            std::fs::create_dir_all(dir)?;
-            for c in &checks {
-                let svg =
-                    render(&validate::overlay_chart(c, h)).map_err(|e| anyhow::anyhow!("{e}"))?;
-                let stem = file_stem(&key_label(&obs.group_columns, &c.key));
-                std::fs::write(dir.join(format!("validate_{h}_{stem}.svg")), svg)?;
-            }
+            let prefix = format!("validate_{h}_");
+            validate::write_overlays(dir, &obs.group_columns, &checks, h, &prefix)?;
         }
         results.push((*h, checks));
     }

@@ -33,8 +33,9 @@ pub struct ForcedCold {
 }
 
 impl Default for ForcedCold {
-    /// lambda-perf's numbers: 10 calls a day, 5 s apart; 400 days give 4,000 cold starts per
-    /// function, enough for a p90 to ~2% and a KS distance to ~0.02.
+    /// lambda-perf's protocol: 10 forced cold starts a day (its README, facts.md "maxday/
+    /// lambda-perf"); 5 s apart is assumed (the README gives no spacing). 400 days give 4,000
+    /// cold starts per function, enough for a p90 to ~2% and a KS distance to ~0.02.
     fn default() -> Self {
         ForcedCold {
             days: 400,

@@ -238,6 +238,25 @@ pub fn to_json(columns: &[String], checks: &[GroupCheck]) -> Value {
     )
 }
 
+/// Writes the overlay plot of each check (simulated under `init_cpu`) into `dir` as
+/// `{prefix}{group}.svg`.
+pub fn write_overlays(
+    dir: &Path,
+    columns: &[String],
+    checks: &[GroupCheck],
+    init_cpu: &str,
+    prefix: &str,
+) -> anyhow::Result<()> {
+    std::fs::create_dir_all(dir)?;
+    for c in checks {
+        let svg = crate::report::svg::render(&overlay_chart(c, init_cpu))
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        let stem = super::fit_report::file_stem(&key_label(columns, &c.key));
+        std::fs::write(dir.join(format!("{prefix}{stem}.svg")), svg)?;
+    }
+    Ok(())
+}
+
 /// Overlay of measured and simulated CDFs of one group.
 pub fn overlay_chart(c: &GroupCheck, hypothesis: &str) -> Chart {
     let mut chart = Chart::cdf(
