@@ -145,6 +145,12 @@ fn compare_report_has_table_findings_plots_and_json() {
             "time since start (min)",
             "cold starts per",
         ),
+        (
+            "live_sandboxes_over_time.svg",
+            "reportable: live sandboxes over time per variant (all functions)",
+            "time since start (min)",
+            "peak live sandboxes per",
+        ),
     ] {
         let svg = std::fs::read_to_string(report.join(file)).expect(file);
         let t = texts(&svg);

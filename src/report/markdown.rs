@@ -181,16 +181,20 @@ pub fn write_comparison_report(dir: &Path, c: &Comparison) -> anyhow::Result<Vec
         ),
         &mut written,
     )?;
-    let timelines: Vec<(String, &crate::runner::Timeline, &[f64])> = c
+    // Per variant: its timeline, cold starts per bin and peak live sandboxes per bin.
+    let timelines: Vec<(String, &crate::runner::Timeline, &[f64], &[f64])> = c
         .variants
         .iter()
         .filter_map(|v| {
             let t = v.run.timeline.as_ref()?;
-            let counts = match fi {
-                Some(i) => t.per_function.get(i)?.as_slice(),
-                None => t.total.as_slice(),
+            let (counts, peaks) = match fi {
+                Some(i) => (
+                    t.per_function.get(i)?.as_slice(),
+                    t.live_per_function.get(i)?.as_slice(),
+                ),
+                None => (t.total.as_slice(), t.live_total.as_slice()),
             };
-            Some((v.name.clone(), t, counts))
+            Some((v.name.clone(), t, counts, peaks))
         })
         .collect();
     let has_timeline = timelines.len() == c.variants.len() && !timelines.is_empty();
@@ -198,34 +202,32 @@ pub fn write_comparison_report(dir: &Path, c: &Comparison) -> anyhow::Result<Vec
         plot(
             dir,
             TIMELINE_SVG,
-            plots::cold_starts_over_time(
+            plots::over_time(
                 &format!(
                     "{}: cold starts over time per variant ({scope})",
                     c.scenario
                 ),
-                &timelines,
+                "cold starts",
+                &timelines
+                    .iter()
+                    .map(|(name, t, counts, _)| (name.clone(), *t, *counts))
+                    .collect::<Vec<_>>(),
             ),
             &mut written,
         )?;
-        let live: Vec<(String, &crate::runner::Timeline, &[f64])> = timelines
-            .iter()
-            .map(|(name, t, _)| {
-                let peaks = match fi {
-                    Some(i) => t.live_per_function[i].as_slice(),
-                    None => t.live_total.as_slice(),
-                };
-                (name.clone(), *t, peaks)
-            })
-            .collect();
         plot(
             dir,
             LIVE_SVG,
-            plots::live_sandboxes_over_time(
+            plots::over_time(
                 &format!(
                     "{}: live sandboxes over time per variant ({scope})",
                     c.scenario
                 ),
-                &live,
+                "peak live sandboxes",
+                &timelines
+                    .iter()
+                    .map(|(name, t, _, peaks)| (name.clone(), *t, *peaks))
+                    .collect::<Vec<_>>(),
             ),
             &mut written,
         )?;
