@@ -199,10 +199,7 @@ fn sweep_report_has_table_choice_and_cost_plot() {
         t.iter().any(|s| s == "p99 end-to-end latency (ms)"),
         "{t:?}"
     );
-    assert!(
-        t.iter().any(|s| s == "cost (USD per simulated run)"),
-        "{t:?}"
-    );
+    assert!(t.iter().any(|s| s == "cost (USD per month)"), "{t:?}");
     assert!(t.iter().any(|s| s == "memory_mb=512"), "{t:?}");
     assert!(t.iter().any(|s| s == "memory_mb=1769"), "{t:?}");
     assert!(t.iter().any(|s| s.starts_with("chosen: ")), "{t:?}");

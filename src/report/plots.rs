@@ -76,15 +76,16 @@ pub fn over_time(
     render(&sized(chart))
 }
 
-/// Cost against p99 latency: one point series per group (`(group, [(p99_ms, cost_usd)])`),
-/// plus an optional highlighted point (the objective's choice).
+/// Cost against p99 latency: one point series per group (`(group, [(p99_ms, cost)])`), plus
+/// an optional highlighted point (the objective's choice). `y_label` names the cost's unit.
 pub fn cost_vs_p99(
     title: &str,
     x_label: &str,
+    y_label: &str,
     groups: &[(String, Vec<(f64, f64)>)],
     chosen: Option<(String, (f64, f64))>,
 ) -> Result<String, ChartError> {
-    let mut chart = Chart::new(title, x_label, "cost (USD per simulated run)");
+    let mut chart = Chart::new(title, x_label, y_label);
     for (name, points) in groups {
         chart.add(Series::new(
             name.clone(),
