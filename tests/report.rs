@@ -3,44 +3,11 @@
 //! variant (scanned as text, as in tests/svg_charts.rs); the JSON is written too.
 
 mod common;
-
-use std::process::Command;
+#[path = "common/whatif.rs"]
+mod whatif;
 
 use coldsim::report::svg::series_color_hex;
-
-fn run(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_coldsim"))
-        .args(args)
-        .output()
-        .expect("run coldsim");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
-
-/// Text content of every `<text>` element, trimmed, entities decoded.
-fn texts(svg: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut rest = svg;
-    while let Some(start) = rest.find("<text") {
-        let after = &rest[start..];
-        let open_end = after.find('>').expect("text tag closes");
-        let close = after.find("</text>").expect("text element closes");
-        out.push(
-            after[open_end + 1..close]
-                .trim()
-                .replace("&lt;", "<")
-                .replace("&gt;", ">")
-                .replace("&quot;", "\"")
-                .replace("&apos;", "'")
-                .replace("&amp;", "&"),
-        );
-        rest = &after[close + "</text>".len()..];
-    }
-    out
-}
+use whatif::{run, svg_texts as texts};
 
 /// Polylines stroked in `color`.
 fn polylines(svg: &str, color: &str) -> usize {
