@@ -3,54 +3,16 @@
 //! closed form, and bad variants as input errors (exit 2) naming the variant and the key.
 
 mod common;
-
-use std::process::Command;
+#[path = "common/whatif.rs"]
+mod whatif;
 
 use coldsim::whatif::{RunOptions, compare};
+use whatif::run;
 
-/// Runs the binary; returns (exit code, stdout, stderr).
-fn run(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_coldsim"))
-        .args(args)
-        .output()
-        .expect("run coldsim");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
-
-/// Poisson arrivals at `rate` per second, a single-threaded 1 ms handler and a 1 ms cold
-/// start, constant keep-alive: an arrival is cold when the gap since the previous one
-/// exceeds the keep-alive T (plus ~1 ms of busy time), so the cold fraction is e^{-λT}.
+/// The closed-form keep-alive scenario (cold fraction e^{-λT}) named "crn", seed 1, with
+/// `variants` appended.
 fn keep_alive_scenario(rate: f64, replications: u32, variants: &str) -> String {
-    format!(
-        r#"
-name = "crn"
-[run]
-duration = "2h"
-seed = 1
-replications = {replications}
-warmup = "2m"
-
-[platform]
-keep_alive = "10s"
-max_lifetime = "1d"
-
-[[function]]
-name = "api"
-memory_mb = 1769
-cold_start = "1ms"
-handler = "1ms"
-
-[[traffic]]
-function = "api"
-kind = "poisson"
-rate = {rate}
-{variants}
-"#
-    )
+    whatif::keep_alive_scenario("crn", 1, replications, rate, variants)
 }
 
 /// Tolerance: exact (0.0). Two variants with the same overrides see the same arrivals and

@@ -3,44 +3,11 @@
 //! variant (scanned as text, as in tests/svg_charts.rs); the JSON is written too.
 
 mod common;
-
-use std::process::Command;
+#[path = "common/whatif.rs"]
+mod whatif;
 
 use coldsim::report::svg::series_color_hex;
-
-fn run(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_coldsim"))
-        .args(args)
-        .output()
-        .expect("run coldsim");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
-
-/// Text content of every `<text>` element, trimmed, entities decoded.
-fn texts(svg: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut rest = svg;
-    while let Some(start) = rest.find("<text") {
-        let after = &rest[start..];
-        let open_end = after.find('>').expect("text tag closes");
-        let close = after.find("</text>").expect("text element closes");
-        out.push(
-            after[open_end + 1..close]
-                .trim()
-                .replace("&lt;", "<")
-                .replace("&gt;", ">")
-                .replace("&quot;", "\"")
-                .replace("&apos;", "'")
-                .replace("&amp;", "&"),
-        );
-        rest = &after[close + "</text>".len()..];
-    }
-    out
-}
+use whatif::{run, svg_texts as texts};
 
 /// Polylines stroked in `color`.
 fn polylines(svg: &str, color: &str) -> usize {
@@ -145,6 +112,12 @@ fn compare_report_has_table_findings_plots_and_json() {
             "time since start (min)",
             "cold starts per",
         ),
+        (
+            "live_sandboxes_over_time.svg",
+            "reportable: live sandboxes over time per variant (all functions)",
+            "time since start (min)",
+            "peak live sandboxes per",
+        ),
     ] {
         let svg = std::fs::read_to_string(report.join(file)).expect(file);
         let t = texts(&svg);
@@ -193,10 +166,7 @@ fn sweep_report_has_table_choice_and_cost_plot() {
         t.iter().any(|s| s == "p99 end-to-end latency (ms)"),
         "{t:?}"
     );
-    assert!(
-        t.iter().any(|s| s == "cost (USD per simulated run)"),
-        "{t:?}"
-    );
+    assert!(t.iter().any(|s| s == "cost (USD per month)"), "{t:?}");
     assert!(t.iter().any(|s| s == "memory_mb=512"), "{t:?}");
     assert!(t.iter().any(|s| s == "memory_mb=1769"), "{t:?}");
     assert!(t.iter().any(|s| s.starts_with("chosen: ")), "{t:?}");

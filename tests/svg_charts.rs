@@ -9,27 +9,10 @@ use rand::SeedableRng;
 use rand_distr::{Distribution, LogNormal};
 use statrs::distribution::{ContinuousCDF, LogNormal as StatrsLogNormal};
 
-/// Text content of every `<text>` element, trimmed and with XML entities decoded.
-fn texts(svg: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut rest = svg;
-    while let Some(start) = rest.find("<text") {
-        let after = &rest[start..];
-        let open_end = after.find('>').expect("text tag closes");
-        let close = after.find("</text>").expect("text element closes");
-        let raw = &after[open_end + 1..close];
-        out.push(
-            raw.trim()
-                .replace("&lt;", "<")
-                .replace("&gt;", ">")
-                .replace("&quot;", "\"")
-                .replace("&apos;", "'")
-                .replace("&amp;", "&"),
-        );
-        rest = &after[close + "</text>".len()..];
-    }
-    out
-}
+#[path = "common/whatif.rs"]
+mod whatif;
+
+use whatif::svg_texts as texts;
 
 /// Checks that tags nest properly (a minimal well-formedness check) and that the document is
 /// one `<svg>` element.

@@ -3,20 +3,11 @@
 //! infeasible objective, and objective parsing errors (exit 2).
 
 mod common;
-
-use std::process::Command;
+#[path = "common/whatif.rs"]
+mod whatif;
 
 fn run_env(args: &[&str], threads: &str) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_coldsim"))
-        .args(args)
-        .env("RAYON_NUM_THREADS", threads)
-        .output()
-        .expect("run coldsim");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+    whatif::run_with_threads(args, Some(threads))
 }
 
 fn run(args: &[&str]) -> (i32, String, String) {
@@ -24,34 +15,14 @@ fn run(args: &[&str]) -> (i32, String, String) {
 }
 
 /// Poisson at 0.1/s with a constant keep-alive T: cold fraction e^{-0.1 T}.
-const SCENARIO: &str = r#"
-name = "sweepable"
-[run]
-duration = "2h"
-seed = 3
-replications = 3
-warmup = "2m"
-
-[platform]
-keep_alive = "10s"
-max_lifetime = "1d"
-
-[[function]]
-name = "api"
-memory_mb = 1769
-cold_start = "1ms"
-handler = "1ms"
-
-[[traffic]]
-function = "api"
-kind = "poisson"
-rate = 0.1
-"#;
+fn scenario() -> String {
+    whatif::keep_alive_scenario("sweepable", 3, 3, 0.1, "")
+}
 
 /// Tolerance: exact order; byte-identical JSON with 1 and 4 threads.
 #[test]
 fn grid_is_the_product_in_order_and_deterministic() {
-    let (_dir, path) = common::write(SCENARIO);
+    let (_dir, path) = common::write(&scenario());
     let p = path.to_str().unwrap();
     let args = [
         "sweep",
@@ -98,7 +69,7 @@ fn grid_is_the_product_in_order_and_deterministic() {
 /// 0.37, e^{-3} = 0.050, e^{-6} = 0.0025 are far apart against their CIs of ≈ ±0.01).
 #[test]
 fn objective_picks_the_best_feasible_point_with_its_margin() {
-    let (_dir, path) = common::write(SCENARIO);
+    let (_dir, path) = common::write(&scenario());
     let p = path.to_str().unwrap();
     let set = "platform.keep_alive=10s,30s,60s";
     // Largest cold fraction below 10%: keep-alive 30 s (≈ 5%), runner-up 60 s.
@@ -164,7 +135,7 @@ fn objective_picks_the_best_feasible_point_with_its_margin() {
 /// Tolerance: exact (exit codes and message fragments).
 #[test]
 fn bad_objectives_and_sets_exit_2() {
-    let (_dir, path) = common::write(SCENARIO);
+    let (_dir, path) = common::write(&scenario());
     let p = path.to_str().unwrap();
     for (args, must) in [
         (
@@ -204,6 +175,18 @@ fn bad_objectives_and_sets_exit_2() {
             "unit must be",
         ),
         (vec!["--set", "platform.keep_alive"], "expected KEY=V1,V2"),
+        (vec!["--set", "platform.keep_alive="], "an empty value"),
+        (vec!["--set", "=10s"], "the key is empty"),
+        (vec![], "--set <KEY=VALUES>"),
+        (
+            vec![
+                "--set",
+                "platform.keep_alive=10s",
+                "--objective",
+                "min cost.month",
+            ],
+            "unknown figure \"cost.month\"",
+        ),
         (
             vec!["--set", "function.web.memory_mb=512"],
             "no [[function]] named \"web\"",
@@ -219,4 +202,38 @@ fn bad_objectives_and_sets_exit_2() {
         assert_eq!(code, 2, "{args:?}: {err}");
         assert!(err.contains(must), "{args:?}: missing {must:?} in {err}");
     }
+}
+
+/// Tolerance: 1e-6 relative (the JSON rounds to 9 significant digits). The cost components
+/// are objective figures: per month is the run's bill scaled by 30 days over the measured
+/// span (2 h run − 2 min warm-up = 7,080 s), a factor of 2,592,000 / 7,080 = 366.10, and the
+/// message shows it in dollars.
+#[test]
+fn objective_on_cost_per_month() {
+    let (_dir, path) = common::write(&scenario());
+    let (code, out, err) = run(&[
+        "sweep",
+        path.to_str().unwrap(),
+        "--set",
+        "platform.keep_alive=10s,60s",
+        "--objective",
+        "min cost.per_month_usd where cost.per_million_requests_usd < $100",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["objective"]["figure"], "cost.per_month_usd");
+    for p in v["points"].as_array().unwrap() {
+        let f = &p["figures"];
+        let run = f["cost_usd"]["mean"].as_f64().unwrap();
+        let month = f["cost.per_month_usd"]["mean"].as_f64().unwrap();
+        let factor = 30.0 * 86_400.0 / 7_080.0;
+        assert!(
+            (month / run - factor).abs() < factor * 1e-6,
+            "{month} / {run}"
+        );
+    }
+    let msg = v["objective"]["message"].as_str().unwrap();
+    assert!(msg.contains("with cost per month = $"), "{msg}");
 }

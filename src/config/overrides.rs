@@ -79,7 +79,8 @@ fn select<'a>(
         Ok(k) if k < n => k,
         Ok(k) => {
             return Err(format!(
-                "[[{part}]] has {n} tables; index {k} is out of range"
+                "[[{part}]] has {n} table{}; index {k} is out of range",
+                if n == 1 { "" } else { "s" }
             ));
         }
         Err(_) => {
@@ -205,11 +206,16 @@ mod tests {
                 .unwrap_err()
                 .contains("no [[function]] named \"nope\"")
         );
-        assert!(
-            apply(&mut t, "traffic.3.rate", parse_value("1"))
-                .unwrap_err()
-                .contains("out of range")
+        assert_eq!(
+            apply(&mut t, "traffic.3.rate", parse_value("1")).unwrap_err(),
+            "[[traffic]] has 1 table; index 3 is out of range"
         );
+        assert!(
+            apply(&mut t, "function..memory_mb", parse_value("1"))
+                .unwrap_err()
+                .contains("empty segment")
+        );
+        assert!(apply(&mut t, "", parse_value("1")).is_err());
         assert!(apply(&mut t, "function.api", parse_value("1")).is_err());
     }
 

@@ -16,7 +16,10 @@ pub fn label(key: &str) -> String {
         "cold_fraction" => "cold fraction".into(),
         "cold_starts" => "cold starts".into(),
         "cost_usd" => "cost".into(),
+        // The unit goes with the value (`$`), not the name: `cost.per_month_usd` → `cost per month`.
         _ => key
+            .strip_suffix("_usd")
+            .unwrap_or(key)
             .replace("_ms.", " ")
             .replace("_duration", "")
             .replace(['_', '.'], " "),
@@ -550,5 +553,10 @@ mod tests {
         assert_eq!(fmt_ci("latency_ms.p99", 35.0), "±35 ms");
         assert_eq!(label("init_duration_ms.p99"), "init p99");
         assert_eq!(label("cold_latency_ms.p50"), "cold latency p50");
+        assert_eq!(label("cost.per_month_usd"), "cost per month");
+        assert_eq!(fmt_value("cost.per_month_usd", 1234.5678), "$1234.6");
+        assert_eq!(fmt_value("cost.pings_usd", 0.000_123_4), "$0.000123");
+        assert_eq!(fmt_diff("cost.per_month_usd", -2.5), "-$2.50");
+        assert_eq!(fmt_ci("cost.init_usd", 0.5), "±$0.500");
     }
 }

@@ -181,16 +181,20 @@ pub fn write_comparison_report(dir: &Path, c: &Comparison) -> anyhow::Result<Vec
         ),
         &mut written,
     )?;
-    let timelines: Vec<(String, &crate::runner::Timeline, &[f64])> = c
+    // Per variant: its timeline, cold starts per bin and peak live sandboxes per bin.
+    let timelines: Vec<(String, &crate::runner::Timeline, &[f64], &[f64])> = c
         .variants
         .iter()
         .filter_map(|v| {
             let t = v.run.timeline.as_ref()?;
-            let counts = match fi {
-                Some(i) => t.per_function.get(i)?.as_slice(),
-                None => t.total.as_slice(),
+            let (counts, peaks) = match fi {
+                Some(i) => (
+                    t.per_function.get(i)?.as_slice(),
+                    t.live_per_function.get(i)?.as_slice(),
+                ),
+                None => (t.total.as_slice(), t.live_total.as_slice()),
             };
-            Some((v.name.clone(), t, counts))
+            Some((v.name.clone(), t, counts, peaks))
         })
         .collect();
     let has_timeline = timelines.len() == c.variants.len() && !timelines.is_empty();
@@ -198,34 +202,32 @@ pub fn write_comparison_report(dir: &Path, c: &Comparison) -> anyhow::Result<Vec
         plot(
             dir,
             TIMELINE_SVG,
-            plots::cold_starts_over_time(
+            plots::over_time(
                 &format!(
                     "{}: cold starts over time per variant ({scope})",
                     c.scenario
                 ),
-                &timelines,
+                "cold starts",
+                &timelines
+                    .iter()
+                    .map(|(name, t, counts, _)| (name.clone(), *t, *counts))
+                    .collect::<Vec<_>>(),
             ),
             &mut written,
         )?;
-        let live: Vec<(String, &crate::runner::Timeline, &[f64])> = timelines
-            .iter()
-            .map(|(name, t, _)| {
-                let peaks = match fi {
-                    Some(i) => t.live_per_function[i].as_slice(),
-                    None => t.live_total.as_slice(),
-                };
-                (name.clone(), *t, peaks)
-            })
-            .collect();
         plot(
             dir,
             LIVE_SVG,
-            plots::live_sandboxes_over_time(
+            plots::over_time(
                 &format!(
                     "{}: live sandboxes over time per variant ({scope})",
                     c.scenario
                 ),
-                &live,
+                "peak live sandboxes",
+                &timelines
+                    .iter()
+                    .map(|(name, t, _, peaks)| (name.clone(), *t, *peaks))
+                    .collect::<Vec<_>>(),
             ),
             &mut written,
         )?;
@@ -269,8 +271,9 @@ pub fn write_comparison_report(dir: &Path, c: &Comparison) -> anyhow::Result<Vec
     Ok(written)
 }
 
-/// Writes the report of a sweep into `dir`; returns the files. The cost vs p99 plot groups
-/// points by the first axis's value (one series each) and marks the chosen point.
+/// Writes the report of a sweep into `dir`; returns the files. The cost vs p99 plot (cost
+/// per month) groups points by the first axis's value (one series each) and marks the
+/// chosen point.
 pub fn write_sweep_report(dir: &Path, s: &Sweep) -> anyhow::Result<Vec<PathBuf>> {
     std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     let mut written = Vec::new();
@@ -281,9 +284,28 @@ pub fn write_sweep_report(dir: &Path, s: &Sweep) -> anyhow::Result<Vec<PathBuf>>
     let first = &s.axes[0];
     let last_seg = first.key.rsplit('.').next().unwrap_or(&first.key);
     let inner: usize = s.axes[1..].iter().map(|a| a.values.len()).product();
+    // Cost per 30-day month (comparable across run lengths) when every point has it, else
+    // the bill of the simulated run.
+    let scope_name = s.function.as_deref().unwrap_or("total");
+    let per_month = |i: usize| {
+        s.points[i]
+            .run
+            .summary
+            .get(scope_name, "cost.per_month_usd")
+    };
+    let monthly = (0..s.points.len()).all(|i| per_month(i).is_some());
+    let cost_label = if monthly {
+        "cost (USD per month)"
+    } else {
+        "cost (USD per simulated run)"
+    };
     let xy = |i: usize| -> Option<(f64, f64)> {
-        let p = &s.points[i];
-        Some((p.mean("latency_ms.p99")?, p.mean("cost_usd")?))
+        let cost = if monthly {
+            per_month(i)
+        } else {
+            s.points[i].mean("cost_usd")
+        };
+        Some((s.points[i].mean("latency_ms.p99")?, cost?))
     };
     let groups: Vec<(String, Vec<(f64, f64)>)> = first
         .values
@@ -307,6 +329,7 @@ pub fn write_sweep_report(dir: &Path, s: &Sweep) -> anyhow::Result<Vec<PathBuf>>
                 s.scenario
             ),
             "p99 end-to-end latency (ms)",
+            cost_label,
             &groups,
             chosen,
         ),

@@ -50,23 +50,23 @@ pub fn cold_latency_cdf(
     render(&sized(chart))
 }
 
-/// Cold starts over time per variant: `(name, bin width, mean cold starts per bin)`, bins
-/// from time zero (a [`Timeline`]'s `total` or one of its `per_function` rows).
-pub fn cold_starts_over_time(
+/// A per-bin count over time, one line per variant: `(name, timeline, mean per bin)`, bins
+/// from time zero (a [`Timeline`]'s `total` or one of its `per_function` rows, or the live
+/// sandbox peaks). `what` names the count on the y axis (`cold starts`, `peak live
+/// sandboxes`); the bin width is taken from the first variant.
+pub fn over_time(
     title: &str,
+    what: &str,
     variants: &[(String, &Timeline, &[f64])],
 ) -> Result<String, ChartError> {
     let bin_min = variants
         .first()
         .map_or(1.0, |(_, t, _)| t.bin.as_secs_f64() / 60.0);
-    let y_label = format!(
-        "cold starts per {} min (mean per replication)",
-        trim(bin_min)
-    );
+    let y_label = format!("{what} per {} min (mean per replication)", trim(bin_min));
     let mut chart = Chart::new(title, "time since start (min)", y_label);
-    for (name, t, counts) in variants {
+    for (name, t, values) in variants {
         let w = t.bin.as_secs_f64() / 60.0;
-        let points = counts
+        let points = values
             .iter()
             .enumerate()
             .map(|(k, &c)| ((k as f64 + 0.5) * w, c))
@@ -76,41 +76,16 @@ pub fn cold_starts_over_time(
     render(&sized(chart))
 }
 
-/// Live sandboxes over time per variant: the peak number of live sandboxes (initialising,
-/// busy or idle) in each bin, mean over replications (`(variant, timeline, peaks)`).
-pub fn live_sandboxes_over_time(
-    title: &str,
-    variants: &[(String, &Timeline, &[f64])],
-) -> Result<String, ChartError> {
-    let bin_min = variants
-        .first()
-        .map_or(1.0, |(_, t, _)| t.bin.as_secs_f64() / 60.0);
-    let y_label = format!(
-        "peak live sandboxes per {} min (mean per replication)",
-        trim(bin_min)
-    );
-    let mut chart = Chart::new(title, "time since start (min)", y_label);
-    for (name, t, peaks) in variants {
-        let w = t.bin.as_secs_f64() / 60.0;
-        let points = peaks
-            .iter()
-            .enumerate()
-            .map(|(k, &c)| ((k as f64 + 0.5) * w, c))
-            .collect();
-        chart.add(Series::new(name.clone(), points, SeriesStyle::Line));
-    }
-    render(&sized(chart))
-}
-
-/// Cost against p99 latency: one point series per group (`(group, [(p99_ms, cost_usd)])`),
-/// plus an optional highlighted point (the objective's choice).
+/// Cost against p99 latency: one point series per group (`(group, [(p99_ms, cost)])`), plus
+/// an optional highlighted point (the objective's choice). `y_label` names the cost's unit.
 pub fn cost_vs_p99(
     title: &str,
     x_label: &str,
+    y_label: &str,
     groups: &[(String, Vec<(f64, f64)>)],
     chosen: Option<(String, (f64, f64))>,
 ) -> Result<String, ChartError> {
-    let mut chart = Chart::new(title, x_label, "cost (USD per simulated run)");
+    let mut chart = Chart::new(title, x_label, y_label);
     for (name, points) in groups {
         chart.add(Series::new(
             name.clone(),

@@ -9,7 +9,7 @@
 //! `init.X` / `init_duration.X` = `init_duration_ms.X`, `cold_latency.X` =
 //! `cold_latency_ms.X`. OP is one of `<`, `<=`, `>`, `>=`. VALUE is a number in the figure's
 //! unit; `_ms` figures also take a duration unit (`800ms`, `1.5s`, `500us`), fractions a
-//! percentage (`5%`), dollar figures a `$` prefix. Constraints are checked on the mean over
+//! percentage (`5%`), dollar figures (`cost_usd`, `cost.*_usd`) a `$` prefix. Constraints are checked on the mean over
 //! replications.
 
 use crate::engine::SimDuration;
@@ -159,8 +159,10 @@ fn parse_limit(key: &str, text: &str) -> Result<f64, String> {
         .find(|c: char| !(c.is_ascii_digit() || c == '.' || c == '-' || c == '+' || c == 'e'))
         .unwrap_or(text.len());
     let (num, unit) = if let Some(rest) = text.strip_prefix('$') {
-        if key != "cost_usd" {
-            return Err(bad("a $ amount fits only cost_usd"));
+        if !key.ends_with("_usd") {
+            return Err(bad(
+                "a $ amount fits only the dollar figures (cost_usd, cost.*_usd)",
+            ));
         }
         (rest, "")
     } else {
@@ -292,6 +294,12 @@ mod tests {
         assert_eq!(o.constraints[2].limit, 100.0);
         assert_eq!(o.constraints[0].slack(700.0), 100.0);
         assert_eq!(o.constraints[2].slack(90.0), -10.0);
+        // The cost components keep their full keys; `cost` alone is still the total.
+        let o = parse("min cost.per_month_usd where cost.pings_usd <= $1.5 and cost < 2").unwrap();
+        assert_eq!(o.key, "cost.per_month_usd");
+        assert_eq!(o.constraints[0].key, "cost.pings_usd");
+        assert_eq!(o.constraints[0].limit, 1.5);
+        assert_eq!(o.constraints[1].key, "cost_usd");
         let o = parse("max cold_latency_ms.p50").unwrap();
         assert_eq!(o.sense, Sense::Max);
         assert!(o.constraints.is_empty());
@@ -311,6 +319,16 @@ mod tests {
             ("min cost where latency.p99 < 1kg", "unit must be"),
             ("min cost where cold_starts < 5ms", "plain number"),
             ("min cost where latency.p99 < fast", "expected a number"),
+            ("min cost where latency.p99 < $5", "a $ amount fits only"),
+            ("min cost where cost < $", "expected a number"),
+            ("min cost.bogus_usd", "unknown figure \"cost.bogus_usd\""),
+            ("min cost.", "unknown figure"),
+            ("min .", "unknown figure"),
+            ("min cost where", "expected a constraint"),
+            ("min cost where latency.p99 < 8µs", "unit must be"),
+            ("min cost where latency.p99 < ５ms", "expected a number"),
+            ("min côst", "unknown figure \"côst\""),
+            ("min\u{3000}cost where <<1", "unknown figure \"<\""),
         ] {
             let e = parse(text).unwrap_err().to_string();
             assert!(e.contains(why), "{text}: {e}");

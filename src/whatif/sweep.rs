@@ -67,14 +67,23 @@ pub fn grid(axes: &[Axis]) -> InputResult<Vec<(String, Vec<Override>)>> {
             return Err(InputError::Usage(format!("--set {} is given twice", a.key)));
         }
     }
+    // Saturating: a product that overflows is reported as "more than" the limit.
     let size = axes
         .iter()
-        .try_fold(1usize, |n, a| n.checked_mul(a.values.len()))
-        .unwrap_or(usize::MAX);
-    if size > MAX_POINTS {
-        return Err(InputError::Usage(format!(
-            "the grid has {size} points; at most {MAX_POINTS} are run"
-        )));
+        .try_fold(1usize, |n, a| n.checked_mul(a.values.len()));
+    match size {
+        Some(n) if n <= MAX_POINTS => {}
+        Some(n) => {
+            return Err(InputError::Usage(format!(
+                "the grid has {n} points; at most {MAX_POINTS} are run"
+            )));
+        }
+        None => {
+            return Err(InputError::Usage(format!(
+                "the grid has more than {} points; at most {MAX_POINTS} are run",
+                usize::MAX
+            )));
+        }
     }
     // Short labels: the last segment of a key, unless two axes share it.
     let label = |a: &Axis| {
@@ -358,5 +367,17 @@ mod tests {
         assert!(parse_axis("a=1,,2").is_err());
         assert!(grid(&[]).is_err());
         assert!(grid(&[axes[0].clone(), axes[0].clone()]).is_err());
+        // 40^13 points overflows usize: still a usage error, not a wrapped count.
+        let values = (1..=40)
+            .map(|k| k.to_string())
+            .collect::<Vec<_>>()
+            .join(",");
+        let big: Vec<Axis> = (0..13)
+            .map(|k| parse_axis(&format!("k{k}={values}")).unwrap())
+            .collect();
+        let e = grid(&big).unwrap_err().to_string();
+        assert!(e.contains("more than 18446744073709551615 points"), "{e}");
+        let e = grid(&big[..2]).unwrap_err().to_string();
+        assert!(e.contains("the grid has 1600 points; at most 1000"), "{e}");
     }
 }
