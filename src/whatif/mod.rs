@@ -21,9 +21,9 @@ use crate::error::{InputError, InputResult};
 use crate::runner::{DetailedRun, apply_overrides, run_scenario_detailed};
 use crate::stats::ci::mean_and_ci95;
 
-/// Figures shown side by side, in this order. Cost is the existing on-demand `cost_usd`;
-/// cost keys added later (provisioned concurrency, per month) are appended here.
-pub const COMPARE_KEYS: [&str; 9] = [
+/// Figures shown side by side, in this order: `cost_usd` is the cost of the simulated run
+/// (all components, src/stats/cost.rs), `cost.per_month_usd` the same scaled to 30 days.
+pub const COMPARE_KEYS: [&str; 10] = [
     "cold_fraction",
     "cold_starts",
     "init_duration_ms.p50",
@@ -33,6 +33,7 @@ pub const COMPARE_KEYS: [&str; 9] = [
     "latency_ms.p50",
     "latency_ms.p99",
     "cost_usd",
+    "cost.per_month_usd",
 ];
 
 /// Bins of the over-time plots: the simulator's fixed timeline buckets.
