@@ -690,12 +690,10 @@ impl<'a> World<'a> {
         // From here on `counted` means a user request that counts: pings are recorded above.
         let counted = counted && !ping;
         if counted {
-            fs.stats
-                .timeline
-                .record_invocation(now.as_us(), cold.is_some());
             fs.stats.invocations += 1;
             match cold {
                 Some(d) => {
+                    fs.stats.timeline.record_cold_start(now.as_us());
                     fs.stats.record_cold_start(d);
                     fs.stats.record_top_imports(&fs.top_imports_us);
                 }
