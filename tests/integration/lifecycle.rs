@@ -1,6 +1,6 @@
 //! Sandbox lifecycle against closed forms and hand-traced runs.
 
-mod common;
+use crate::common;
 
 use coldsim::engine::SimTime;
 use coldsim::engine::time::US_PER_S;

@@ -1,7 +1,7 @@
 //! Import graphs folded from `python -X importtime` traces (src/calibrate/imports_model.rs)
 //! and the calibrated data-science model they give (models/calibration/datasci.toml).
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 

@@ -3,7 +3,7 @@
 //! bad input, and a fit of real lambda-perf data. All samples come from seeded
 //! Xoshiro256PlusPlus streams, so every number here is reproducible.
 
-mod common;
+use crate::common;
 
 use coldsim::calibrate::fit::{
     CleaningPolicy, Family, Fit, FitData, Model, Params, fit, fit_all, goodness, ks_critical_95,

@@ -1,7 +1,7 @@
 //! Bad input gets a clear message naming the file and the key or row, and exit code 2;
 //! never a panic, never a hang.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 

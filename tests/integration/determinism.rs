@@ -1,6 +1,6 @@
 //! Same scenario and seed → byte-identical output, whatever the number of threads.
 
-mod common;
+use crate::common;
 
 use std::process::Command;
 

@@ -2,7 +2,7 @@
 //! paths, deploys, storage): exit code 2 and a message naming the file and the key; never a
 //! panic.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 

@@ -1,8 +1,6 @@
 //! `coldsim calibrate` and `coldsim validate` from the command line: real runs on small
 //! files, and bad input (exit 2, the file or flag named, never a panic).
 
-mod common;
-
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::Command;

@@ -2,9 +2,8 @@
 //! choice with its margins and runner-up (checked against closed-form cold fractions), an
 //! infeasible objective, and objective parsing errors (exit 2).
 
-mod common;
-#[path = "common/whatif.rs"]
-mod whatif;
+use crate::common;
+use crate::common::whatif;
 
 fn run_env(args: &[&str], threads: &str) -> (i32, String, String) {
     whatif::run_with_threads(args, Some(threads))

@@ -3,7 +3,7 @@
 //! ../shared/data/datasci-perf/ (module-load-p95-by-hour.csv,
 //! init_duration_mean_by_pkg_mem_2023-11-27_28.csv).
 
-mod common;
+use crate::common;
 
 use coldsim::stats::figures::Summary;
 

@@ -2,7 +2,7 @@
 //! the workload file and key), and the init CPU allowance decides how import time depends
 //! on memory (DESIGN.md, "CPU" and "Imports").
 
-mod common;
+use crate::common;
 
 use std::process::Command;
 

@@ -9,8 +9,7 @@ use rand::SeedableRng;
 use rand_distr::{Distribution, LogNormal};
 use statrs::distribution::{ContinuousCDF, LogNormal as StatrsLogNormal};
 
-#[path = "common/whatif.rs"]
-mod whatif;
+use crate::common::whatif;
 
 use whatif::svg_texts as texts;
 

@@ -7,7 +7,7 @@
 //! (`storage.read_jitter_sigma` of models/platform/aws-lambda.toml). The zip runs read no
 //! chunks, so the same scenario checks both packagings.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;

@@ -3,7 +3,7 @@
 //! give closed-form numbers on small noise-free workloads: lazy imports, the init CPU
 //! allowance across memory sizes, and extensions sharing the init CPU.
 
-mod common;
+use crate::common;
 
 use coldsim::config::load_scenario;
 

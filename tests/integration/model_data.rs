@@ -1,6 +1,6 @@
 //! Models checked against the measurements in ../shared/data (see common::shared_data).
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeMap;
 

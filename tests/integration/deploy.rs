@@ -1,7 +1,7 @@
 //! Deploys: a new version retires the old sandboxes and, for an image, brings new chunks that
 //! no cache holds.
 
-mod common;
+use crate::common;
 
 fn image_workload(dir: &std::path::Path) -> std::path::PathBuf {
     let p = dir.join("w.toml");

@@ -1,6 +1,6 @@
 //! Every shipped scenario runs, and the conclusion its comment states holds.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 

@@ -1,7 +1,6 @@
 //! Helpers of the what-if tests (compare, sweep, report, SVG charts): running the binary,
 //! the keep-alive scenario whose cold fraction is known in closed form, and the text of an
 //! SVG. Included with `#[path = "common/whatif.rs"] mod whatif;`.
-#![allow(dead_code)]
 
 use std::process::Command;
 

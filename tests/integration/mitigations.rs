@@ -1,7 +1,7 @@
 //! Platform mitigations (issue 6): provisioned concurrency, warm-up pings and proactive
 //! initialisation, each against an independently derived expectation.
 
-mod common;
+use crate::common;
 
 use coldsim::stats::FunctionStats;
 

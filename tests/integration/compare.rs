@@ -2,9 +2,8 @@
 //! (identical variants differ by exactly zero), paired CIs that cover a difference known in
 //! closed form, and bad variants as input errors (exit 2) naming the variant and the key.
 
-mod common;
-#[path = "common/whatif.rs"]
-mod whatif;
+use crate::common;
+use crate::common::whatif;
 
 use coldsim::whatif::{RunOptions, compare};
 use whatif::run;

@@ -1,7 +1,7 @@
 //! The scaling rate: 1,000 new execution environments per function per 10 s, refilled
 //! continuously (AWS docs, scaling-behavior.html).
 
-mod common;
+use crate::common;
 
 use coldsim::engine::time::US_PER_S;
 

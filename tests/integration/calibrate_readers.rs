@@ -1,7 +1,7 @@
 //! Readers of measurement files (src/calibrate/read/): exact counts and row-numbered warnings
 //! on hand-made fixtures, unit conversions, and the real shared data where present.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 

@@ -1,5 +1,6 @@
 //! Helpers shared by the integration tests: scenarios from inline TOML, runs, data paths.
-#![allow(dead_code)]
+
+pub mod whatif;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

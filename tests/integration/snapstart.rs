@@ -1,7 +1,7 @@
 //! SnapStart restores through the chunk tiers, and re-inits after a crash or the init
 //! timeout (facts.md "SnapStart (Python)" and "INIT phase limits").
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 

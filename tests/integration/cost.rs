@@ -4,7 +4,7 @@
 //! check is to the cent (|Δ| < $0.005) against the rounded figure, and to 1e-9 against the
 //! exact product where it is written out.
 
-mod common;
+use crate::common;
 
 use coldsim::config::{Arch, Packaging, load_scenario};
 use coldsim::platform::{BillingDate, BillingRules, Prices};

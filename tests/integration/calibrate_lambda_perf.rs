@@ -3,7 +3,7 @@
 //! data up to 2024-06-30 predict the rest of 2024, and the data prefer the boosted init CPU.
 //! Skipped when ../shared is absent.
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 

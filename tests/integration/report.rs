@@ -2,9 +2,8 @@
 //! from the numbers; the SVGs have a title, axis labels with units and one series per
 //! variant (scanned as text, as in tests/svg_charts.rs); the JSON is written too.
 
-mod common;
-#[path = "common/whatif.rs"]
-mod whatif;
+use crate::common;
+use crate::common::whatif;
 
 use coldsim::report::svg::series_color_hex;
 use whatif::{run, svg_texts as texts};

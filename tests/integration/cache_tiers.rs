@@ -6,8 +6,6 @@
 //! the reads come from cold starts the simulator schedules (placement, keep-alive,
 //! deploys, in-flight coalescing, per-module read runs).
 
-mod common;
-
 use std::fmt::Write as _;
 use std::path::Path;
 

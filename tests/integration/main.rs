@@ -1,0 +1,39 @@
+//! The integration tests, one binary with a module per area, so the suite compiles and links
+//! once. `memory` and `storage_alloc` stay separate binaries: they measure the peak memory
+//! and the allocations of their own process.
+
+#![allow(dead_code)]
+
+mod anatomy_scenarios;
+mod bad_input;
+mod bad_input_anatomy;
+mod cache_tiers;
+mod calibrate_cli;
+mod calibrate_fit;
+mod calibrate_imports;
+mod calibrate_lambda_perf;
+mod calibrate_protocol;
+mod calibrate_readers;
+mod calibrate_readers_prop;
+mod cli;
+mod common;
+mod compare;
+mod cost;
+mod deploy;
+mod determinism;
+mod image_bench_shape;
+mod imports;
+mod lambda_perf_hello;
+mod lifecycle;
+mod mitigations;
+mod model_data;
+mod report;
+mod scaling;
+mod scenarios;
+mod snapstart;
+mod storage_che;
+mod storage_fleet;
+mod svg_charts;
+mod sweep;
+mod whatif_scenarios;
+mod zip_vs_image;
