@@ -127,3 +127,68 @@ impl Drop for AtomicFile {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn names(dir: &Path) -> Vec<String> {
+        let mut v: Vec<String> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        v.sort();
+        v
+    }
+
+    #[test]
+    fn write_atomic_replaces_the_file_and_leaves_no_temporary_name() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("a.txt");
+        std::fs::write(&path, "old contents, longer than the new").unwrap();
+        write_atomic(&path, b"new").unwrap();
+        assert_eq!(std::fs::read(&path).unwrap(), b"new");
+        assert_eq!(names(dir.path()), ["a.txt"]);
+    }
+
+    #[test]
+    fn an_uncommitted_file_leaves_the_old_one_and_removes_its_temporary_name() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("a.csv");
+        std::fs::write(&path, "old").unwrap();
+        let mut f = AtomicFile::create(&path).unwrap();
+        f.write_all(&[b'x'; 200_000]).unwrap();
+        assert_eq!(
+            names(dir.path()).len(),
+            2,
+            "the temporary file is beside it"
+        );
+        drop(f);
+        assert_eq!(std::fs::read(&path).unwrap(), b"old");
+        assert_eq!(names(dir.path()), ["a.csv"]);
+    }
+
+    #[test]
+    fn a_device_is_written_in_place_not_replaced() {
+        write_atomic(Path::new("/dev/null"), b"x").unwrap();
+        let m = std::fs::metadata("/dev/null").unwrap();
+        assert!(!m.is_file(), "/dev/null is still a device");
+    }
+
+    #[test]
+    fn dev_full_fails_with_its_path_and_a_machine_fault() {
+        if !Path::new("/dev/full").exists() {
+            return;
+        }
+        let e = write_atomic(Path::new("/dev/full"), &[0; 100]).unwrap_err();
+        assert!(e.to_string().contains("/dev/full"), "{e}");
+        assert!(!e.is_user_error(), "ENOSPC is the machine's: {e}");
+    }
+
+    #[test]
+    fn a_folder_as_target_is_a_user_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let e = write_atomic(dir.path(), b"x").unwrap_err();
+        assert!(e.is_user_error(), "{e}");
+    }
+}

@@ -104,24 +104,21 @@ fn check_report_folder(dir: &Path, inputs: &[PathBuf]) -> Result<(), OutputError
     Ok(())
 }
 
-/// Creates and removes a probe file in the folder that will hold `path` (or in its nearest
-/// existing ancestor, when folders are still to be created).
+/// Checks that the folder that will hold `path` exists and is writable, by creating and
+/// removing a probe file in it.
 fn probe(path: &Path) -> Result<(), OutputError> {
-    let mut folder = folder_of(path).to_path_buf();
-    while !folder.exists() {
-        match folder.parent() {
-            Some(p) if !p.as_os_str().is_empty() => folder = p.to_path_buf(),
-            _ => {
-                folder = PathBuf::from(".");
-                break;
-            }
+    let folder = folder_of(path);
+    match std::fs::metadata(folder) {
+        Ok(m) if m.is_dir() => {}
+        Ok(_) => {
+            return Err(OutputError::refused(
+                path,
+                format!("{} is not a folder", folder.display()),
+            ));
         }
-    }
-    if !folder.is_dir() {
-        return Err(OutputError::refused(
-            path,
-            format!("{} is not a folder", folder.display()),
-        ));
+        Err(e) => {
+            return Err(OutputError::io(path, "opening its folder", e));
+        }
     }
     let probe = sibling(&folder.join("probe"), "probe");
     OpenOptions::new()
@@ -150,4 +147,61 @@ pub fn same_file(a: &Path, b: &Path) -> bool {
         }
     }
     false
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_output_that_is_an_input_is_refused_with_the_flag_also_through_a_hard_link() {
+        let dir = tempfile::tempdir().unwrap();
+        let input = dir.path().join("s.toml");
+        std::fs::write(&input, "x").unwrap();
+        let link = dir.path().join("link.toml");
+        std::fs::hard_link(&input, &link).unwrap();
+        let other = dir.path().join(".").join("s.toml");
+        for out in [&input, &link, &other] {
+            let e =
+                check("--out", out, OutputKind::File, std::slice::from_ref(&input)).unwrap_err();
+            assert!(e.is_user_error());
+            assert!(e.to_string().starts_with("--out "), "{e}");
+            assert!(e.to_string().contains("is also an input"), "{e}");
+        }
+        let fresh = dir.path().join("new.csv");
+        check("--out", &fresh, OutputKind::File, &[input]).unwrap();
+        assert!(!fresh.exists(), "the check writes nothing");
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 2);
+    }
+
+    #[test]
+    fn a_report_folder_with_foreign_files_or_inputs_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("report.md"), "x").unwrap();
+        std::fs::write(dir.path().join("a.svg"), "x").unwrap();
+        check("--report", dir.path(), OutputKind::Folder, &[]).unwrap();
+        let input = dir.path().join("data.txt");
+        std::fs::write(&input, "x").unwrap();
+        let e = check("--report", dir.path(), OutputKind::Folder, &[input]).unwrap_err();
+        assert!(e.to_string().contains("data.txt"), "{e}");
+        std::fs::write(dir.path().join("notes.docx"), "x").unwrap();
+        let e = check("--report", dir.path(), OutputKind::Folder, &[]).unwrap_err();
+        assert!(e.to_string().contains("notes.docx"), "{e}");
+    }
+
+    #[test]
+    fn a_missing_folder_or_a_wrong_kind_is_a_user_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("f");
+        std::fs::write(&file, "x").unwrap();
+        for (path, kind) in [
+            (dir.path().join("no/such/x.csv"), OutputKind::File),
+            (dir.path().to_path_buf(), OutputKind::File),
+            (file.clone(), OutputKind::Folder),
+            (file.join("x.csv"), OutputKind::File),
+        ] {
+            let e = check("--x", &path, kind, &[]).unwrap_err();
+            assert!(e.is_user_error(), "{e}");
+        }
+    }
 }

@@ -111,3 +111,71 @@ impl Drop for ReportDir {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fill(dir: &Path, files: &[(&str, &str)]) {
+        for (name, text) in files {
+            std::fs::write(dir.join(name), text).unwrap();
+        }
+    }
+
+    fn listing(dir: &Path) -> Vec<(String, String)> {
+        let mut v: Vec<(String, String)> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| {
+                let e = e.unwrap();
+                let text = std::fs::read_to_string(e.path()).unwrap_or_default();
+                (e.file_name().to_string_lossy().into_owned(), text)
+            })
+            .collect();
+        v.sort();
+        v
+    }
+
+    #[test]
+    fn commit_replaces_the_whole_folder_and_leaves_nothing_beside_it() {
+        let parent = tempfile::tempdir().unwrap();
+        let target = parent.path().join("report");
+        std::fs::create_dir(&target).unwrap();
+        fill(&target, &[("report.md", "old"), ("old_plot.svg", "old")]);
+        let stage = ReportDir::begin(&target).unwrap();
+        fill(stage.path(), &[("report.md", "new"), ("a.svg", "new")]);
+        assert_eq!(listing(&target).len(), 2, "untouched before the commit");
+        stage.commit().unwrap();
+        assert_eq!(
+            listing(&target),
+            [
+                ("a.svg".into(), "new".into()),
+                ("report.md".into(), "new".into())
+            ]
+        );
+        assert_eq!(std::fs::read_dir(parent.path()).unwrap().count(), 1);
+    }
+
+    #[test]
+    fn a_dropped_stage_leaves_the_old_folder_and_removes_itself() {
+        let parent = tempfile::tempdir().unwrap();
+        let target = parent.path().join("report");
+        std::fs::create_dir(&target).unwrap();
+        fill(&target, &[("report.md", "old")]);
+        let stage = ReportDir::begin(&target).unwrap();
+        fill(stage.path(), &[("report.md", "new")]);
+        drop(stage);
+        assert_eq!(listing(&target), [("report.md".into(), "old".into())]);
+        assert_eq!(std::fs::read_dir(parent.path()).unwrap().count(), 1);
+    }
+
+    #[test]
+    fn a_new_folder_appears_on_commit() {
+        let parent = tempfile::tempdir().unwrap();
+        let target = parent.path().join("r");
+        let stage = ReportDir::begin(&target).unwrap();
+        fill(stage.path(), &[("x.json", "{}")]);
+        assert!(!target.exists());
+        stage.commit().unwrap();
+        assert_eq!(listing(&target), [("x.json".into(), "{}".into())]);
+    }
+}
