@@ -70,6 +70,12 @@ fn check_path(path: &Path, kind: OutputKind, inputs: &[PathBuf]) -> Result<(), O
 /// A report folder that exists may hold only report files, and no input of the run.
 fn check_report_folder(dir: &Path, inputs: &[PathBuf]) -> Result<(), OutputError> {
     if let Ok(dir_c) = std::fs::canonicalize(dir) {
+        if std::env::current_dir().is_ok_and(|cwd| cwd.starts_with(&dir_c)) {
+            return Err(OutputError::refused(
+                dir,
+                "holds the current folder; the folder is replaced as a whole",
+            ));
+        }
         for input in inputs {
             if std::fs::canonicalize(input).is_ok_and(|i| i.starts_with(&dir_c)) {
                 return Err(OutputError::refused(
@@ -187,6 +193,8 @@ mod tests {
         std::fs::write(dir.path().join("notes.docx"), "x").unwrap();
         let e = check("--report", dir.path(), OutputKind::Folder, &[]).unwrap_err();
         assert!(e.to_string().contains("notes.docx"), "{e}");
+        let e = check("--report", Path::new("."), OutputKind::Folder, &[]).unwrap_err();
+        assert!(e.to_string().contains("current folder"), "{e}");
     }
 
     #[test]
