@@ -1,15 +1,19 @@
-//! Command-line interface: `coldsim scenario FILE [...]`. Bad input exits with code 2 and a
-//! message naming the file and the key or row; other failures (an output that cannot be
-//! written) exit with 1.
+//! Command-line interface: `coldsim scenario FILE [...]`. Every user error exits with code 2
+//! and a message naming the file and the key, line or row (bad input, [`InputError`]) or the
+//! flag and the path (a bad output path, [`OutputError`]); a fault of the machine (a full
+//! disk, an I/O error) exits with 1. Output paths are checked before the run
+//! ([`crate::output::preflight`]) and written atomically.
 
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use clap::{Parser, Subcommand, ValueEnum};
 
 use crate::calibrate::source::ReaderKind;
 use crate::config::load_scenario;
 use crate::error::InputError;
+use crate::output::preflight::{self, OutputKind};
+use crate::output::{OutputError, ReportDir, inputs::toml_inputs};
 use crate::report::invocations::InvocationCsv;
 use crate::report::progress::Progress;
 use crate::report::{csv_out, json, table};
@@ -242,19 +246,8 @@ pub struct ValidateArgs {
     format: ReportFormat,
 }
 
-/// Runs the parsed command; returns the process exit code.
-pub fn run(cli: Cli) -> i32 {
-    match execute(cli) {
-        Ok(()) => 0,
-        Err(e) => {
-            let input = e.downcast_ref::<InputError>().is_some();
-            eprintln!("coldsim: error: {e:#}");
-            if input { 2 } else { 1 }
-        }
-    }
-}
-
-fn execute(cli: Cli) -> anyhow::Result<()> {
+/// Runs the parsed command; [`exit_code`] maps its error to the process exit code.
+pub fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Scenario {
             file,
@@ -265,33 +258,36 @@ fn execute(cli: Cli) -> anyhow::Result<()> {
         } => {
             let mut sc = load_scenario(&file)?;
             apply_overrides(&mut sc, seed, replications)?;
+            if let Some(path) = &invocations_csv {
+                preflight::check(CSV_FLAG, path, OutputKind::File, &toml_inputs(&file))?;
+            }
             let progress =
                 Progress::start(sc.duration.as_us().saturating_mul(sc.replications as u64));
             let summary = match &invocations_csv {
                 Some(path) => {
                     let names = sc.functions.iter().map(|f| f.name.clone()).collect();
-                    let mut sink = InvocationCsv::create(path, names)?;
-                    let s = run_scenario(&sc, Some(&mut sink), Some(progress.counter()))?;
-                    sink.finish()?;
+                    let named = |e: OutputError| e.with_flag(CSV_FLAG);
+                    let mut sink = InvocationCsv::create(path, names).map_err(named)?;
+                    let s = run_scenario(&sc, Some(&mut sink), Some(progress.counter()))
+                        .map_err(|e| name_outputs(e, &[(CSV_FLAG, path)], None))?;
+                    sink.finish().map_err(named)?;
                     s
                 }
                 None => run_scenario(&sc, None, Some(progress.counter()))?,
             };
             progress.finish();
-            let text = match format {
+            print(&match format {
                 Format::Table => table::render(&summary),
                 Format::Json => json::render(&summary),
                 Format::Csv => csv_out::render(&summary),
-            };
-            let mut stdout = std::io::stdout().lock();
-            stdout.write_all(text.as_bytes())?;
-            stdout.flush()?;
-            Ok(())
+            })
         }
         Command::Compare(args) => {
+            check_report(&args.report, &toml_inputs(&args.file))?;
             let c = crate::whatif::compare(&args.file, &args.options())?;
             if let Some(dir) = &args.report {
-                crate::report::markdown::write_comparison_report(dir, &c)?;
+                crate::report::markdown::write_comparison_report(dir, &c)
+                    .map_err(|e| e.with_flag(REPORT_FLAG))?;
             }
             print(&match args.format {
                 ReportFormat::Table => crate::report::compare::render_comparison_table(&c),
@@ -300,42 +296,183 @@ fn execute(cli: Cli) -> anyhow::Result<()> {
                 }
             })
         }
-        Command::Sweep(args) => {
-            let axes = args
-                .sets
-                .iter()
-                .map(|s| crate::whatif::sweep::parse_axis(s))
-                .collect::<Result<Vec<_>, _>>()?;
-            let objective = args
-                .objective
-                .as_deref()
-                .map(crate::whatif::objective::parse)
-                .transpose()?;
-            let mut opts = args.common.options();
-            opts.timeline = false;
-            let s = crate::whatif::sweep::sweep(&args.common.file, axes, objective, &opts)?;
-            if let Some(dir) = &args.common.report {
-                crate::report::markdown::write_sweep_report(dir, &s)?;
-            }
-            print(&match args.common.format {
-                ReportFormat::Table => crate::report::compare::render_sweep_table(&s),
-                ReportFormat::Json => {
-                    crate::report::compare::pretty(&crate::report::compare::sweep_json(&s))
-                }
-            })
-        }
-        Command::Calibrate(args) => {
-            print(&crate::calibrate::commands::calibrate(&args.try_into()?)?)
-        }
-        Command::Validate(args) => print(&crate::calibrate::commands::validate(&args.into())?),
+        Command::Sweep(args) => run_sweep(args),
+        Command::Calibrate(args) => run_calibrate(args),
+        Command::Validate(args) => run_validate(args),
     }
 }
 
+/// The flag of the per-invocation CSV.
+const CSV_FLAG: &str = "--invocations-csv";
+/// The flag of report folders.
+const REPORT_FLAG: &str = "--report";
+/// The flag of calibrate's model file.
+const OUT_FLAG: &str = "--out";
+
+/// The exit code for an error of [`run`]: 2 when the user can fix it (bad input, a bad flag
+/// value, a bad output path), 1 for a fault of the machine (full disk, I/O error) or a bug.
+pub fn exit_code(e: &anyhow::Error) -> u8 {
+    for cause in e.chain() {
+        if cause.downcast_ref::<InputError>().is_some() {
+            return 2;
+        }
+        let output = cause.downcast_ref::<OutputError>().or_else(|| {
+            cause
+                .downcast_ref::<std::io::Error>()
+                .and_then(|io| io.get_ref())
+                .and_then(|inner| inner.downcast_ref::<OutputError>())
+        });
+        if let Some(o) = output {
+            return if o.is_user_error() { 2 } else { 1 };
+        }
+    }
+    1
+}
+
+/// Prints `e` on stderr as `coldsim: error: ...` and returns its [`exit_code`].
+pub fn report_error(e: &anyhow::Error) -> u8 {
+    eprintln!("coldsim: error: {e:#}");
+    exit_code(e)
+}
+
+/// Names the flag of an [`OutputError`] inside `e` that has none: the flag whose path it
+/// is (or, for `staging`, the flag of the report folder whose staging folder it is in, with
+/// the path moved to the folder the user named).
+fn name_outputs(
+    mut e: anyhow::Error,
+    outputs: &[(&str, &Path)],
+    staging: Option<(&Path, &Path)>,
+) -> anyhow::Error {
+    let output = match e.downcast_mut::<std::io::Error>() {
+        Some(io) => io
+            .get_mut()
+            .and_then(|inner| inner.downcast_mut::<OutputError>()),
+        None => e.downcast_mut::<OutputError>(),
+    };
+    if let Some(o) = output {
+        if let Some((from, to)) = staging
+            && o.path.starts_with(from)
+        {
+            o.relocate_in_place(from, to);
+            o.flag.get_or_insert_with(|| REPORT_FLAG.to_string());
+        }
+        if let Some((flag, _)) = outputs.iter().find(|(_, p)| o.path == *p) {
+            o.flag.get_or_insert_with(|| flag.to_string());
+        }
+    }
+    e
+}
+
+/// Checks `--report DIR`, when given, before the run.
+fn check_report(report: &Option<PathBuf>, inputs: &[PathBuf]) -> Result<(), OutputError> {
+    match report {
+        Some(dir) => preflight::check(REPORT_FLAG, dir, OutputKind::Folder, inputs),
+        None => Ok(()),
+    }
+}
+
+fn run_sweep(args: SweepArgs) -> anyhow::Result<()> {
+    let axes = args
+        .sets
+        .iter()
+        .map(|s| crate::whatif::sweep::parse_axis(s))
+        .collect::<Result<Vec<_>, _>>()?;
+    let objective = args
+        .objective
+        .as_deref()
+        .map(crate::whatif::objective::parse)
+        .transpose()?;
+    check_report(&args.common.report, &toml_inputs(&args.common.file))?;
+    let mut opts = args.common.options();
+    opts.timeline = false;
+    let s = crate::whatif::sweep::sweep(&args.common.file, axes, objective, &opts)?;
+    if let Some(dir) = &args.common.report {
+        crate::report::markdown::write_sweep_report(dir, &s)
+            .map_err(|e| e.with_flag(REPORT_FLAG))?;
+    }
+    print(&match args.common.format {
+        ReportFormat::Table => crate::report::compare::render_sweep_table(&s),
+        ReportFormat::Json => {
+            crate::report::compare::pretty(&crate::report::compare::sweep_json(&s))
+        }
+    })
+}
+
+/// Every input file of a calibrate or validate run: data, recipe, model and platform files
+/// and the files they name.
+fn calibration_inputs(files: &[&Option<PathBuf>], tomls: &[&Option<PathBuf>]) -> Vec<PathBuf> {
+    let mut inputs: Vec<PathBuf> = files.iter().filter_map(|f| (*f).clone()).collect();
+    for t in tomls.iter().filter_map(|t| t.as_ref()) {
+        inputs.extend(toml_inputs(t));
+    }
+    inputs
+}
+
+fn run_calibrate(args: CalibrateArgs) -> anyhow::Result<()> {
+    let mut o: crate::calibrate::commands::CalibrateOptions = args.try_into()?;
+    let inputs = calibration_inputs(&[&o.data], &[&o.recipe, &o.platform]);
+    if let Some(out) = &o.out {
+        preflight::check(OUT_FLAG, out, OutputKind::File, &inputs)?;
+        if let Some(dir) = &o.report
+            && preflight::same_file(crate::output::folder_of(out), dir)
+        {
+            return Err(OutputError::refused(
+                out,
+                format!(
+                    "lies in the --report folder {}, which is replaced as a whole",
+                    dir.display()
+                ),
+            )
+            .with_flag(OUT_FLAG)
+            .into());
+        }
+    }
+    check_report(&o.report, &inputs)?;
+    let out = o.out.clone();
+    let outputs: Vec<(&str, &Path)> = out.iter().map(|p| (OUT_FLAG, p.as_path())).collect();
+    with_report_stage(&mut o.report, &outputs, |report| {
+        let o = crate::calibrate::commands::CalibrateOptions { report, ..o };
+        crate::calibrate::commands::calibrate(&o)
+    })
+}
+
+fn run_validate(args: ValidateArgs) -> anyhow::Result<()> {
+    let mut o: crate::calibrate::commands::ValidateOptions = args.into();
+    let model = Some(o.model.clone());
+    let inputs = calibration_inputs(&[&Some(o.data.clone())], &[&model, &o.platform]);
+    check_report(&o.report, &inputs)?;
+    with_report_stage(&mut o.report, &[], |report| {
+        let o = crate::calibrate::commands::ValidateOptions { report, ..o };
+        crate::calibrate::commands::validate(&o)
+    })
+}
+
+/// Runs `f` with the report folder replaced by a staging folder, swaps the staging folder
+/// in when `f` succeeds and prints `f`'s text; errors name their flag and the user's path.
+fn with_report_stage(
+    report: &mut Option<PathBuf>,
+    outputs: &[(&str, &Path)],
+    f: impl FnOnce(Option<PathBuf>) -> anyhow::Result<String>,
+) -> anyhow::Result<()> {
+    let Some(dir) = report.take() else {
+        let text = f(None).map_err(|e| name_outputs(e, outputs, None))?;
+        return print(&text);
+    };
+    let stage = ReportDir::begin(&dir).map_err(|e| e.with_flag(REPORT_FLAG))?;
+    let text = f(Some(stage.path().to_path_buf()))
+        .map_err(|e| name_outputs(e, outputs, Some((stage.path(), &dir))))?;
+    stage.commit().map_err(|e| e.with_flag(REPORT_FLAG))?;
+    print(&text)
+}
+
+/// Writes `text` to standard output.
 fn print(text: &str) -> anyhow::Result<()> {
+    use anyhow::Context as _;
     let mut stdout = std::io::stdout().lock();
-    stdout.write_all(text.as_bytes())?;
-    stdout.flush()?;
-    Ok(())
+    stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush())
+        .context("writing to standard output")
 }
 
 impl From<ReadArgs> for crate::calibrate::commands::ReadOptions {

@@ -362,8 +362,8 @@ pub fn validate(o: &ValidateOptions) -> anyhow::Result<String> {
     }
     let json_text = serde_json::to_string_pretty(&serde_json::Value::Array(all))? + "\n";
     if let Some(dir) = &o.report {
-        std::fs::write(dir.join("validation.txt"), &text)?;
-        std::fs::write(dir.join("validation.json"), &json_text)?;
+        crate::output::write_atomic(&dir.join("validation.txt"), text.as_bytes())?;
+        crate::output::write_atomic(&dir.join("validation.json"), json_text.as_bytes())?;
     }
     Ok(if o.json { json_text } else { text })
 }

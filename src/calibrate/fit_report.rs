@@ -4,7 +4,6 @@
 use std::fmt::Write as _;
 use std::path::Path;
 
-use anyhow::Context as _;
 use serde_json::{Value, json};
 
 use super::groups::GroupFit;
@@ -267,11 +266,8 @@ pub fn cdf_chart(g: &GroupFit) -> Chart {
 /// Writes `fit_report.txt`, `fit_report.json` and one `cdf_<group>.svg` per fitted group
 /// into `dir` (created if missing).
 pub fn write(dir: &Path, p: &Provenance, groups: &[GroupFit]) -> anyhow::Result<()> {
-    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-    let write = |name: &str, text: &str| {
-        let path = dir.join(name);
-        std::fs::write(&path, text).with_context(|| format!("writing {}", path.display()))
-    };
+    let write =
+        |name: &str, text: &str| crate::output::write_atomic(&dir.join(name), text.as_bytes());
     write("fit_report.txt", &table(p, groups))?;
     write(
         "fit_report.json",

@@ -407,10 +407,8 @@ pub fn write_imports_model(spec: &ImportsModelSpec, folded: &FoldedImports) -> a
         }
         let _ = writeln!(s, "# in {} of {} traces\n", m.traces, folded.traces);
     }
-    if let Some(dir) = spec.out.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-    }
-    std::fs::write(&spec.out, s).with_context(|| format!("writing {}", spec.out.display()))
+    crate::output::write_atomic(&spec.out, s.as_bytes())?;
+    Ok(())
 }
 
 /// The traces of `all` whose key passes `filters` (`COLUMN=V1,V2` on the key columns).

@@ -150,7 +150,7 @@ pub fn forced_cold_toml(
                 writeln!(csv, "{t}")?;
             }
         }
-        std::fs::write(&trace, csv).with_context(|| format!("writing {}", trace.display()))?;
+        crate::output::write_atomic(&trace, csv.as_bytes())?;
         let workload = std::path::absolute(&f.workload)
             .with_context(|| format!("resolving {}", f.workload.display()))?;
         write!(
@@ -195,7 +195,7 @@ pub fn forced_cold_scenario(
     let files = ProtocolFiles { dir: dir.clone() };
     let toml = forced_cold_toml(protocol, functions, platform, seed, &dir)?;
     let path = dir.join("protocol.toml");
-    std::fs::write(&path, toml).with_context(|| format!("writing {}", path.display()))?;
+    crate::output::write_atomic(&path, toml.as_bytes())?;
     let sc = load_scenario(&path)?;
     Ok((sc, files))
 }

@@ -9,6 +9,8 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
+
+use crate::output::write_atomic;
 use rayon::prelude::*;
 use serde::Deserialize;
 
@@ -463,10 +465,10 @@ pub fn run_recipe(path: &Path) -> anyhow::Result<RecipeOutcome> {
         summary += "\n";
         summary += &validation_text;
         if let Some(dir) = &report_dir {
-            std::fs::write(dir.join("validation.txt"), &validation_text)?;
-            std::fs::write(
-                dir.join("validation.json"),
-                serde_json::to_string_pretty(&validation_json)? + "\n",
+            write_atomic(&dir.join("validation.txt"), validation_text.as_bytes())?;
+            write_atomic(
+                &dir.join("validation.json"),
+                (serde_json::to_string_pretty(&validation_json)? + "\n").as_bytes(),
             )?;
         }
     }
@@ -482,11 +484,12 @@ pub fn run_recipe(path: &Path) -> anyhow::Result<RecipeOutcome> {
         summary += "\n";
         summary += &text;
         if let Some(dir) = &report_dir {
-            std::fs::write(dir.join("hypotheses.txt"), &text)?;
-            std::fs::write(
-                dir.join("hypotheses.json"),
-                serde_json::to_string_pretty(&hypothesis::to_json(&obs.group_columns, &fits))?
-                    + "\n",
+            write_atomic(&dir.join("hypotheses.txt"), text.as_bytes())?;
+            write_atomic(
+                &dir.join("hypotheses.json"),
+                (serde_json::to_string_pretty(&hypothesis::to_json(&obs.group_columns, &fits))?
+                    + "\n")
+                    .as_bytes(),
             )?;
         }
     }
@@ -552,10 +555,8 @@ fn write_platform_fit(
         }
     }
     let _ = writeln!(s, "\n[storage]\nread_jitter_sigma = {sigma:.3}");
-    if let Some(dir) = out.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-    }
-    std::fs::write(out, s).with_context(|| format!("writing {}", out.display()))
+    crate::output::write_atomic(out, s.as_bytes())?;
+    Ok(())
 }
 
 /// Folds the traces of one `[[imports]]` job and writes its workload model.

@@ -9,7 +9,7 @@
 use std::fmt::Write as _;
 use std::path::PathBuf;
 
-use anyhow::{Context as _, bail};
+use anyhow::bail;
 
 use super::fit_report::key_label;
 use super::groups::GroupFit;
@@ -150,15 +150,11 @@ fn simulate_image(
     let tmp = spec
         .out
         .with_extension(format!("calibrating-{}.toml", std::process::id()));
-    if let Some(dir) = tmp.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-    }
     let reads = per_arch(&draft.image_targets, read_mb);
-    std::fs::write(
+    crate::output::write_atomic(
         &tmp,
-        workload_text(spec, &draft.header, &draft.runtime, &reads, ""),
-    )
-    .with_context(|| format!("writing {}", tmp.display()))?;
+        workload_text(spec, &draft.header, &draft.runtime, &reads, "").as_bytes(),
+    )?;
     let functions: Vec<ProtocolFunction> = draft
         .image_targets
         .iter()
@@ -392,14 +388,11 @@ pub fn write_runtime_model(
                 .to_string(),
         ),
     };
-    if let Some(dir) = spec.out.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-    }
-    std::fs::write(
+    crate::output::write_atomic(
         &spec.out,
-        workload_text(spec, &draft.header, &draft.runtime, &reads, &note),
-    )
-    .with_context(|| format!("writing {}", spec.out.display()))
+        workload_text(spec, &draft.header, &draft.runtime, &reads, &note).as_bytes(),
+    )?;
+    Ok(())
 }
 
 #[cfg(test)]

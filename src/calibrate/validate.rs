@@ -247,12 +247,11 @@ pub fn write_overlays(
     init_cpu: &str,
     prefix: &str,
 ) -> anyhow::Result<()> {
-    std::fs::create_dir_all(dir)?;
     for c in checks {
         let svg = crate::report::svg::render(&overlay_chart(c, init_cpu))
             .map_err(|e| anyhow::anyhow!("{e}"))?;
         let stem = super::fit_report::file_stem(&key_label(columns, &c.key));
-        std::fs::write(dir.join(format!("{prefix}{stem}.svg")), svg)?;
+        crate::output::write_atomic(&dir.join(format!("{prefix}{stem}.svg")), svg.as_bytes())?;
     }
     Ok(())
 }

@@ -1,16 +1,18 @@
 //! The per-invocation CSV, written as a stream while the simulation runs (one row per
-//! counted invocation, never held in memory).
+//! counted invocation, never held in memory). The rows go to a temporary file that replaces
+//! the target only when the run completes ([`AtomicFile`]): a killed or failed run leaves
+//! the previous file or none, never a truncated one.
 
-use std::fs::File;
-use std::io::{BufWriter, Write};
-use std::path::Path;
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
 
-use crate::error::{InputError, InputResult};
+use crate::output::{AtomicFile, OutputError};
 use crate::sim::{InvocationRecord, InvocationSink};
 
 /// Writes invocation rows to a CSV file.
 pub struct InvocationCsv {
-    out: BufWriter<File>,
+    out: AtomicFile,
+    path: PathBuf,
     function_names: Vec<String>,
 }
 
@@ -18,25 +20,31 @@ pub struct InvocationCsv {
 pub const HEADER: &str = "replication,function,sandbox,arrival_s,start_s,end_s,cold,queue_wait_ms,cold_latency_ms,init_duration_ms,handler_ms,latency_ms";
 
 impl InvocationCsv {
-    /// Creates `path` and writes the header.
-    pub fn create(path: &Path, function_names: Vec<String>) -> InputResult<Self> {
-        let file = File::create(path).map_err(|e| InputError::io(path, e))?;
-        let mut out = BufWriter::with_capacity(1 << 16, file);
-        writeln!(out, "{HEADER}").map_err(|e| InputError::io(path, e))?;
+    /// Starts the file for `path` (a temporary file beside it) and writes the header.
+    pub fn create(path: &Path, function_names: Vec<String>) -> Result<Self, OutputError> {
+        let mut out = AtomicFile::create(path)?;
+        writeln!(out, "{HEADER}").map_err(|e| OutputError::io(path, "writing", e))?;
         Ok(InvocationCsv {
             out,
+            path: path.to_path_buf(),
             function_names,
         })
     }
 
-    /// Flushes what is buffered.
-    pub fn finish(mut self) -> std::io::Result<()> {
-        self.out.flush()
+    /// Flushes what is buffered and puts the complete file in place.
+    pub fn finish(self) -> Result<(), OutputError> {
+        self.out.commit()
+    }
+
+    /// An I/O error of a row, carrying an [`OutputError`] that names the path, so the
+    /// message says which file failed however far up the simulation passes it.
+    fn named(&self, e: io::Error) -> io::Error {
+        io::Error::new(e.kind(), OutputError::io(&self.path, "writing", e))
     }
 }
 
 impl InvocationSink for InvocationCsv {
-    fn record(&mut self, replication: u32, rec: &InvocationRecord) -> std::io::Result<()> {
+    fn record(&mut self, replication: u32, rec: &InvocationRecord) -> io::Result<()> {
         let r = &rec.request;
         let name = self
             .function_names
@@ -58,5 +66,6 @@ impl InvocationSink for InvocationCsv {
             r.handler.as_ms_f64(),
             (rec.end - r.arrival).as_ms_f64(),
         )
+        .map_err(|e| self.named(e))
     }
 }

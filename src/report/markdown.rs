@@ -5,7 +5,7 @@
 use std::fmt::Write;
 use std::path::{Path, PathBuf};
 
-use anyhow::Context;
+use crate::output::{OutputError, ReportDir, write_atomic};
 
 use super::compare::{
     choice_text, comparison_json, comparison_rows, fmt_ci, fmt_diff, fmt_value, label, pretty,
@@ -32,6 +32,10 @@ pub const TIMELINE_SVG: &str = "cold_starts_over_time.svg";
 pub const LIVE_SVG: &str = "live_sandboxes_over_time.svg";
 /// Name of the cost vs p99 plot of a sweep.
 pub const COST_SVG: &str = "cost_vs_p99.svg";
+/// Most series (legend entries) of the cost vs p99 plot: beyond it, consecutive values of
+/// the first axis share a series, so the chart keeps its size however large the grid (one
+/// series per value made a 1,000-value axis need a canvas over the 20,000 px limit).
+pub const MAX_COST_SERIES: usize = 12;
 
 /// A table as Markdown (first row the header).
 pub fn markdown_table(rows: &[Vec<String>]) -> String {
@@ -128,10 +132,15 @@ pub fn comparison_findings(c: &Comparison) -> String {
     paragraphs.join("\n\n")
 }
 
-fn write(dir: &Path, name: &str, text: &str, written: &mut Vec<PathBuf>) -> anyhow::Result<()> {
-    let path = dir.join(name);
-    std::fs::write(&path, text).with_context(|| format!("writing {}", path.display()))?;
-    written.push(path);
+/// Writes `text` as `dir/name` and records the name.
+fn write(
+    dir: &Path,
+    name: &str,
+    text: &str,
+    written: &mut Vec<PathBuf>,
+) -> Result<(), OutputError> {
+    write_atomic(&dir.join(name), text.as_bytes())?;
+    written.push(PathBuf::from(name));
     Ok(())
 }
 
@@ -140,15 +149,35 @@ fn plot(
     name: &str,
     svg: Result<String, super::svg::ChartError>,
     written: &mut Vec<PathBuf>,
-) -> anyhow::Result<()> {
-    let svg = svg.with_context(|| format!("drawing {name}"))?;
+) -> Result<(), OutputError> {
+    let svg = svg.map_err(|e| OutputError::draw(&dir.join(name), e))?;
     write(dir, name, &svg, written)
 }
 
-/// Writes the report of a comparison into `dir` (created if needed); returns the files.
-pub fn write_comparison_report(dir: &Path, c: &Comparison) -> anyhow::Result<Vec<PathBuf>> {
-    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+/// Writes a report folder as a whole: `fill` writes the files into a staging folder beside
+/// `dir`, which then replaces `dir` (see [`ReportDir`]); returns the files under `dir`.
+fn write_report_folder(
+    dir: &Path,
+    fill: impl FnOnce(&Path, &mut Vec<PathBuf>) -> Result<(), OutputError>,
+) -> Result<Vec<PathBuf>, OutputError> {
+    let stage = ReportDir::begin(dir)?;
     let mut written = Vec::new();
+    fill(stage.path(), &mut written).map_err(|e| e.relocate(stage.path(), dir))?;
+    stage.commit()?;
+    Ok(written.into_iter().map(|name| dir.join(name)).collect())
+}
+
+/// Writes the report of a comparison into `dir` (created if needed, replaced as a whole if
+/// it exists); returns the files.
+pub fn write_comparison_report(dir: &Path, c: &Comparison) -> Result<Vec<PathBuf>, OutputError> {
+    write_report_folder(dir, |dir, written| comparison_files(dir, c, written))
+}
+
+fn comparison_files(
+    dir: &Path,
+    c: &Comparison,
+    written: &mut Vec<PathBuf>,
+) -> Result<(), OutputError> {
     let fi = c.function.as_ref().and_then(|f| {
         c.variants[0]
             .run
@@ -179,7 +208,7 @@ pub fn write_comparison_report(dir: &Path, c: &Comparison) -> anyhow::Result<Vec
             &format!("{}: cold-start latency per variant ({scope})", c.scenario),
             &hists,
         ),
-        &mut written,
+        written,
     )?;
     // Per variant: its timeline, cold starts per bin and peak live sandboxes per bin.
     let timelines: Vec<(String, &crate::runner::Timeline, &[f64], &[f64])> = c
@@ -213,7 +242,7 @@ pub fn write_comparison_report(dir: &Path, c: &Comparison) -> anyhow::Result<Vec
                     .map(|(name, t, counts, _)| (name.clone(), *t, *counts))
                     .collect::<Vec<_>>(),
             ),
-            &mut written,
+            written,
         )?;
         plot(
             dir,
@@ -229,15 +258,10 @@ pub fn write_comparison_report(dir: &Path, c: &Comparison) -> anyhow::Result<Vec
                     .map(|(name, t, _, peaks)| (name.clone(), *t, *peaks))
                     .collect::<Vec<_>>(),
             ),
-            &mut written,
+            written,
         )?;
     }
-    write(
-        dir,
-        "compare.json",
-        &pretty(&comparison_json(c)),
-        &mut written,
-    )?;
+    write(dir, "compare.json", &pretty(&comparison_json(c)), written)?;
     let mut md = String::new();
     let _ = writeln!(md, "# What-if comparison: {}\n", c.scenario);
     let _ = writeln!(
@@ -267,16 +291,18 @@ pub fn write_comparison_report(dir: &Path, c: &Comparison) -> anyhow::Result<Vec
         let _ = writeln!(md, "![live sandboxes over time]({LIVE_SVG})\n");
     }
     let _ = writeln!(md, "Data: [compare.json](compare.json)");
-    write(dir, "report.md", &md, &mut written)?;
-    Ok(written)
+    write(dir, "report.md", &md, written)
 }
 
-/// Writes the report of a sweep into `dir`; returns the files. The cost vs p99 plot (cost
-/// per month) groups points by the first axis's value (one series each) and marks the
-/// chosen point.
-pub fn write_sweep_report(dir: &Path, s: &Sweep) -> anyhow::Result<Vec<PathBuf>> {
-    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-    let mut written = Vec::new();
+/// Writes the report of a sweep into `dir` (created if needed, replaced as a whole if it
+/// exists); returns the files. The cost vs p99 plot (cost per month) groups points by the
+/// first axis's value (one series each, consecutive values merged into ranges beyond
+/// [`MAX_COST_SERIES`]) and marks the chosen point.
+pub fn write_sweep_report(dir: &Path, s: &Sweep) -> Result<Vec<PathBuf>, OutputError> {
+    write_report_folder(dir, |dir, written| sweep_files(dir, s, written))
+}
+
+fn sweep_files(dir: &Path, s: &Sweep, written: &mut Vec<PathBuf>) -> Result<(), OutputError> {
     let scope = s
         .function
         .as_deref()
@@ -307,13 +333,19 @@ pub fn write_sweep_report(dir: &Path, s: &Sweep) -> anyhow::Result<Vec<PathBuf>>
         };
         Some((s.points[i].mean("latency_ms.p99")?, cost?))
     };
-    let groups: Vec<(String, Vec<(f64, f64)>)> = first
-        .values
-        .iter()
-        .enumerate()
-        .map(|(g, (text, _))| {
-            let pts = (g * inner..(g + 1) * inner).filter_map(xy).collect();
-            (format!("{last_seg}={text}"), pts)
+    let per_series = first.values.len().div_ceil(MAX_COST_SERIES).max(1);
+    let groups: Vec<(String, Vec<(f64, f64)>)> = (0..first.values.len())
+        .step_by(per_series)
+        .map(|g0| {
+            let g1 = (g0 + per_series).min(first.values.len());
+            let pts = (g0 * inner..g1 * inner).filter_map(xy).collect();
+            let (lo, hi) = (&first.values[g0].0, &first.values[g1 - 1].0);
+            let name = if g1 - g0 == 1 {
+                format!("{last_seg}={lo}")
+            } else {
+                format!("{last_seg}={lo}..{hi}")
+            };
+            (name, pts)
         })
         .collect();
     let chosen = match &s.choice {
@@ -333,7 +365,7 @@ pub fn write_sweep_report(dir: &Path, s: &Sweep) -> anyhow::Result<Vec<PathBuf>>
             &groups,
             chosen,
         ),
-        &mut written,
+        written,
     )?;
     let fi = s.function.as_ref().and_then(|f| {
         s.points[0]
@@ -366,10 +398,10 @@ pub fn write_sweep_report(dir: &Path, s: &Sweep) -> anyhow::Result<Vec<PathBuf>>
                 ),
                 &hists,
             ),
-            &mut written,
+            written,
         )?;
     }
-    write(dir, "sweep.json", &pretty(&sweep_json(s)), &mut written)?;
+    write(dir, "sweep.json", &pretty(&sweep_json(s)), written)?;
     let mut md = String::new();
     let _ = writeln!(md, "# What-if sweep: {}\n", s.scenario);
     let axes: Vec<String> = s
@@ -406,8 +438,7 @@ pub fn write_sweep_report(dir: &Path, s: &Sweep) -> anyhow::Result<Vec<PathBuf>>
         let _ = writeln!(md, "![cold-start latency CDF]({CDF_SVG})\n");
     }
     let _ = writeln!(md, "Data: [sweep.json](sweep.json)");
-    write(dir, "report.md", &md, &mut written)?;
-    Ok(written)
+    write(dir, "report.md", &md, written)
 }
 
 /// Ranges over the grid, written from the numbers: where cost and p99 latency are lowest
