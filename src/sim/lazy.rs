@@ -267,8 +267,8 @@ impl World<'_> {
 #[cfg(test)]
 mod tests {
     use super::super::{InvocationRecord, InvocationSink, run};
-    use rand::Rng as _;
     use crate::config::load_scenario;
+    use rand::Rng as _;
     use rand::SeedableRng;
     use rand::seq::IndexedRandom;
 

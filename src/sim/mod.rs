@@ -66,33 +66,29 @@ pub enum Event {
         /// Index into the scenario's deploys.
         index: u32,
     },
-    /// A provisioned sandbox finishes its init and becomes available.
+    /// A provisioned sandbox finishes its init and becomes available (a keyed event,
+    /// cancelled if the sandbox goes away first).
     PcReady {
         /// The sandbox.
         sandbox: SandboxId,
-        /// Its serial number (a reused slot does not match).
-        serial: u32,
     },
-    /// A provisioned sandbox nears its lifetime: its replacement starts to initialise.
+    /// A provisioned sandbox nears its lifetime: its replacement starts to initialise
+    /// (keyed).
     PcRecycle {
         /// The sandbox.
         sandbox: SandboxId,
-        /// Its serial number.
-        serial: u32,
     },
-    /// A recycled provisioned sandbox retires (its replacement is ready).
+    /// A recycled provisioned sandbox retires (its replacement is ready; keyed).
     PcRetire {
         /// The sandbox.
         sandbox: SandboxId,
-        /// Its serial number.
-        serial: u32,
     },
     /// A function's provisioned-concurrency schedule changes its count.
     PcSchedule {
         /// Index of the function.
         function: u32,
     },
-    /// A function's warm-up pings arrive.
+    /// A function's warm-up pings arrive (a periodic event).
     Ping {
         /// Index of the function.
         function: u32,
@@ -214,8 +210,11 @@ pub struct World<'a> {
     lazy: LazyCompletions,
     /// Workers, AZs and their chunk caches (when a function is an image).
     fleet: Option<Fleet>,
-    /// Serial number of the last provisioned sandbox created.
-    pc_serial: u32,
+    /// Pending keyed events of provisioned sandboxes, cancelled when the sandbox goes away.
+    pc_events: Vec<(SandboxId, EventKey)>,
+    /// The latest time of a cancelled event. The run's last instant counts it, as it would
+    /// have counted the event itself (finish reclaims idle sandboxes expired by then).
+    cancelled_until: SimTime,
 }
 
 /// Events between two progress reports.
@@ -288,7 +287,8 @@ impl<'a> World<'a> {
             },
             lazy,
             fleet,
-            pc_serial: 0,
+            pc_events: Vec::new(),
+            cancelled_until: SimTime::ZERO,
         };
         world.start_mitigations();
         Ok(world)
@@ -332,7 +332,7 @@ impl<'a> World<'a> {
             let Some((key, ev)) = popped else { break };
             self.current = key;
             now = key.time;
-            self.dispatch(now, ev);
+            self.dispatch(key, ev);
             events += 1;
             if let Some(p) = progress.filter(|_| events.is_multiple_of(PROGRESS_EVERY_EVENTS)) {
                 let upto = now.min(self.end);
@@ -340,7 +340,7 @@ impl<'a> World<'a> {
                 reported = upto;
             }
         }
-        now = now.max(self.complete_all_lazy());
+        now = now.max(self.complete_all_lazy()).max(self.cancelled_until);
         if let Some(p) = progress {
             p.fetch_add(self.end.0.saturating_sub(reported.0), Ordering::Relaxed);
         }
@@ -352,15 +352,16 @@ impl<'a> World<'a> {
 
     /// Handles one event: the one place every kind of event is matched.
     #[inline]
-    fn dispatch(&mut self, now: SimTime, ev: Event) {
+    fn dispatch(&mut self, key: EventKey, ev: Event) {
+        let now = key.time;
         match ev {
             Event::Arrival { source } => self.on_arrival(now, source as usize),
             Event::Complete { sandbox } => self.on_complete(now, sandbox),
             Event::ScaleRetry { function } => self.on_scale_retry(now, function as usize),
             Event::Deploy { index } => self.on_deploy(now, index as usize),
-            Event::PcReady { sandbox, serial } => self.on_pc_ready(now, sandbox, serial),
-            Event::PcRecycle { sandbox, serial } => self.on_pc_recycle(now, sandbox, serial),
-            Event::PcRetire { sandbox, serial } => self.on_pc_retire(now, sandbox, serial),
+            Event::PcReady { sandbox } => self.on_pc_ready(key, sandbox),
+            Event::PcRecycle { sandbox } => self.on_pc_recycle(key, sandbox),
+            Event::PcRetire { sandbox } => self.on_pc_retire(key, sandbox),
             Event::PcSchedule { function } => self.on_pc_schedule(now, function as usize),
             Event::Ping { function } => self.on_ping(now, function as usize),
         }

@@ -6,13 +6,16 @@ use super::{Event, World};
 use crate::engine::SimTime;
 
 impl World<'_> {
-    /// At time zero: schedules `f`'s first burst of pings, if it has pings.
+    /// At time zero: schedules `f`'s bursts of pings, every period until the end, if it has
+    /// pings.
     pub(super) fn start_pings(&mut self, f: usize) {
-        let first = self.sc.functions[f]
-            .pings
-            .and_then(|p| p.first_burst(self.end));
-        if let Some(t) = first {
-            self.queue.push(t, Event::Ping { function: f as u32 });
+        let Some(p) = self.sc.functions[f].pings else {
+            return;
+        };
+        if let Some(first) = p.first_burst(self.end) {
+            let event = Event::Ping { function: f as u32 };
+            self.queue
+                .schedule_periodic(first, p.every, self.end, event);
         }
     }
 
@@ -27,10 +30,6 @@ impl World<'_> {
             if self.try_start(now, f, now, counted, true).is_err() {
                 break;
             }
-        }
-        if now + p.every < self.end {
-            self.queue
-                .push(now + p.every, Event::Ping { function: f as u32 });
         }
     }
 }

@@ -6,7 +6,7 @@
 use super::fleet::image_access;
 use super::{Event, World, count_reclaim};
 use crate::coldstart::{DrawEnv, InitKind};
-use crate::engine::SimTime;
+use crate::engine::{EventKey, SimTime};
 use crate::platform::provisioned::{
     FreeDecision, ProvisionedConcurrency, RECYCLE_LEAD, RetireDecision, Surplus, recycle_at,
 };
@@ -82,7 +82,7 @@ impl World<'_> {
         let stats = &mut self.functions[f].stats;
         stats.provisioned_released += 1;
         stats.timeline.record_died(now.as_us());
-        self.sandboxes.remove(id);
+        self.pc_drop(id);
     }
 
     /// Removes provisioned sandbox `id` of `f`, recycled at its lifetime.
@@ -90,7 +90,37 @@ impl World<'_> {
         let stats = &mut self.functions[f].stats;
         stats.retired_lifetime += 1;
         stats.timeline.record_died(now.as_us());
+        self.pc_drop(id);
+    }
+
+    /// Frees provisioned sandbox `id`'s slot and cancels its pending events.
+    fn pc_drop(&mut self, id: SandboxId) {
+        let (queue, until) = (&mut self.queue, &mut self.cancelled_until);
+        self.pc_events.retain(|&(s, key)| {
+            if s == id {
+                queue.cancel(key);
+                *until = (*until).max(key.time);
+            }
+            s != id
+        });
         self.sandboxes.remove(id);
+    }
+
+    /// Schedules a keyed event about provisioned sandbox `id`.
+    fn pc_schedule(&mut self, id: SandboxId, at: SimTime, event: Event) {
+        let key = self.queue.schedule_keyed(at, event);
+        self.pc_events.push((id, key));
+    }
+
+    /// The keyed event `key` came out: it can no longer be cancelled. Returns the function
+    /// of its sandbox (alive: its pending events are cancelled when it goes away).
+    fn pc_fired(&mut self, key: EventKey, id: SandboxId) -> usize {
+        if let Some(i) = self.pc_events.iter().position(|&(_, k)| k == key) {
+            self.pc_events.swap_remove(i);
+        }
+        let s = self.sandboxes.get(id);
+        debug_assert!(!s.reclaimed && s.pc != PcRole::OnDemand);
+        s.function as usize
     }
 
     /// Initialises one provisioned sandbox of `f` at `now`, off the request path, without
@@ -133,17 +163,14 @@ impl World<'_> {
         sandbox.init_ends = ready;
         sandbox.busy_until = ready;
         sandbox.pc = PcRole::Provisioned;
-        self.pc_serial += 1;
-        let serial = self.pc_serial;
-        sandbox.pc_serial = serial;
         let id = self.sandboxes.insert(sandbox);
         pc.adopt(id, ahead);
         if !ahead {
-            let event = Event::PcReady {
-                sandbox: id,
-                serial,
-            };
-            self.queue.push(ready, event);
+            // `fs` is borrowed: `pc_schedule` by hand.
+            let key = self
+                .queue
+                .schedule_keyed(ready, Event::PcReady { sandbox: id });
+            self.pc_events.push((id, key));
         }
         let stats = &mut fs.stats;
         stats.sandboxes_created += 1;
@@ -159,19 +186,9 @@ impl World<'_> {
         }
         let recycle = recycle_at(lifetime_end, ready);
         if recycle < self.end {
-            let event = Event::PcRecycle {
-                sandbox: id,
-                serial,
-            };
-            self.queue.push(recycle, event);
+            self.pc_schedule(id, recycle, Event::PcRecycle { sandbox: id });
         }
         ready
-    }
-
-    /// Whether `id` is still the provisioned sandbox with serial `serial`.
-    fn pc_valid(&self, id: SandboxId, serial: u32) -> bool {
-        let s = self.sandboxes.get(id);
-        !s.reclaimed && s.pc_serial == serial && s.pc != PcRole::OnDemand
     }
 
     /// A provisioned sandbox of `f` finished its init or request at `now`: it goes back to
@@ -206,11 +223,8 @@ impl World<'_> {
         });
     }
 
-    pub(super) fn on_pc_ready(&mut self, now: SimTime, id: SandboxId, serial: u32) {
-        if !self.pc_valid(id, serial) {
-            return;
-        }
-        let f = self.sandboxes.get(id).function as usize;
+    pub(super) fn on_pc_ready(&mut self, key: EventKey, id: SandboxId) {
+        let (now, f) = (key.time, self.pc_fired(key, id));
         self.complete_due(f);
         let released = self.sandboxes.get(id).pc == PcRole::Released;
         self.pc_free(now, f, id);
@@ -221,11 +235,12 @@ impl World<'_> {
 
     /// A provisioned sandbox nears its lifetime: its replacement starts now and the old one
     /// serves until `RECYCLE_LEAD` from now or until the replacement is ready, if later.
-    pub(super) fn on_pc_recycle(&mut self, now: SimTime, id: SandboxId, serial: u32) {
-        if !self.pc_valid(id, serial) || self.sandboxes.get(id).pc != PcRole::Provisioned {
+    pub(super) fn on_pc_recycle(&mut self, key: EventKey, id: SandboxId) {
+        let (now, f) = (key.time, self.pc_fired(key, id));
+        if self.sandboxes.get(id).pc != PcRole::Provisioned {
+            // Released meanwhile: it goes away after its request.
             return;
         }
-        let f = self.sandboxes.get(id).function as usize;
         self.complete_due(f);
         self.sandboxes.get_mut(id).pc = PcRole::Retiring;
         self.functions[f].stats.provisioned_recycled += 1;
@@ -233,19 +248,16 @@ impl World<'_> {
             pc.recycle(id);
             let ready = w.pc_spawn(pc, now, f, false);
             let retire = ready.max(now + RECYCLE_LEAD);
-            let event = Event::PcRetire {
-                sandbox: id,
-                serial,
-            };
-            w.queue.push(retire, event);
+            w.pc_schedule(id, retire, Event::PcRetire { sandbox: id });
         });
     }
 
-    pub(super) fn on_pc_retire(&mut self, now: SimTime, id: SandboxId, serial: u32) {
-        if !self.pc_valid(id, serial) || self.sandboxes.get(id).pc != PcRole::Retiring {
+    pub(super) fn on_pc_retire(&mut self, key: EventKey, id: SandboxId) {
+        let (now, f) = (key.time, self.pc_fired(key, id));
+        if self.sandboxes.get(id).pc != PcRole::Retiring {
+            // Released meanwhile (a deploy): it goes away after its request.
             return;
         }
-        let f = self.sandboxes.get(id).function as usize;
         self.complete_due(f);
         let decision = self.with_pc(f, |_, pc| pc.retire(id));
         match decision {
