@@ -234,15 +234,7 @@ impl<'a> World<'a> {
         let fleet = fleet::build_fleet(sc, &streams)?;
         let end = SimTime::ZERO + sc.duration;
         let mut queue = EventQueue::new();
-        let mut sources = Vec::with_capacity(sc.traffic.len());
-        for (i, t) in sc.traffic.iter().enumerate() {
-            let key = format!("{i}:{}", sc.functions[t.function].name);
-            let mut s = ArrivalStream::new(&t.process, streams.stream("arrivals", &key))?;
-            if let Some(first) = s.next_arrival().filter(|&t| t < end) {
-                queue.push_stream(first, Event::Arrival { source: i as u32 });
-            }
-            sources.push(s);
-        }
+        let sources = start_sources(sc, &streams, &mut queue)?;
         for (i, d) in sc.deploys.iter().enumerate() {
             queue.push(SimTime::ZERO + d.at, Event::Deploy { index: i as u32 });
         }
@@ -396,6 +388,25 @@ impl<'a> World<'a> {
             peak_in_flight_total: self.peak_in_flight,
         }
     }
+}
+
+/// The traffic sources of `sc`, each with its first arrival (if before the end) scheduled.
+fn start_sources(
+    sc: &Scenario,
+    streams: &RngStreams,
+    queue: &mut EventQueue<Event>,
+) -> Result<Vec<ArrivalStream>, InputError> {
+    let end = SimTime::ZERO + sc.duration;
+    let mut sources = Vec::with_capacity(sc.traffic.len());
+    for (i, t) in sc.traffic.iter().enumerate() {
+        let key = format!("{i}:{}", sc.functions[t.function].name);
+        let mut s = ArrivalStream::new(&t.process, streams.stream("arrivals", &key))?;
+        if let Some(first) = s.next_arrival().filter(|&t| t < end) {
+            queue.push_stream(first, Event::Arrival { source: i as u32 });
+        }
+        sources.push(s);
+    }
+    Ok(sources)
 }
 
 /// Counts an idle sandbox going away, by cause.

@@ -5,7 +5,7 @@
 
 use super::fleet::image_access;
 use super::{Event, World, count_reclaim};
-use crate::coldstart::{DrawEnv, InitKind};
+use crate::coldstart::{ColdStartDraw, DrawEnv, InitKind};
 use crate::engine::{EventKey, SimTime};
 use crate::platform::provisioned::{
     FreeDecision, ProvisionedConcurrency, RECYCLE_LEAD, RetireDecision, Surplus, recycle_at,
@@ -134,7 +134,6 @@ impl World<'_> {
         ahead: bool,
     ) -> SimTime {
         let function = &self.sc.functions[f];
-        let counted = now >= self.measure_from;
         let fs = &mut self.functions[f];
         // Expired idle sandboxes leave first, so the live count is exact at this creation.
         let stats = &mut fs.stats;
@@ -172,23 +171,31 @@ impl World<'_> {
                 .schedule_keyed(ready, Event::PcReady { sandbox: id });
             self.pc_events.push((id, key));
         }
+        self.record_pc_init(now, f, &draw);
+        let recycle = recycle_at(lifetime_end, ready);
+        if recycle < self.end {
+            self.pc_schedule(id, recycle, Event::PcRecycle { sandbox: id });
+        }
+        ready
+    }
+
+    /// Records the creation of a provisioned sandbox of `f` at `now` and, if it counts, its
+    /// init (off the request path).
+    fn record_pc_init(&mut self, now: SimTime, f: usize, draw: &ColdStartDraw) {
+        let counted = now >= self.measure_from;
+        let fs = &mut self.functions[f];
         let stats = &mut fs.stats;
         stats.sandboxes_created += 1;
         stats.timeline.record_created(now.as_us());
         stats.timeline.record_init(now.as_us());
         if counted {
             stats.provisioned_inits += 1;
-            stats.record_offpath_init(&draw);
+            stats.record_offpath_init(draw);
             stats.record_top_imports(&fs.top_imports_us);
             stats
                 .provisioned_init_duration
                 .record(draw.init_duration.as_us());
         }
-        let recycle = recycle_at(lifetime_end, ready);
-        if recycle < self.end {
-            self.pc_schedule(id, recycle, Event::PcRecycle { sandbox: id });
-        }
-        ready
     }
 
     /// A provisioned sandbox of `f` finished its init or request at `now`: it goes back to

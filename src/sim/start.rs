@@ -165,32 +165,19 @@ impl World<'_> {
         } else {
             handler += self.request_path(now + cold_latency, f, id, counted);
         }
-        let done = now + cold_latency + handler;
-        let (measure_from, end) = (self.measure_from, self.end);
-        let fs = &mut self.functions[f];
-        if on_pc {
-            let (from, to) = (now.max(measure_from), done.min(end));
-            fs.stats.provisioned_busy_us += to.0.saturating_sub(from.0);
-            if counted && !ping {
-                fs.stats.provisioned_billed_ms += (init.as_us() + handler.as_us()).div_ceil(1_000);
-            }
-        }
         // From here on `counted` means a user request that counts: pings are recorded above.
-        let counted = counted && !ping;
-        if counted {
-            fs.stats.invocations += 1;
-            match cold {
-                Some(d) => {
-                    fs.stats.timeline.record_cold_start(now.as_us());
-                    fs.stats.record_cold_start(d);
-                    fs.stats.record_top_imports(&fs.top_imports_us);
-                }
-                None => fs.stats.warm_starts += 1,
-            }
-            fs.stats
-                .record_completion(done - arrival, now - arrival, init, handler);
-        }
-        fs.stats.record_busy(now, done, measure_from, end);
+        let req = Request {
+            arrival,
+            start: now,
+            cold_latency,
+            init,
+            handler,
+            counted: counted && !ping,
+            cold: cold.is_some(),
+        };
+        let done = now + cold_latency + handler;
+        self.record_request(f, &req, done, on_pc, cold);
+        let fs = &mut self.functions[f];
         let sandbox = self.sandboxes.get_mut(id);
         debug_assert!(
             cold.is_some() || sandbox.state_at(now) == SandboxState::Idle,
@@ -200,15 +187,7 @@ impl World<'_> {
         self.concurrency.admit(f);
         fs.stats.peak_in_flight = fs.stats.peak_in_flight.max(self.concurrency.in_flight(f));
         if self.sink.is_some() {
-            self.sandboxes.get_mut(id).request = Request {
-                arrival,
-                start: now,
-                cold_latency,
-                init,
-                handler,
-                counted,
-                cold: cold.is_some(),
-            };
+            self.sandboxes.get_mut(id).request = req;
         }
         self.schedule_completion(f, id, done);
         self.in_flight += 1;
@@ -217,6 +196,45 @@ impl World<'_> {
         if self.in_flight - self.lazy.known_past(now, false) > self.peak_in_flight {
             self.raise_peak(now);
         }
+    }
+
+    /// Records what is known of request `req` of `f` when it starts: its latency, billing
+    /// and busy time (it ends at `done`; `on_pc`: on a provisioned sandbox).
+    #[inline]
+    fn record_request(
+        &mut self,
+        f: usize,
+        req: &Request,
+        done: SimTime,
+        on_pc: bool,
+        cold: Option<&ColdStartDraw>,
+    ) {
+        let (measure_from, end) = (self.measure_from, self.end);
+        let fs = &mut self.functions[f];
+        let now = req.start;
+        if on_pc {
+            let (from, to) = (now.max(measure_from), done.min(end));
+            fs.stats.provisioned_busy_us += to.0.saturating_sub(from.0);
+            if req.counted {
+                let billed_us = req.init.as_us() + req.handler.as_us();
+                fs.stats.provisioned_billed_ms += billed_us.div_ceil(1_000);
+            }
+        }
+        if req.counted {
+            fs.stats.invocations += 1;
+            match cold {
+                Some(d) => {
+                    fs.stats.timeline.record_cold_start(now.as_us());
+                    fs.stats.record_cold_start(d);
+                    fs.stats.record_top_imports(&fs.top_imports_us);
+                }
+                None => fs.stats.warm_starts += 1,
+            }
+            let (latency, waited) = (done - req.arrival, now - req.arrival);
+            fs.stats
+                .record_completion(latency, waited, req.init, req.handler);
+        }
+        fs.stats.record_busy(now, done, measure_from, end);
     }
 
     /// The handler time of a request of `f` starting now: a ping's fixed duration, else the
