@@ -46,3 +46,55 @@ impl World<'_> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::{SimError, run};
+    use super::*;
+    use crate::config::load_scenario;
+
+    /// Fails from the `fail_at`-th record on, counting the records it was given.
+    struct Failing {
+        seen: u32,
+        fail_at: u32,
+    }
+
+    impl InvocationSink for Failing {
+        fn record(&mut self, _: u32, _: &InvocationRecord) -> std::io::Result<()> {
+            self.seen += 1;
+            if self.seen >= self.fail_at {
+                return Err(std::io::Error::other(format!("disk full at {}", self.seen)));
+            }
+            Ok(())
+        }
+    }
+
+    /// Tolerance: exact. A sink that fails from its 3rd record on: the run goes on (every
+    /// later record is still offered), and the error returned is the first write error,
+    /// shown as itself.
+    #[test]
+    fn the_first_sink_write_error_is_returned_as_sim_error_io() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.toml");
+        std::fs::write(
+            &path,
+            "name = \"s\"\n[run]\nduration = \"10m\"\nseed = 1\n\
+             [[function]]\nname = \"f\"\nmemory_mb = 1769\nhandler = \"100ms\"\n\
+             cold_start = \"200ms\"\n\
+             [[traffic]]\nfunction = \"f\"\nkind = \"poisson\"\nrate = 1\n",
+        )
+        .unwrap();
+        let sc = load_scenario(&path).unwrap();
+        let invocations = run(&sc, 0, None, None).unwrap().functions[0].invocations;
+        assert!(invocations > 100);
+        let mut sink = Failing {
+            seen: 0,
+            fail_at: 3,
+        };
+        match run(&sc, 0, Some(&mut sink), None) {
+            Err(e @ SimError::Io { .. }) => assert_eq!(e.to_string(), "disk full at 3"),
+            other => panic!("expected a write error, got {other:?}"),
+        }
+        assert_eq!(u64::from(sink.seen), invocations);
+    }
+}
