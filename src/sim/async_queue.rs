@@ -54,6 +54,7 @@ impl World<'_> {
         }
     }
 
+    /// A scaling-window slot freed for `f`'s waiting queue.
     pub(super) fn on_scale_retry(&mut self, now: SimTime, f: usize) {
         self.functions[f].retry_scheduled = false;
         self.dispatch_waiting(now, f);

@@ -70,6 +70,8 @@ impl World<'_> {
         }
     }
 
+    /// An eager completion of sandbox `id`: recorded by the sink, then the sandbox is freed
+    /// and, while requests wait, every function's queue is dispatched.
     pub(super) fn on_complete(&mut self, now: SimTime, id: SandboxId) {
         let f = self.sandboxes.get(id).function as usize;
         // Lazy completions of `f` ordered before this one come first.

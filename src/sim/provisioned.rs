@@ -230,6 +230,8 @@ impl World<'_> {
         });
     }
 
+    /// A provisioned sandbox finished its init: it becomes idle (or goes, if released
+    /// meanwhile) and may serve a waiting request.
     pub(super) fn on_pc_ready(&mut self, key: EventKey, id: SandboxId) {
         let (now, f) = (key.time, self.pc_fired(key, id));
         self.complete_due(f);
@@ -259,6 +261,8 @@ impl World<'_> {
         });
     }
 
+    /// A recycled sandbox's replacement is ready: it retires now if idle, else after its
+    /// request.
     pub(super) fn on_pc_retire(&mut self, key: EventKey, id: SandboxId) {
         let (now, f) = (key.time, self.pc_fired(key, id));
         if self.sandboxes.get(id).pc != PcRole::Retiring {
@@ -275,6 +279,7 @@ impl World<'_> {
         }
     }
 
+    /// `f`'s provisioned count changes by its schedule.
     pub(super) fn on_pc_schedule(&mut self, now: SimTime, f: usize) {
         self.complete_due(f);
         self.pc_set_target(now, f, false);

@@ -15,6 +15,8 @@ use crate::platform::retirement::RetirementPolicy;
 use crate::platform::sandbox::{PcRole, Request, Sandbox, SandboxId, SandboxState};
 
 impl World<'_> {
+    /// A request of traffic source `source` arrives: it starts, waits (async) or is
+    /// throttled (sync).
     pub(super) fn on_arrival(&mut self, now: SimTime, source: usize) {
         let (f, is_async) = self.targets[source];
         let f = f as usize;
