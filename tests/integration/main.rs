@@ -30,6 +30,7 @@ mod model_data;
 mod report;
 mod scaling;
 mod scenarios;
+mod sim_core;
 mod snapstart;
 mod storage_che;
 mod storage_fleet;
