@@ -14,7 +14,6 @@ use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 
 fn invocations(sc: &Scenario) -> u64 {
     sim::run(sc, 0, None, None)
-        .expect("setup")
         .expect("run")
         .functions
         .iter()
@@ -29,18 +28,14 @@ fn image_vs_override(c: &mut Criterion) {
         let sc = load_scenario(Path::new(&format!("benches/{name}.toml"))).expect("scenario");
         g.throughput(Throughput::Elements(invocations(&sc)));
         g.bench_function(name, |b| {
-            b.iter(|| sim::run(&sc, 0, None, None).expect("setup").expect("run"))
+            b.iter(|| sim::run(&sc, 0, None, None).expect("run"))
         });
     }
     let mut setup = load_scenario(Path::new("benches/image-1pct.toml")).expect("scenario");
     setup.duration = coldsim::engine::SimDuration::from_secs_f64(1.0);
     g.throughput(Throughput::Elements(1));
     g.bench_function("image_setup", |b| {
-        b.iter(|| {
-            sim::run(&setup, 0, None, None)
-                .expect("setup")
-                .expect("run")
-        })
+        b.iter(|| sim::run(&setup, 0, None, None).expect("run"))
     });
     g.finish();
 }

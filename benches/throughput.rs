@@ -10,7 +10,6 @@ use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 fn reference(c: &mut Criterion) {
     let sc = load_scenario(Path::new("scenarios/reference.toml")).expect("reference scenario");
     let invocations: u64 = sim::run(&sc, 0, None, None)
-        .expect("setup")
         .expect("run")
         .functions
         .iter()
@@ -20,7 +19,7 @@ fn reference(c: &mut Criterion) {
     g.sample_size(10);
     g.throughput(Throughput::Elements(invocations));
     g.bench_function("one_replication", |b| {
-        b.iter(|| sim::run(&sc, 0, None, None).expect("setup").expect("run"))
+        b.iter(|| sim::run(&sc, 0, None, None).expect("run"))
     });
     g.finish();
 }

@@ -95,13 +95,22 @@ fn replication_figures(sc: &Scenario, run: &RunStats) -> ReplicationFigures {
     }
 }
 
+/// A [`sim::SimError`] for anyhow callers: an input error stays an [`crate::error::InputError`]
+/// (the CLI finds it and exits with code 2), a write error stays an `io::Error`.
+pub(crate) fn sim_error(e: sim::SimError) -> anyhow::Error {
+    match e {
+        sim::SimError::Input(e) => e.into(),
+        sim::SimError::Io { source } => source.into(),
+    }
+}
+
 fn one<'a>(
     sc: &'a Scenario,
     replication: u32,
     sink: Option<&'a mut dyn InvocationSink>,
     progress: Option<&AtomicU64>,
 ) -> anyhow::Result<ReplicationFigures> {
-    let run = sim::run(sc, replication, sink, progress)??;
+    let run = sim::run(sc, replication, sink, progress).map_err(sim_error)?;
     Ok(replication_figures(sc, &run))
 }
 
@@ -226,7 +235,7 @@ pub fn run_scenario_detailed(sc: &Scenario, with_timeline: bool) -> anyhow::Resu
     let per_rep: Vec<DetailedReplication> = (0..sc.replications)
         .into_par_iter()
         .map(|r| {
-            let run = sim::run(sc, r, None, None)??;
+            let run = sim::run(sc, r, None, None).map_err(sim_error)?;
             let hists = run
                 .functions
                 .iter()

@@ -206,7 +206,7 @@ pub fn init_histograms(sc: &Scenario) -> anyhow::Result<Vec<Histogram>> {
     let runs: Vec<Vec<Histogram>> = (0..sc.replications)
         .into_par_iter()
         .map(|r| -> anyhow::Result<Vec<Histogram>> {
-            let stats = crate::sim::run(sc, r, None, None)??;
+            let stats = crate::sim::run(sc, r, None, None).map_err(crate::runner::sim_error)?;
             Ok(stats
                 .functions
                 .into_iter()

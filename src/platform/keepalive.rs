@@ -39,6 +39,23 @@ impl KeepAlivePolicy for FixedKeepAlive {
     }
 }
 
+/// The keep-alive policies a scenario can choose, dispatched by `match` rather than a
+/// virtual call (it is asked at every completion). One today: [`FixedKeepAlive`].
+#[derive(Clone, Debug)]
+pub enum KeepAlive {
+    /// A fixed or drawn idle time (scenario key `platform.keep_alive`).
+    Fixed(FixedKeepAlive),
+}
+
+impl KeepAlivePolicy for KeepAlive {
+    #[inline]
+    fn on_idle(&self, now: SimTime, rng: &mut Rng) -> KeepAliveDecision {
+        match self {
+            KeepAlive::Fixed(p) => p.on_idle(now, rng),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

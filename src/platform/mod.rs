@@ -1,9 +1,15 @@
-//! The Lambda platform: sandbox lifecycle, idle pools, concurrency and scaling limits.
+//! The Lambda platform: sandbox lifecycle, idle pools, concurrency and scaling limits, and
+//! the components that decide about sandboxes (keep-alive, retirement, provisioned
+//! concurrency, pings, deploys, proactive init) while `sim` acts on their decisions.
 
+pub mod deploy;
 pub mod keepalive;
 pub mod limits;
+pub mod pings;
 pub mod pool;
+pub mod proactive;
 pub mod provisioned;
+pub mod retirement;
 pub mod sandbox;
 pub mod scaling;
 

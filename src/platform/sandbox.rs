@@ -74,9 +74,6 @@ pub struct Sandbox {
     pub request: Request,
     /// Its role under provisioned concurrency (`OnDemand` for every other sandbox).
     pub pc: PcRole,
-    /// Provisioned sandboxes: a run-wide serial number, so events about a sandbox whose slot
-    /// was reused are recognised as stale.
-    pub pc_serial: u32,
 }
 
 /// The role of a sandbox under provisioned concurrency.
@@ -113,7 +110,6 @@ impl Sandbox {
             loaded: 0,
             request: Request::default(),
             pc: PcRole::OnDemand,
-            pc_serial: 0,
         }
     }
 

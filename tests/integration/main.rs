@@ -31,6 +31,7 @@ mod outputs;
 mod report;
 mod scaling;
 mod scenarios;
+mod sim_core;
 mod snapstart;
 mod storage_che;
 mod storage_fleet;

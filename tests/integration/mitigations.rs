@@ -227,9 +227,7 @@ fn pings_keep_sparse_traffic_warm() {
     let t = common::load(&base);
     let (mut cold, mut n) = (0u64, 0u64);
     for r in 0..8 {
-        let run = coldsim::sim::run(&t.scenario, r, None, None)
-            .unwrap()
-            .unwrap();
+        let run = coldsim::sim::run(&t.scenario, r, None, None).unwrap();
         cold += run.functions[0].cold_starts;
         n += run.functions[0].invocations;
     }
@@ -243,9 +241,7 @@ fn pings_keep_sparse_traffic_warm() {
     );
     let tw = common::load(&with);
     for r in 0..8 {
-        let run = coldsim::sim::run(&tw.scenario, r, None, None)
-            .unwrap()
-            .unwrap();
+        let run = coldsim::sim::run(&tw.scenario, r, None, None).unwrap();
         let s = &run.functions[0];
         assert!(s.cold_starts <= 1, "replication {r}: {}", s.cold_starts);
         // Pings at 5, 10, ... min before 48 h: 575 of them.

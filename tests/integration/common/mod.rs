@@ -62,7 +62,7 @@ pub fn summary(toml: &str) -> Summary {
 
 /// Runs replication 0 and returns its raw statistics.
 pub fn run_once(sc: &Scenario) -> RunStats {
-    sim::run(sc, 0, None, None).expect("setup").expect("run")
+    sim::run(sc, 0, None, None).expect("run")
 }
 
 /// Collects every invocation record of a run.
@@ -79,9 +79,7 @@ impl InvocationSink for Collect {
 /// Runs replication 0 and returns its statistics and every invocation, sorted by arrival.
 pub fn run_collect(sc: &Scenario) -> (RunStats, Vec<InvocationRecord>) {
     let mut sink = Collect::default();
-    let stats = sim::run(sc, 0, Some(&mut sink), None)
-        .expect("setup")
-        .expect("run");
+    let stats = sim::run(sc, 0, Some(&mut sink), None).expect("run");
     let mut recs = sink.0;
     recs.sort_by_key(|r| (r.request.arrival, r.request.start, r.sandbox));
     (stats, recs)

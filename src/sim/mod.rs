@@ -1,0 +1,432 @@
+//! One replication of a scenario: the [`World`] holds all state, [`Event`] is every thing that
+//! can happen, and [`World::run`] dispatches them in one place. Single-threaded and
+//! deterministic: the same scenario and seed give the same numbers.
+//!
+//! Where each mechanism lives: arrivals and starts in `start.rs`, completions in
+//! `complete.rs`, the lazy-completion optimisation in `lazy.rs`, async queues in
+//! `async_queue.rs`, provisioned concurrency, pings and deploys in `provisioned.rs`,
+//! `pings.rs` and `deploy.rs` (acting on the decisions of the `platform` components), the
+//! storage fleet in `fleet.rs` and the per-invocation sink in `sink.rs`.
+
+mod async_queue;
+mod complete;
+mod deploy;
+mod fleet;
+mod lazy;
+mod pings;
+mod provisioned;
+mod sink;
+mod start;
+
+use std::collections::VecDeque;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use crate::config::{Invocation, Scenario};
+use crate::engine::rng::replication_seed;
+use crate::engine::{EventKey, EventQueue, Rng, RngStreams, SimDuration, SimTime};
+use crate::error::InputError;
+use crate::platform::deploy::Versions;
+use crate::platform::keepalive::{FixedKeepAlive, KeepAlive};
+use crate::platform::limits::Concurrency;
+use crate::platform::pool::{IdlePool, ReclaimCause};
+use crate::platform::proactive::ProactiveShare;
+use crate::platform::provisioned::ProvisionedConcurrency;
+use crate::platform::retirement::MaxLifetime;
+use crate::platform::sandbox::{SandboxArena, SandboxId};
+use crate::platform::scaling::ScalingWindow;
+use crate::stats::{FunctionStats, RunStats};
+use crate::storage::chunk::ImageVersion;
+use crate::storage::fleet::Fleet;
+use crate::traffic::ArrivalStream;
+
+use async_queue::Waiting;
+use lazy::LazyCompletions;
+pub use sink::{InvocationRecord, InvocationSink};
+
+/// Everything that can happen in a run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Event {
+    /// The next request of traffic source `source` arrives.
+    Arrival {
+        /// Index of the source.
+        source: u32,
+    },
+    /// A sandbox finishes its request (its init, if cold, came first).
+    Complete {
+        /// The sandbox.
+        sandbox: SandboxId,
+    },
+    /// A scaling-window slot frees for a function whose async queue is waiting on it.
+    ScaleRetry {
+        /// Index of the function.
+        function: u32,
+    },
+    /// A new version of a function is published (`Scenario::deploys[index]`).
+    Deploy {
+        /// Index into the scenario's deploys.
+        index: u32,
+    },
+    /// A provisioned sandbox finishes its init and becomes available (a keyed event,
+    /// cancelled if the sandbox goes away first).
+    PcReady {
+        /// The sandbox.
+        sandbox: SandboxId,
+    },
+    /// A provisioned sandbox nears its lifetime: its replacement starts to initialise
+    /// (keyed).
+    PcRecycle {
+        /// The sandbox.
+        sandbox: SandboxId,
+    },
+    /// A recycled provisioned sandbox retires (its replacement is ready; keyed).
+    PcRetire {
+        /// The sandbox.
+        sandbox: SandboxId,
+    },
+    /// A function's provisioned-concurrency schedule changes its count.
+    PcSchedule {
+        /// Index of the function.
+        function: u32,
+    },
+    /// A function's warm-up pings arrive (a periodic event).
+    Ping {
+        /// Index of the function.
+        function: u32,
+    },
+}
+
+/// Why a replication could not run or finish.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum SimError {
+    /// The scenario cannot be set up (a trace file, the storage fleet): fix the input.
+    #[error(transparent)]
+    Input(#[from] InputError),
+    /// The per-invocation sink failed to write (the run itself completed). Shown as the
+    /// write error itself.
+    #[error(transparent)]
+    Io {
+        /// The first write error.
+        source: std::io::Error,
+    },
+}
+
+/// Per-function state of a replication. Laid out in declaration order, cache-line
+/// aligned, with what every invocation touches in the first lines.
+#[repr(C, align(64))]
+struct FunctionState {
+    idle: IdlePool,
+    /// The handler time of the next request, drawn one request ahead (see `start_on`).
+    next_handler: SimDuration,
+    retry_scheduled: bool,
+    handler_rng: Rng,
+    lifecycle_rng: Rng,
+    stats: FunctionStats,
+    scaling: ScalingWindow,
+    waiting: VecDeque<Waiting>,
+    cold_start_rng: Rng,
+    /// Request-path draws (lazy imports).
+    path_rng: Rng,
+    /// The published versions (deploys count up).
+    versions: Versions,
+    /// Image functions: the current image version.
+    image: Option<ImageVersion>,
+    /// Scratch: each eager top-level import's time in the cold start being drawn.
+    top_imports_us: Vec<u64>,
+    /// Provisioned concurrency, if configured.
+    pc: Option<Box<ProvisionedConcurrency>>,
+    /// Cold-start draws of pings (stream `ping_cold_start`), so user draws keep their order.
+    ping_cold_rng: Rng,
+    /// Proactive-init coin flips (stream `proactive_init`).
+    proactive_rng: Rng,
+}
+
+impl FunctionState {
+    fn new(sc: &Scenario, f: usize, streams: &RngStreams) -> Self {
+        let function = &sc.functions[f];
+        let name = &function.name;
+        let mut handler_rng = streams.stream("handler", name);
+        let cold_start = &function.cold_start;
+        FunctionState {
+            idle: IdlePool::default(),
+            scaling: ScalingWindow::new(sc.platform.scale_new, sc.platform.scale_window),
+            waiting: VecDeque::new(),
+            retry_scheduled: false,
+            next_handler: function.handler.sample(&mut handler_rng),
+            handler_rng,
+            cold_start_rng: streams.stream("cold_start", name),
+            lifecycle_rng: streams.stream("lifecycle", name),
+            path_rng: streams.stream("path", name),
+            stats: FunctionStats::for_model(cold_start),
+            versions: Versions::default(),
+            image: fleet::image_code(cold_start).map(|c| c.version.clone()),
+            top_imports_us: vec![0; cold_start.init().map_or(0, |i| i.eager.len())],
+            pc: function.provisioned.as_ref().map(|schedule| {
+                Box::new(ProvisionedConcurrency::new(
+                    schedule.clone(),
+                    streams.stream("provisioned_lifetime", name),
+                    streams.stream("provisioned_cold_start", name),
+                ))
+            }),
+            ping_cold_rng: streams.stream("ping_cold_start", name),
+            proactive_rng: streams.stream("proactive_init", name),
+        }
+    }
+}
+
+/// The platform's policies, the same for every function.
+struct Policies {
+    keep_alive: KeepAlive,
+    retirement: MaxLifetime,
+    proactive: ProactiveShare,
+}
+
+/// All state of one replication.
+pub struct World<'a> {
+    sc: &'a Scenario,
+    replication: u32,
+    queue: EventQueue<Event>,
+    sources: Vec<ArrivalStream>,
+    /// Per source: the function it calls and whether its requests are async.
+    targets: Vec<(u32, bool)>,
+    functions: Vec<FunctionState>,
+    sandboxes: SandboxArena,
+    concurrency: Concurrency,
+    policies: Policies,
+    /// Arrivals from here on count.
+    measure_from: SimTime,
+    /// No arrival at or after this.
+    end: SimTime,
+    /// Functions whose async queue is not empty.
+    functions_waiting: usize,
+    sink: Option<&'a mut dyn InvocationSink>,
+    sink_error: Option<std::io::Error>,
+    /// Requests in flight, those whose lazy completion is due but not processed included.
+    in_flight: u32,
+    peak_in_flight: u32,
+    /// Key of the event being handled: lazy completions ordered before it have happened.
+    current: EventKey,
+    /// Completions processed lazily (see `lazy.rs`).
+    lazy: LazyCompletions,
+    /// Workers, AZs and their chunk caches (when a function is an image).
+    fleet: Option<Fleet>,
+    /// Pending keyed events of provisioned sandboxes, cancelled when the sandbox goes away.
+    pc_events: Vec<(SandboxId, EventKey)>,
+    /// The latest time of a cancelled event. The run's last instant counts it, as it would
+    /// have counted the event itself (finish reclaims idle sandboxes expired by then).
+    cancelled_until: SimTime,
+}
+
+/// Events between two progress reports.
+const PROGRESS_EVERY_EVENTS: u64 = 1 << 16;
+
+impl<'a> World<'a> {
+    /// Sets up replication `replication` of `sc`: streams seeded, first arrivals scheduled.
+    pub fn new(
+        sc: &'a Scenario,
+        replication: u32,
+        sink: Option<&'a mut dyn InvocationSink>,
+    ) -> Result<Self, InputError> {
+        let streams = RngStreams::new(replication_seed(sc.seed, replication));
+        let functions = (0..sc.functions.len())
+            .map(|f| FunctionState::new(sc, f, &streams))
+            .collect();
+        let fleet = fleet::build_fleet(sc, &streams)?;
+        let end = SimTime::ZERO + sc.duration;
+        let mut queue = EventQueue::new();
+        let sources = start_sources(sc, &streams, &mut queue)?;
+        for (i, d) in sc.deploys.iter().enumerate() {
+            queue.push(SimTime::ZERO + d.at, Event::Deploy { index: i as u32 });
+        }
+        let lazy = LazyCompletions::new(sc.functions.len(), sink.is_none());
+        let targets = sc
+            .traffic
+            .iter()
+            .map(|t| (t.function as u32, t.invocation == Invocation::Async))
+            .collect();
+        let reserved = sc.functions.iter().map(|f| f.reserved_concurrency);
+        let policies = Policies {
+            keep_alive: KeepAlive::Fixed(FixedKeepAlive {
+                idle: sc.platform.keep_alive.clone(),
+            }),
+            retirement: MaxLifetime {
+                lifetime: sc.platform.max_lifetime.clone(),
+            },
+            proactive: ProactiveShare {
+                share: sc.platform.proactive_init_share,
+            },
+        };
+        let mut world = World {
+            sc,
+            replication,
+            queue,
+            sources,
+            targets,
+            functions,
+            sandboxes: SandboxArena::default(),
+            concurrency: Concurrency::new(sc.platform.account_concurrency, reserved.collect()),
+            policies,
+            measure_from: SimTime::ZERO + sc.warmup,
+            end,
+            functions_waiting: 0,
+            sink,
+            sink_error: None,
+            in_flight: 0,
+            peak_in_flight: 0,
+            current: EventKey {
+                time: SimTime::ZERO,
+                seq: 0,
+            },
+            lazy,
+            fleet,
+            pc_events: Vec::new(),
+            cancelled_until: SimTime::ZERO,
+        };
+        world.start_mitigations();
+        Ok(world)
+    }
+
+    /// Sets up what mitigations need at time zero: the timeline, provisioned sandboxes ready
+    /// (initialised ahead of traffic, before the run starts), the first schedule change and
+    /// the first pings.
+    fn start_mitigations(&mut self) {
+        let proactive = self.policies.proactive.is_on();
+        for f in 0..self.functions.len() {
+            let function = &self.sc.functions[f];
+            let on = proactive || function.provisioned.is_some() || function.pings.is_some();
+            let fs = &mut self.functions[f];
+            fs.stats.mitigations = on;
+            fs.stats.timeline = crate::stats::timeline::Timeline::new(self.sc.duration.as_us());
+            self.start_pings(f);
+            self.start_provisioned(f);
+        }
+    }
+
+    /// Runs to the end: arrivals stop at the scenario's duration, then requests in flight
+    /// and queued are drained. `progress` is advanced by simulated microseconds.
+    pub fn run(mut self, progress: Option<&AtomicU64>) -> std::io::Result<RunStats> {
+        let mut events = 0u64;
+        let mut reported = SimTime::ZERO;
+        let mut now = SimTime::ZERO;
+        loop {
+            let sources = &mut self.sources;
+            let end = self.end;
+            let popped = self.queue.pop_and_reschedule(|_, ev| match *ev {
+                Event::Arrival { source } => {
+                    let next = sources[source as usize]
+                        .next_arrival()
+                        .filter(|&t| t < end)
+                        .map(|t| (t, Event::Arrival { source }));
+                    (*ev, next)
+                }
+                other => (other, None),
+            });
+            let Some((key, ev)) = popped else { break };
+            self.current = key;
+            now = key.time;
+            self.dispatch(key, ev);
+            events += 1;
+            if let Some(p) = progress.filter(|_| events.is_multiple_of(PROGRESS_EVERY_EVENTS)) {
+                let upto = now.min(self.end);
+                p.fetch_add(upto.0 - reported.0, Ordering::Relaxed);
+                reported = upto;
+            }
+        }
+        now = now.max(self.complete_all_lazy()).max(self.cancelled_until);
+        if let Some(p) = progress {
+            p.fetch_add(self.end.0.saturating_sub(reported.0), Ordering::Relaxed);
+        }
+        if let Some(e) = self.sink_error.take() {
+            return Err(e);
+        }
+        Ok(self.finish(now))
+    }
+
+    /// Handles one event: the one place every kind of event is matched.
+    #[inline]
+    fn dispatch(&mut self, key: EventKey, ev: Event) {
+        let now = key.time;
+        match ev {
+            Event::Arrival { source } => self.on_arrival(now, source as usize),
+            Event::Complete { sandbox } => self.on_complete(now, sandbox),
+            Event::ScaleRetry { function } => self.on_scale_retry(now, function as usize),
+            Event::Deploy { index } => self.on_deploy(now, index as usize),
+            Event::PcReady { sandbox } => self.on_pc_ready(key, sandbox),
+            Event::PcRecycle { sandbox } => self.on_pc_recycle(key, sandbox),
+            Event::PcRetire { sandbox } => self.on_pc_retire(key, sandbox),
+            Event::PcSchedule { function } => self.on_pc_schedule(now, function as usize),
+            Event::Ping { function } => self.on_ping(now, function as usize),
+        }
+    }
+
+    fn finish(mut self, last_event: SimTime) -> RunStats {
+        let final_time = last_event.max(self.end);
+        let measure_end = self.end;
+        for f in 0..self.functions.len() {
+            self.accrue_provisioned(f, self.end);
+            let fs = &mut self.functions[f];
+            let stats = &mut fs.stats;
+            fs.idle.drain(
+                final_time,
+                &mut self.sandboxes,
+                |t, cause, _| count_reclaim(stats, cause, t),
+                |_| {},
+            );
+            stats.timeline.finish();
+            let reclaimed = stats.reclaimed_keep_alive
+                + stats.retired_lifetime
+                + stats.replaced_by_deploy
+                + stats.provisioned_released;
+            stats.alive_at_end = stats.sandboxes_created - reclaimed;
+            stats.pending_at_end = fs.waiting.len() as u64;
+        }
+        debug_assert_eq!(self.lazy.pending(), 0);
+        RunStats {
+            functions: self.functions.into_iter().map(|f| f.stats).collect(),
+            measured: measure_end - self.measure_from,
+            drained_at: final_time,
+            peak_in_flight_total: self.peak_in_flight,
+        }
+    }
+}
+
+/// The traffic sources of `sc`, each with its first arrival (if before the end) scheduled.
+fn start_sources(
+    sc: &Scenario,
+    streams: &RngStreams,
+    queue: &mut EventQueue<Event>,
+) -> Result<Vec<ArrivalStream>, InputError> {
+    let end = SimTime::ZERO + sc.duration;
+    let mut sources = Vec::with_capacity(sc.traffic.len());
+    for (i, t) in sc.traffic.iter().enumerate() {
+        let key = format!("{i}:{}", sc.functions[t.function].name);
+        let mut s = ArrivalStream::new(&t.process, streams.stream("arrivals", &key))?;
+        if let Some(first) = s.next_arrival().filter(|&t| t < end) {
+            queue.push_stream(first, Event::Arrival { source: i as u32 });
+        }
+        sources.push(s);
+    }
+    Ok(sources)
+}
+
+/// Counts an idle sandbox going away, by cause.
+#[inline]
+fn count_reclaim(stats: &mut FunctionStats, cause: ReclaimCause, at: SimTime) {
+    match cause {
+        ReclaimCause::KeepAlive => stats.reclaimed_keep_alive += 1,
+        ReclaimCause::Lifetime => stats.retired_lifetime += 1,
+    }
+    stats.timeline.record_died(at.as_us());
+}
+
+/// Runs replication `replication` of `sc` and returns its statistics.
+pub fn run<'a>(
+    sc: &'a Scenario,
+    replication: u32,
+    sink: Option<&'a mut dyn InvocationSink>,
+    progress: Option<&AtomicU64>,
+) -> Result<RunStats, SimError> {
+    World::new(sc, replication, sink)?
+        .run(progress)
+        .map_err(|source| SimError::Io { source })
+}

@@ -1,0 +1,100 @@
+//! The per-invocation sink: every counted invocation, streamed as it finishes (the
+//! `--invocations-csv` output), never stored. With a sink every completion is an event, so
+//! records come in completion order.
+
+use super::World;
+use crate::engine::SimTime;
+use crate::platform::sandbox::{Request, SandboxId};
+
+/// One finished invocation, for the per-invocation CSV.
+#[derive(Clone, Copy, Debug)]
+pub struct InvocationRecord {
+    /// Index of the function.
+    pub function: u32,
+    /// The sandbox that served it.
+    pub sandbox: u32,
+    /// Request details.
+    pub request: Request,
+    /// When it finished.
+    pub end: SimTime,
+}
+
+/// Receives every counted invocation as it finishes (streamed, never stored).
+pub trait InvocationSink {
+    /// Called once per finished invocation.
+    fn record(&mut self, replication: u32, rec: &InvocationRecord) -> std::io::Result<()>;
+}
+
+impl World<'_> {
+    /// Hands the request sandbox `id` of function `f` finished at `now` to the sink, if there
+    /// is one and the request counts. The first write error is kept for the end of the run.
+    pub(super) fn record_invocation(&mut self, now: SimTime, f: usize, id: SandboxId) {
+        let Some(sink) = self.sink.as_deref_mut() else {
+            return;
+        };
+        let req = self.sandboxes.get(id).request;
+        if req.counted {
+            let rec = InvocationRecord {
+                function: f as u32,
+                sandbox: id.0,
+                request: req,
+                end: now,
+            };
+            if let Err(e) = sink.record(self.replication, &rec) {
+                self.sink_error.get_or_insert(e);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::{SimError, run};
+    use super::*;
+    use crate::config::load_scenario;
+
+    /// Fails from the `fail_at`-th record on, counting the records it was given.
+    struct Failing {
+        seen: u32,
+        fail_at: u32,
+    }
+
+    impl InvocationSink for Failing {
+        fn record(&mut self, _: u32, _: &InvocationRecord) -> std::io::Result<()> {
+            self.seen += 1;
+            if self.seen >= self.fail_at {
+                return Err(std::io::Error::other(format!("disk full at {}", self.seen)));
+            }
+            Ok(())
+        }
+    }
+
+    /// Tolerance: exact. A sink that fails from its 3rd record on: the run goes on (every
+    /// later record is still offered), and the error returned is the first write error,
+    /// shown as itself.
+    #[test]
+    fn the_first_sink_write_error_is_returned_as_sim_error_io() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.toml");
+        std::fs::write(
+            &path,
+            "name = \"s\"\n[run]\nduration = \"10m\"\nseed = 1\n\
+             [[function]]\nname = \"f\"\nmemory_mb = 1769\nhandler = \"100ms\"\n\
+             cold_start = \"200ms\"\n\
+             [[traffic]]\nfunction = \"f\"\nkind = \"poisson\"\nrate = 1\n",
+        )
+        .unwrap();
+        let sc = load_scenario(&path).unwrap();
+        let invocations = run(&sc, 0, None, None).unwrap().functions[0].invocations;
+        assert!(invocations > 100);
+        let mut sink = Failing {
+            seen: 0,
+            fail_at: 3,
+        };
+        match run(&sc, 0, Some(&mut sink), None) {
+            Err(e @ SimError::Io { .. }) => assert_eq!(e.to_string(), "disk full at 3"),
+            other => panic!("expected a write error, got {other:?}"),
+        }
+        assert_eq!(u64::from(sink.seen), invocations);
+    }
+}
