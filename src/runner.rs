@@ -10,9 +10,9 @@ use rayon::prelude::*;
 
 use crate::coldstart::ColdStartModel;
 use crate::config::Scenario;
+use crate::cost::{CostBreakdown, CostInputs, breakdown};
 use crate::error::InputError;
 use crate::sim::{self, InvocationSink};
-use crate::stats::cost::{CostBreakdown, CostInputs, breakdown};
 use crate::stats::figures::{FigureValue, Summary, aggregate, figures};
 use crate::stats::{FunctionStats, RunStats};
 
@@ -39,7 +39,7 @@ fn push_import_times(figs: &mut Vec<FigureValue>, model: &ColdStartModel, s: &Fu
     }
 }
 
-/// What one replication of function `f` costs (src/stats/cost.rs), from its counts:
+/// What one replication of function `f` costs (src/cost/), from its counts:
 /// user requests (handler time billed on demand or, on provisioned sandboxes, at the PC
 /// duration price), request-path inits (billed by the packaging's billing rule), pings,
 /// provisioned concurrency configured, and SnapStart cache and restores. Restores are billed

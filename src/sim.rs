@@ -36,12 +36,13 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use rand::Rng as _;
 
 use crate::coldstart::{ColdStartDraw, ColdStartModel, DrawEnv, ImageAccess, ImageCode, InitKind};
-use crate::config::{Invocation, Scenario};
+use crate::config::Scenario;
 use crate::engine::rng::replication_seed;
 use crate::engine::{
     EventKey, EventQueue, KeyedHeap, Rng, RngStreams, SimDuration, SimTime, TimeTally,
 };
 use crate::error::{InputError, InputResult};
+use crate::lambda::Invocation;
 use crate::platform::Placement;
 use crate::platform::keepalive::{FixedKeepAlive, KeepAliveDecision, KeepAlivePolicy};
 use crate::platform::limits::Concurrency;

@@ -47,7 +47,7 @@ fn push_histogram(out: &mut Vec<FigureValue>, name: &str, h: &super::Histogram) 
 pub fn figures(
     s: &FunctionStats,
     measured: SimDuration,
-    cost: &super::cost::CostBreakdown,
+    cost: &crate::cost::CostBreakdown,
 ) -> Vec<FigureValue> {
     let n = |x: u64| Some(x as f64);
     let mut out: Vec<FigureValue> = vec![

@@ -2,7 +2,6 @@
 //! replications with confidence intervals. Knows nothing of Lambda beyond the figure names.
 
 pub mod ci;
-pub mod cost;
 pub mod figures;
 pub mod histogram;
 pub mod recorder;

@@ -22,7 +22,7 @@ use crate::runner::{DetailedRun, apply_overrides, run_scenario_detailed};
 use crate::stats::ci::mean_and_ci95;
 
 /// Figures shown side by side, in this order: `cost_usd` is the cost of the simulated run
-/// (all components, src/stats/cost.rs), `cost.per_month_usd` the same scaled to 30 days.
+/// (all components, src/cost/), `cost.per_month_usd` the same scaled to 30 days.
 pub const COMPARE_KEYS: [&str; 10] = [
     "cold_fraction",
     "cold_starts",

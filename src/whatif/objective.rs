@@ -113,7 +113,7 @@ pub fn figure_keys() -> Vec<String> {
     figures(
         &FunctionStats::default(),
         SimDuration::ZERO,
-        &crate::stats::cost::CostBreakdown::default(),
+        &crate::cost::CostBreakdown::default(),
     )
     .into_iter()
     .map(|(k, _)| k)
