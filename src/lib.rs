@@ -10,6 +10,7 @@ pub mod cost;
 pub mod engine;
 pub mod error;
 pub mod lambda;
+pub mod outcome;
 pub mod platform;
 pub mod report;
 pub mod runner;

@@ -43,6 +43,7 @@ use crate::engine::{
 };
 use crate::error::{InputError, InputResult};
 use crate::lambda::Invocation;
+use crate::outcome::{FunctionStats, RunStats};
 use crate::platform::Placement;
 use crate::platform::keepalive::{FixedKeepAlive, KeepAliveDecision, KeepAlivePolicy};
 use crate::platform::limits::Concurrency;
@@ -50,7 +51,6 @@ use crate::platform::pool::{IdlePool, ReclaimCause};
 use crate::platform::provisioned::{PcSchedule, RECYCLE_LEAD};
 use crate::platform::sandbox::{PcRole, Request, Sandbox, SandboxArena, SandboxId, SandboxState};
 use crate::platform::scaling::ScalingWindow;
-use crate::stats::{FunctionStats, RunStats};
 use crate::storage::chunk::ImageVersion;
 use crate::storage::fleet::{Fleet, PlacementPolicy, RandomPlacement, StickyPlacement};
 use crate::traffic::ArrivalStream;

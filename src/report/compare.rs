@@ -10,74 +10,7 @@ use serde_json::{Map, Value};
 use crate::whatif::sweep::{Choice, Sweep};
 use crate::whatif::{Comparison, Paired, Row};
 
-/// Human name of a figure key (`latency_ms.p99` → `latency p99`).
-pub fn label(key: &str) -> String {
-    match key {
-        "cold_fraction" => "cold fraction".into(),
-        "cold_starts" => "cold starts".into(),
-        "cost_usd" => "cost".into(),
-        // The unit goes with the value (`$`), not the name: `cost.per_month_usd` → `cost per month`.
-        _ => key
-            .strip_suffix("_usd")
-            .unwrap_or(key)
-            .replace("_ms.", " ")
-            .replace("_duration", "")
-            .replace(['_', '.'], " "),
-    }
-}
-
-/// A value of figure `key` with its unit: `12.3%`, `412.5 ms`, `$0.0123`, `1,234`.
-pub fn fmt_value(key: &str, x: f64) -> String {
-    if key.ends_with("fraction") || key.ends_with("rate") {
-        format!("{}%", sig(x * 100.0))
-    } else if key.split('.').next().is_some_and(|h| h.ends_with("_ms")) {
-        format!("{} ms", sig(x))
-    } else if key.ends_with("_usd") {
-        format!("${}", sig(x))
-    } else {
-        sig(x)
-    }
-}
-
-/// A difference of figure `key` (signed, same units; fractions in percentage points).
-pub fn fmt_diff(key: &str, x: f64) -> String {
-    let sign = if x > 0.0 {
-        "+"
-    } else if x < 0.0 {
-        "-"
-    } else {
-        "±"
-    };
-    let a = x.abs();
-    if key.ends_with("fraction") || key.ends_with("rate") {
-        format!("{sign}{} pp", sig(a * 100.0))
-    } else {
-        format!("{sign}{}", fmt_value(key, a))
-    }
-}
-
-/// Half-width of an interval of figure `key`, without sign (`±35 ms`).
-pub fn fmt_ci(key: &str, h: f64) -> String {
-    if key.ends_with("fraction") || key.ends_with("rate") {
-        format!("±{} pp", sig(h * 100.0))
-    } else {
-        format!("±{}", fmt_value(key, h))
-    }
-}
-
-/// A number with about three significant digits (one decimal from 100 up, integers as
-/// integers).
-fn sig(x: f64) -> String {
-    let a = x.abs();
-    if x == x.trunc() && a < 1e15 {
-        format!("{}", x as i64)
-    } else if a >= 10.0 {
-        format!("{x:.1}")
-    } else {
-        let digits = (2 - a.log10().floor() as i32).clamp(2, 12) as usize;
-        format!("{x:.digits$}")
-    }
-}
+pub use crate::outcome::figure_key::{fmt_ci, fmt_diff, fmt_value, label};
 
 /// `mean ± ci` of a row, or `-` when undefined.
 pub fn cell(r: &Row) -> String {
