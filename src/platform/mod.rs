@@ -88,13 +88,7 @@ impl InitCpu {
     pub fn allowance(self, memory_mb: u32) -> f64 {
         match self {
             InitCpu::Boost { vcpus } => vcpus,
-            InitCpu::Proportional => memory_mb as f64 / crate::lambda::MB_PER_VCPU,
+            InitCpu::Proportional => crate::lambda::vcpus_at(memory_mb),
         }
-    }
-
-    /// Speed of the runtime's import thread, in vCPUs: it uses at most one vCPU, so
-    /// min(1, allowance) (DESIGN.md, "CPU").
-    pub fn import_speed(self, memory_mb: u32) -> f64 {
-        self.allowance(memory_mb).min(1.0)
     }
 }

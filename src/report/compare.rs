@@ -22,7 +22,7 @@ pub fn cell(r: &Row) -> String {
 }
 
 /// A paired difference as `+412.0 ms ±35.0 ms`.
-pub fn diff_cell(key: &str, d: Option<Paired>) -> String {
+fn diff_cell(key: &str, d: Option<Paired>) -> String {
     match d {
         Some(Paired {
             mean,

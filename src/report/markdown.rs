@@ -35,7 +35,7 @@ pub const LIVE_SVG: &str = "live_sandboxes_over_time.svg";
 pub const COST_SVG: &str = "cost_vs_p99.svg";
 
 /// A table as Markdown (first row the header).
-pub fn markdown_table(rows: &[Vec<String>]) -> String {
+fn markdown_table(rows: &[Vec<String>]) -> String {
     let mut out = String::new();
     for (i, r) in rows.iter().enumerate() {
         let _ = writeln!(out, "| {} |", r.join(" | "));
@@ -105,7 +105,7 @@ fn finding(key: &str, v: &str, b: &str, vm: f64, bm: f64, d: Paired) -> String {
 
 /// The findings paragraph of a comparison: for every variant but the baseline, one sentence
 /// per figure of [`FINDING_KEYS`], all written from the means and paired differences.
-pub fn comparison_findings(c: &Comparison) -> String {
+fn comparison_findings(c: &Comparison) -> String {
     let b = &c.variants[c.baseline];
     let mut paragraphs = Vec::new();
     for (i, v) in c.variants.iter().enumerate() {
@@ -409,7 +409,7 @@ pub fn write_sweep_report(dir: &Path, s: &Sweep) -> anyhow::Result<Vec<PathBuf>>
 
 /// Ranges over the grid, written from the numbers: where cost and p99 latency are lowest
 /// and highest.
-pub fn sweep_findings(s: &Sweep) -> String {
+fn sweep_findings(s: &Sweep) -> String {
     let mut out = Vec::new();
     for key in [K::COST_USD, K::LATENCY_MS.p99, K::COLD_FRACTION].map(K::FigureKey::name) {
         let vals: Vec<(usize, f64)> = s

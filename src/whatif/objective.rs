@@ -42,7 +42,7 @@ pub enum Op {
 
 impl Op {
     /// The operator as written.
-    pub fn symbol(self) -> &'static str {
+    fn symbol(self) -> &'static str {
         match self {
             Op::Lt => "<",
             Op::Le => "<=",
@@ -110,7 +110,7 @@ impl Objective {
 }
 
 /// Every figure key a run reports (per function and in total), in output order.
-pub fn figure_keys() -> Vec<String> {
+fn figure_keys() -> Vec<String> {
     figures(
         &FunctionStats::default(),
         SimDuration::ZERO,
@@ -122,7 +122,7 @@ pub fn figure_keys() -> Vec<String> {
 }
 
 /// The full key of `name` (short forms expanded); an error lists the keys when unknown.
-pub fn resolve_key(name: &str) -> Result<String, String> {
+fn resolve_key(name: &str) -> Result<String, String> {
     let full = match name {
         "cost" => K::COST_USD.name().to_string(),
         _ => {
