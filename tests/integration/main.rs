@@ -27,6 +27,7 @@ mod lambda_perf_hello;
 mod lifecycle;
 mod mitigations;
 mod model_data;
+mod pipeline;
 mod report;
 mod scaling;
 mod scenarios;
