@@ -11,8 +11,22 @@ use crate::stats::figures::{FigureValue, push_histogram};
 /// The figures of one function (or the total) in one replication. `measured` is the span
 /// over which the mean busy count is averaged.
 pub fn figures(s: &FunctionStats, measured: SimDuration, cost: &CostBreakdown) -> Vec<FigureValue> {
+    let mut out = Vec::new();
+    push_requests(&mut out, s);
+    push_chunks(&mut out, s);
+    push_snapstart_and_reinits(&mut out, s);
+    push_cost(&mut out, s, measured, cost);
+    push_sandboxes(&mut out, s, measured);
+    if s.mitigations {
+        push_mitigations(&mut out, s);
+    }
+    out
+}
+
+/// Request counts, the latency histograms, the queue wait and the phase means.
+fn push_requests(out: &mut Vec<FigureValue>, s: &FunctionStats) {
     let n = |x: u64| Some(x as f64);
-    let mut out: Vec<FigureValue> = vec![
+    out.extend([
         (K::ARRIVALS.name().into(), n(s.arrivals)),
         (K::INVOCATIONS.name().into(), n(s.invocations)),
         (K::COLD_STARTS.name().into(), n(s.cold_starts)),
@@ -24,10 +38,10 @@ pub fn figures(s: &FunctionStats, measured: SimDuration, cost: &CostBreakdown) -
             K::COLD_FRACTION.name().into(),
             (s.invocations > 0).then(|| s.cold_starts as f64 / s.invocations as f64),
         ),
-    ];
-    push_histogram(&mut out, K::INIT_DURATION_MS.name, &s.init_duration);
-    push_histogram(&mut out, K::COLD_LATENCY_MS.name, &s.cold_latency);
-    push_histogram(&mut out, K::LATENCY_MS.name, &s.latency);
+    ]);
+    push_histogram(out, K::INIT_DURATION_MS.name, &s.init_duration);
+    push_histogram(out, K::COLD_LATENCY_MS.name, &s.cold_latency);
+    push_histogram(out, K::LATENCY_MS.name, &s.latency);
     out.push((
         K::QUEUE_WAIT_MS_MEAN.name().into(),
         (s.latency.count() > 0)
@@ -39,7 +53,11 @@ pub fn figures(s: &FunctionStats, measured: SimDuration, cost: &CostBreakdown) -
             (s.inits > 0).then(|| s.phase_sum_us[phase as usize] as f64 / s.inits as f64 / 1e3),
         ));
     }
-    // Chunk reads per cache tier (images; ZIP code delivery reads no chunks).
+}
+
+/// Chunk reads per cache tier (images; ZIP code delivery reads no chunks) and lazy imports.
+fn push_chunks(out: &mut Vec<FigureValue>, s: &FunctionStats) {
+    let n = |x: u64| Some(x as f64);
     let c = &s.cache;
     out.extend([
         (K::CACHE_WORKER.name().into(), n(c.worker)),
@@ -60,16 +78,20 @@ pub fn figures(s: &FunctionStats, measured: SimDuration, cost: &CostBreakdown) -
         ),
         (K::LAZY_IMPORTS.name().into(), n(s.lazy_imports)),
     ]);
-    push_histogram(&mut out, K::LAZY_IMPORT_MS.name, &s.lazy_import);
-    // SnapStart and re-init figures, only for functions that can have them (so other
-    // outputs keep their keys).
+    push_histogram(out, K::LAZY_IMPORT_MS.name, &s.lazy_import);
+}
+
+/// SnapStart and re-init figures, only for functions that can have them (so other outputs
+/// keep their keys).
+fn push_snapstart_and_reinits(out: &mut Vec<FigureValue>, s: &FunctionStats) {
+    let n = |x: u64| Some(x as f64);
     if s.snapshot_mb > 0.0 {
         out.extend([
             (K::RESTORES.name().into(), n(s.restores)),
             (K::SNAPSHOT_MB.name().into(), Some(s.snapshot_mb)),
             (K::SNAPSHOT_PUBLISHES.name().into(), n(s.snapshot_publishes)),
         ]);
-        push_histogram(&mut out, K::RESTORE_DURATION_MS.name, &s.restore_duration);
+        push_histogram(out, K::RESTORE_DURATION_MS.name, &s.restore_duration);
     }
     if s.report_reinits {
         out.extend([
@@ -80,6 +102,15 @@ pub fn figures(s: &FunctionStats, measured: SimDuration, cost: &CostBreakdown) -
             ),
         ]);
     }
+}
+
+/// The bill and its components, per month and per million requests.
+fn push_cost(
+    out: &mut Vec<FigureValue>,
+    s: &FunctionStats,
+    measured: SimDuration,
+    cost: &CostBreakdown,
+) {
     out.push((K::COST_USD.name().into(), Some(cost.total_usd)));
     let measured_s = measured.as_us() as f64 / 1e6;
     let finite = |x: f64| x.is_finite().then_some(x);
@@ -108,6 +139,11 @@ pub fn figures(s: &FunctionStats, measured: SimDuration, cost: &CostBreakdown) -
             finite(cost.per_million_requests_usd(s.invocations)),
         ),
     ]);
+}
+
+/// Sandbox lifecycle counts and concurrency.
+fn push_sandboxes(out: &mut Vec<FigureValue>, s: &FunctionStats, measured: SimDuration) {
+    let n = |x: u64| Some(x as f64);
     let span_us = measured.as_us().max(1) as f64;
     out.extend([
         (K::SANDBOXES_CREATED.name().into(), n(s.sandboxes_created)),
@@ -133,10 +169,6 @@ pub fn figures(s: &FunctionStats, measured: SimDuration, cost: &CostBreakdown) -
             Some(s.busy_area_us as f64 / span_us),
         ),
     ]);
-    if s.mitigations {
-        push_mitigations(&mut out, s);
-    }
-    out
 }
 
 /// Figures of provisioned concurrency, warm-up pings and proactive init, reported only when

@@ -75,6 +75,29 @@ fn block(out: &mut String, title: &str, figs: &[Figure]) {
         value(figs, K::WARM_STARTS),
         value(figs, K::INITS)
     );
+    latency_rows(out, figs);
+    phase_and_import_rows(out, figs);
+    chunk_and_lazy_rows(out, figs);
+    let _ = writeln!(
+        out,
+        "  sandboxes     created {}   reclaimed {}   retired at max lifetime {}   alive at end {}",
+        value(figs, K::SANDBOXES_CREATED),
+        value(figs, K::SANDBOXES_RECLAIMED_KEEP_ALIVE),
+        value(figs, K::SANDBOXES_RETIRED_LIFETIME),
+        value(figs, K::SANDBOXES_ALIVE_AT_END),
+    );
+    let _ = writeln!(
+        out,
+        "  concurrency   peak {}   mean busy {}   async queue wait mean {} ms",
+        value(figs, K::SANDBOXES_PEAK_IN_FLIGHT),
+        value(figs, K::SANDBOXES_MEAN_BUSY),
+        value(figs, K::QUEUE_WAIT_MS_MEAN),
+    );
+    let _ = writeln!(out, "  cost          ${}", value(figs, K::COST_USD));
+}
+
+/// The ms table: mean and percentiles of latency, cold latency and init duration.
+fn latency_rows(out: &mut String, figs: &[Figure]) {
     let cols = ["mean", "p50", "p90", "p95", "p99", "p999", "max"];
     let _ = write!(out, "  {:<18}", "ms");
     for c in cols {
@@ -92,6 +115,10 @@ fn block(out: &mut String, title: &str, figs: &[Figure]) {
         }
         out.push('\n');
     }
+}
+
+/// Mean ms per init of each phase, and of each top-level import when there are any.
+fn phase_and_import_rows(out: &mut String, figs: &[Figure]) {
     let phases: Vec<String> = Phase::ALL
         .iter()
         .filter_map(|p| {
@@ -128,6 +155,10 @@ fn block(out: &mut String, title: &str, figs: &[Figure]) {
             imports.join("   ")
         );
     }
+}
+
+/// Chunk reads by tier (when there are any) and lazy imports (when there are any).
+fn chunk_and_lazy_rows(out: &mut String, figs: &[Figure]) {
     let reads = [K::CACHE_WORKER, K::CACHE_AZ, K::CACHE_ORIGIN]
         .iter()
         .filter_map(|&k| find(figs, k)?.mean)
@@ -165,22 +196,6 @@ fn block(out: &mut String, title: &str, figs: &[Figure]) {
             value(figs, K::LAZY_IMPORT_MS.p99),
         );
     }
-    let _ = writeln!(
-        out,
-        "  sandboxes     created {}   reclaimed {}   retired at max lifetime {}   alive at end {}",
-        value(figs, K::SANDBOXES_CREATED),
-        value(figs, K::SANDBOXES_RECLAIMED_KEEP_ALIVE),
-        value(figs, K::SANDBOXES_RETIRED_LIFETIME),
-        value(figs, K::SANDBOXES_ALIVE_AT_END),
-    );
-    let _ = writeln!(
-        out,
-        "  concurrency   peak {}   mean busy {}   async queue wait mean {} ms",
-        value(figs, K::SANDBOXES_PEAK_IN_FLIGHT),
-        value(figs, K::SANDBOXES_MEAN_BUSY),
-        value(figs, K::QUEUE_WAIT_MS_MEAN),
-    );
-    let _ = writeln!(out, "  cost          ${}", value(figs, K::COST_USD));
 }
 
 /// The summary as a table for a terminal.
