@@ -7,7 +7,8 @@ use std::fmt::Write;
 
 use serde_json::{Map, Value};
 
-use crate::whatif::sweep::{Choice, Sweep};
+use crate::whatif::objective::Objective;
+use crate::whatif::sweep::{Choice, Margin, Sweep};
 use crate::whatif::{Comparison, Paired, Row};
 
 pub use crate::outcome::figure_key::{fmt_ci, fmt_diff, fmt_value, label};
@@ -249,90 +250,13 @@ pub fn choice_text(s: &Sweep) -> String {
                 "; {feasible} of {} points are feasible.",
                 s.points.len()
             );
-            for m in margins {
-                let c = &o.constraints[m.constraint];
-                let _ = write!(
-                    out,
-                    " Constraint {}: {} = {}{}, {} from the limit",
-                    c.text,
-                    label(&c.key),
-                    fmt_value(&c.key, m.value),
-                    m.ci95
-                        .map(|h| format!(" {}", fmt_ci(&c.key, h)))
-                        .unwrap_or_default(),
-                    fmt_value(&c.key, m.slack.abs()),
-                );
-                if let Some(h) = m.ci95
-                    && h >= m.slack
-                {
-                    let _ = write!(out, " (within the 95% CI: it may bind)");
-                }
-                out.push('.');
-            }
-            match runner_up {
-                Some((j, d)) => {
-                    let q = &s.points[*j];
-                    let qv = q.mean(&o.key).unwrap_or(f64::NAN);
-                    let _ = write!(
-                        out,
-                        " Runner-up: {} with {}; the best is {} better",
-                        q.name,
-                        fmt_value(&o.key, qv),
-                        fmt_value(&o.key, (v - qv).abs()),
-                    );
-                    if qv != 0.0 {
-                        let _ = write!(out, " ({:.1}%)", ((v - qv) / qv).abs() * 100.0);
-                    }
-                    if let Some(Paired {
-                        mean,
-                        ci95: Some(h),
-                        ..
-                    }) = d
-                    {
-                        let _ = write!(
-                            out,
-                            "; paired difference {} {}{}",
-                            fmt_diff(&o.key, *mean),
-                            fmt_ci(&o.key, *h),
-                            if mean.abs() <= *h {
-                                ", not significant at 95%"
-                            } else {
-                                ""
-                            }
-                        );
-                    }
-                    out.push('.');
-                }
-                None => out.push_str(" No other point is feasible."),
-            }
+            margins_text(&mut out, o, margins);
+            runner_up_text(&mut out, s, o, v, runner_up.as_ref());
         }
         Choice::Infeasible {
             fail_everywhere,
             closest,
-        } => {
-            let _ = write!(out, "No point satisfies \"{}\".", o.text);
-            for &k in fail_everywhere {
-                let c = &o.constraints[k];
-                let _ = write!(out, " Constraint {} fails at every point", c.text);
-                if let Some(Some((i, slack))) = closest.get(k) {
-                    let v = s.points[*i].mean(&c.key).unwrap_or(f64::NAN);
-                    let _ = write!(
-                        out,
-                        "; closest: {} with {} = {}, {} beyond the limit",
-                        s.points[*i].name,
-                        label(&c.key),
-                        fmt_value(&c.key, v),
-                        fmt_value(&c.key, slack.abs())
-                    );
-                }
-                out.push('.');
-            }
-            if fail_everywhere.is_empty() {
-                out.push_str(
-                    " Each constraint holds at some point, but never all of them together.",
-                );
-            }
-        }
+        } => infeasible_text(&mut out, s, o, fail_everywhere, closest),
         Choice::Undefined => {
             let _ = write!(
                 out,
@@ -342,6 +266,106 @@ pub fn choice_text(s: &Sweep) -> String {
         }
     }
     out
+}
+
+/// How far the best point is from each constraint's limit.
+fn margins_text(out: &mut String, o: &Objective, margins: &[Margin]) {
+    for m in margins {
+        let c = &o.constraints[m.constraint];
+        let _ = write!(
+            out,
+            " Constraint {}: {} = {}{}, {} from the limit",
+            c.text,
+            label(&c.key),
+            fmt_value(&c.key, m.value),
+            m.ci95
+                .map(|h| format!(" {}", fmt_ci(&c.key, h)))
+                .unwrap_or_default(),
+            fmt_value(&c.key, m.slack.abs()),
+        );
+        if let Some(h) = m.ci95
+            && h >= m.slack
+        {
+            let _ = write!(out, " (within the 95% CI: it may bind)");
+        }
+        out.push('.');
+    }
+}
+
+/// The runner-up and the best point's lead over it (`v` is the best point's value).
+fn runner_up_text(
+    out: &mut String,
+    s: &Sweep,
+    o: &Objective,
+    v: f64,
+    runner_up: Option<&(usize, Option<Paired>)>,
+) {
+    match runner_up {
+        Some((j, d)) => {
+            let q = &s.points[*j];
+            let qv = q.mean(&o.key).unwrap_or(f64::NAN);
+            let _ = write!(
+                out,
+                " Runner-up: {} with {}; the best is {} better",
+                q.name,
+                fmt_value(&o.key, qv),
+                fmt_value(&o.key, (v - qv).abs()),
+            );
+            if qv != 0.0 {
+                let _ = write!(out, " ({:.1}%)", ((v - qv) / qv).abs() * 100.0);
+            }
+            if let Some(Paired {
+                mean,
+                ci95: Some(h),
+                ..
+            }) = d
+            {
+                let _ = write!(
+                    out,
+                    "; paired difference {} {}{}",
+                    fmt_diff(&o.key, *mean),
+                    fmt_ci(&o.key, *h),
+                    if mean.abs() <= *h {
+                        ", not significant at 95%"
+                    } else {
+                        ""
+                    }
+                );
+            }
+            out.push('.');
+        }
+        None => out.push_str(" No other point is feasible."),
+    }
+}
+
+/// Why no point is feasible: the constraints that fail everywhere, with the closest point.
+fn infeasible_text(
+    out: &mut String,
+    s: &Sweep,
+    o: &Objective,
+    fail_everywhere: &[usize],
+    closest: &[Option<(usize, f64)>],
+) {
+    let _ = write!(out, "No point satisfies \"{}\".", o.text);
+    for &k in fail_everywhere {
+        let c = &o.constraints[k];
+        let _ = write!(out, " Constraint {} fails at every point", c.text);
+        if let Some(Some((i, slack))) = closest.get(k) {
+            let v = s.points[*i].mean(&c.key).unwrap_or(f64::NAN);
+            let _ = write!(
+                out,
+                "; closest: {} with {} = {}, {} beyond the limit",
+                s.points[*i].name,
+                label(&c.key),
+                fmt_value(&c.key, v),
+                fmt_value(&c.key, slack.abs())
+            );
+        }
+        out.push('.');
+    }
+    if fail_everywhere.is_empty() {
+        out.push_str(" Each constraint holds at some point, but never all of them together.");
+    }
 }
 
 /// The terminal table of a sweep, then the objective's outcome.
