@@ -1,78 +1,58 @@
-//! Runs a scenario's replications (in parallel with rayon, or in order when a per-invocation
-//! CSV is streamed) and averages them into a [`Summary`]. Each replication's figures are
-//! computed as soon as it ends, so only one set of histograms per running replication is in
-//! memory; results are merged in replication order, so the output does not depend on the
-//! number of threads.
+//! The one run pipeline: runs a scenario's replications (in parallel with rayon, or in order
+//! when a per-invocation CSV is streamed) and merges them into a [`DetailedRun`] (summary,
+//! per-replication figures, histograms, timelines when asked for). Each replication's
+//! figures are computed as soon as it ends; results are merged in replication order, so the
+//! output does not depend on the number of threads.
 
 use std::sync::atomic::AtomicU64;
 
 use rayon::prelude::*;
 
-use crate::coldstart::ColdStartModel;
 use crate::config::Scenario;
+use crate::cost::{CostBreakdown, breakdown};
 use crate::error::InputError;
+use crate::outcome::bill::cost_inputs;
+use crate::outcome::figures::{figures, push_import_times};
+use crate::outcome::run::DetailedRun;
+use crate::outcome::{FunctionStats, RunStats};
 use crate::sim::{self, InvocationSink};
-use crate::stats::cost::{CostBreakdown, CostInputs, breakdown};
-use crate::stats::figures::{FigureValue, Summary, aggregate, figures};
-use crate::stats::{FunctionStats, RunStats};
+use crate::stats::Histogram;
+use crate::stats::figures::{FigureValue, Summary, aggregate};
+use crate::stats::timeline::Timeline;
 
-/// Figures of one replication: per function, then the total.
-struct ReplicationFigures {
+/// What a run keeps besides the summary, the per-replication figures and the merged
+/// cold-latency histograms, and where it reports while it goes.
+#[derive(Default)]
+pub struct RunOptions<'a> {
+    /// Keep each function's timeline (cold starts and live sandboxes over time).
+    pub timeline: bool,
+    /// Stream every counted invocation here; replications then run one after another.
+    pub sink: Option<&'a mut dyn InvocationSink>,
+    /// Advanced by simulated microseconds (the total is duration × replications).
+    pub progress: Option<&'a AtomicU64>,
+}
+
+/// What one replication leaves: its figures, and per function its cold-latency histogram
+/// and (when kept) its timeline.
+struct Replication {
     functions: Vec<Vec<FigureValue>>,
     total: Vec<FigureValue>,
+    cold_latency: Vec<Histogram>,
+    timelines: Option<Vec<Timeline>>,
 }
 
-/// `imports_ms.<module>`: the mean time per init of each eager top-level import (the
-/// modules it loads first, with their image chunk reads). `.` in a module name is written
-/// `/` so the dotted key path stays two levels deep. Per function only: the total mixes
-/// functions with different import lists.
-fn push_import_times(figs: &mut Vec<FigureValue>, model: &ColdStartModel, s: &FunctionStats) {
-    let Some(init) = model.init() else {
-        return;
-    };
-    for (g, (name, _)) in init.eager.iter().enumerate() {
-        let sum = s.top_import_sum_us.get(g).copied().unwrap_or(0);
-        figs.push((
-            format!("imports_ms.{}", name.replace('.', "/")),
-            (s.inits > 0).then(|| sum as f64 / s.inits as f64 / 1e3),
-        ));
-    }
-}
-
-/// What one replication of function `f` costs (src/stats/cost.rs), from its counts:
-/// user requests (handler time billed on demand or, on provisioned sandboxes, at the PC
-/// duration price), request-path inits (billed by the packaging's billing rule), pings,
-/// provisioned concurrency configured, and SnapStart cache and restores. Restores are billed
-/// on their whole Restore Duration, an upper bound: AWS bills only the runtime load and
-/// hooks, not the snapshot loading. Proactive inits are not billed (their Init Duration
-/// is not counted per function).
+/// What function `f` of `sc` costs in replication `s` (src/cost/).
 fn function_cost(
     sc: &Scenario,
     f: &crate::config::Function,
     s: &FunctionStats,
-    measured: crate::engine::time::SimDuration,
+    run: &RunStats,
 ) -> CostBreakdown {
-    let measured_s = measured.as_us() as f64 / 1e6;
-    let sum_ms = |h: &crate::stats::histogram::Histogram| h.mean_us() * h.count() as f64 / 1e3;
-    let mut inputs = CostInputs::new(f.arch, f.memory_mb, f.packaging, measured_s);
-    inputs.invocations = s.invocations;
-    inputs.billed_ms = s.billed_handler_ms;
-    inputs.on_demand_init_ms = sum_ms(&s.init_duration);
-    inputs.pings = s.pings;
-    inputs.ping_billed_ms = s.ping_billed_ms;
-    inputs.provisioned_configured_s = s.provisioned_configured_us as f64 / 1e6;
-    inputs.provisioned_busy_ms = s.provisioned_billed_ms;
-    if s.snapshot_publishes > 0 {
-        inputs.snapshot_mb = f.memory_mb as f64;
-        inputs.snapshot_active_s = measured_s;
-        inputs.snapshot_publishes = s.snapshot_publishes;
-        inputs.restores = s.restores;
-        inputs.restore_billed_ms = sum_ms(&s.restore_duration).ceil() as u64;
-    }
+    let inputs = cost_inputs(s, f.arch, f.memory_mb, f.packaging, run.measured);
     breakdown(&sc.platform.prices, &sc.platform.billing, &inputs)
 }
 
-fn replication_figures(sc: &Scenario, run: &RunStats) -> ReplicationFigures {
+fn replication(sc: &Scenario, run: RunStats, keep_timeline: bool) -> Replication {
     let mut total = FunctionStats::default();
     let mut total_cost = CostBreakdown::default();
     let functions = sc
@@ -80,7 +60,7 @@ fn replication_figures(sc: &Scenario, run: &RunStats) -> ReplicationFigures {
         .iter()
         .zip(&run.functions)
         .map(|(f, s)| {
-            let cost = function_cost(sc, f, s, run.measured);
+            let cost = function_cost(sc, f, s, &run);
             total_cost.add(&cost);
             total.merge(s);
             let mut figs = figures(s, run.measured, &cost);
@@ -89,9 +69,20 @@ fn replication_figures(sc: &Scenario, run: &RunStats) -> ReplicationFigures {
         })
         .collect();
     total.peak_in_flight = run.peak_in_flight_total;
-    ReplicationFigures {
+    let total = figures(&total, run.measured, &total_cost);
+    let mut cold_latency = Vec::with_capacity(run.functions.len());
+    let mut timelines = Vec::new();
+    for s in run.functions {
+        cold_latency.push(s.cold_latency);
+        if keep_timeline {
+            timelines.push(s.timeline);
+        }
+    }
+    Replication {
         functions,
-        total: figures(&total, run.measured, &total_cost),
+        total,
+        cold_latency,
+        timelines: keep_timeline.then_some(timelines),
     }
 }
 
@@ -106,48 +97,94 @@ pub(crate) fn sim_error(e: sim::SimError) -> anyhow::Error {
 
 fn one<'a>(
     sc: &'a Scenario,
-    replication: u32,
+    r: u32,
     sink: Option<&'a mut dyn InvocationSink>,
     progress: Option<&AtomicU64>,
-) -> anyhow::Result<ReplicationFigures> {
-    let run = sim::run(sc, replication, sink, progress).map_err(sim_error)?;
-    Ok(replication_figures(sc, &run))
+    keep_timeline: bool,
+) -> anyhow::Result<Replication> {
+    let run = sim::run(sc, r, sink, progress).map_err(sim_error)?;
+    Ok(replication(sc, run, keep_timeline))
 }
 
-/// Runs every replication of `sc`. With a `sink`, replications run one after another so the
-/// stream is in replication order; otherwise in parallel on rayon's pool. `progress` is
-/// advanced by simulated microseconds (the total is duration × replications).
-pub fn run_scenario(
-    sc: &Scenario,
-    sink: Option<&mut dyn InvocationSink>,
-    progress: Option<&AtomicU64>,
-) -> anyhow::Result<Summary> {
-    let per_rep: Vec<ReplicationFigures> = match sink {
+/// Runs every replication of `sc` and keeps what [`DetailedRun`] holds. With a sink,
+/// replications run one after another so the stream is in replication order; otherwise in
+/// parallel on rayon's pool. Results are merged in replication order, so the output does
+/// not depend on the number of threads.
+pub fn run(sc: &Scenario, opts: RunOptions<'_>) -> anyhow::Result<DetailedRun> {
+    let RunOptions {
+        timeline,
+        sink,
+        progress,
+    } = opts;
+    let per_rep: Vec<Replication> = match sink {
         Some(sink) => (0..sc.replications)
-            .map(|r| one(sc, r, Some(&mut *sink), progress))
+            .map(|r| one(sc, r, Some(&mut *sink), progress, timeline))
             .collect::<anyhow::Result<_>>()?,
         None => (0..sc.replications)
             .into_par_iter()
-            .map(|r| one(sc, r, None, progress))
+            .map(|r| one(sc, r, None, progress, timeline))
             .collect::<anyhow::Result<_>>()?,
     };
-    let functions = sc
-        .functions
-        .iter()
-        .enumerate()
-        .map(|(i, f)| {
-            let reps: Vec<Vec<FigureValue>> =
-                per_rep.iter().map(|r| r.functions[i].clone()).collect();
-            (f.name.clone(), aggregate(&reps))
-        })
+    Ok(assemble(sc, per_rep))
+}
+
+/// Runs every replication of `sc` (see [`run`]) and gives the summary only.
+pub fn run_scenario<'a>(
+    sc: &Scenario,
+    sink: Option<&'a mut dyn InvocationSink>,
+    progress: Option<&'a AtomicU64>,
+) -> anyhow::Result<Summary> {
+    let opts = RunOptions {
+        timeline: false,
+        sink,
+        progress,
+    };
+    Ok(run(sc, opts)?.summary)
+}
+
+/// Merges the replications in order: figures per function and in total, their averages
+/// with CIs, the cold-latency histograms, and the timelines summed.
+fn assemble(sc: &Scenario, per_rep: Vec<Replication>) -> DetailedRun {
+    let nf = sc.functions.len();
+    let functions: Vec<Vec<Vec<FigureValue>>> = (0..nf)
+        .map(|i| per_rep.iter().map(|r| r.functions[i].clone()).collect())
         .collect();
-    let totals: Vec<Vec<FigureValue>> = per_rep.into_iter().map(|r| r.total).collect();
-    Ok(Summary {
+    let mut cold_latency = vec![Histogram::new(); nf];
+    let mut cold_latency_total = Histogram::new();
+    let mut timelines = per_rep
+        .iter()
+        .all(|r| r.timelines.is_some())
+        .then(|| vec![Timeline::default(); nf]);
+    let mut total = Vec::with_capacity(per_rep.len());
+    for r in per_rep {
+        for (m, h) in cold_latency.iter_mut().zip(&r.cold_latency) {
+            m.merge(h);
+            cold_latency_total.merge(h);
+        }
+        if let (Some(acc), Some(ts)) = (timelines.as_mut(), &r.timelines) {
+            acc.iter_mut().zip(ts).for_each(|(a, t)| a.merge(t));
+        }
+        total.push(r.total);
+    }
+    let summary = Summary {
         scenario: sc.name.clone(),
         replications: sc.replications,
+        functions: sc
+            .functions
+            .iter()
+            .zip(&functions)
+            .map(|(f, reps)| (f.name.clone(), aggregate(reps)))
+            .collect(),
+        total: aggregate(&total),
+    };
+    DetailedRun {
+        summary,
         functions,
-        total: aggregate(&totals),
-    })
+        total,
+        cold_latency,
+        cold_latency_total,
+        timelines,
+    }
 }
 
 /// Applies command-line overrides of the seed and the number of replications.
@@ -168,154 +205,4 @@ pub fn apply_overrides(
         sc.replications = r;
     }
     Ok(())
-}
-
-/// Request-path cold starts and live sandboxes over time, averaged over replications: the
-/// data of the "over time" plots, from each function's [`crate::stats::timeline::Timeline`]
-/// (a fixed number of buckets, so memory does not grow with invocations).
-#[derive(Clone, Debug, PartialEq)]
-pub struct Timeline {
-    /// Width of a bin.
-    pub bin: crate::engine::SimDuration,
-    /// Mean cold starts per bin over replications, from time zero; per function then total.
-    pub per_function: Vec<Vec<f64>>,
-    /// Sum over functions.
-    pub total: Vec<f64>,
-    /// Mean over replications of the peak number of live sandboxes in each bin, per function.
-    pub live_per_function: Vec<Vec<f64>>,
-    /// Sum over functions of those peaks (an upper bound of the peak of the sum).
-    pub live_total: Vec<f64>,
-}
-
-/// A scenario's run with what paired comparisons and plots need besides the [`Summary`]:
-/// every replication's figures (replications are seeded by index, so two scenarios that
-/// differ only in a parameter see the same arrivals replication by replication: common
-/// random numbers), and the cold-latency histograms merged over replications.
-#[derive(Clone, Debug)]
-pub struct DetailedRun {
-    /// The same summary as [`run_scenario`] gives.
-    pub summary: Summary,
-    /// Per function (scenario order), per replication (in order), its figures.
-    pub functions: Vec<Vec<Vec<FigureValue>>>,
-    /// Per replication (in order), the figures over all functions.
-    pub total: Vec<Vec<FigureValue>>,
-    /// Per function, the cold-start latency of every replication merged.
-    pub cold_latency: Vec<crate::stats::Histogram>,
-    /// Over all functions, the cold-start latency of every replication merged.
-    pub cold_latency_total: crate::stats::Histogram,
-    /// Cold starts over time, when asked for (it makes the run slower: every completion
-    /// becomes an event).
-    pub timeline: Option<Timeline>,
-}
-
-impl DetailedRun {
-    /// Per replication, figure `key` of function `function` (`None`: the total).
-    pub fn per_replication(&self, function: Option<usize>, key: &str) -> Vec<Option<f64>> {
-        let reps = match function {
-            Some(i) => &self.functions[i],
-            None => &self.total,
-        };
-        reps.iter()
-            .map(|r| r.iter().find(|(k, _)| k == key).and_then(|(_, v)| *v))
-            .collect()
-    }
-}
-
-/// One replication's figures, histograms and (optionally) timelines.
-type DetailedReplication = (
-    ReplicationFigures,
-    Vec<crate::stats::Histogram>,
-    Option<Vec<crate::stats::timeline::Timeline>>,
-);
-
-/// Runs every replication of `sc` in parallel and keeps what [`DetailedRun`] holds.
-/// `with_timeline` asks for cold starts and live sandboxes over time.
-pub fn run_scenario_detailed(sc: &Scenario, with_timeline: bool) -> anyhow::Result<DetailedRun> {
-    let nf = sc.functions.len();
-    let per_rep: Vec<DetailedReplication> = (0..sc.replications)
-        .into_par_iter()
-        .map(|r| {
-            let run = sim::run(sc, r, None, None).map_err(sim_error)?;
-            let hists = run
-                .functions
-                .iter()
-                .map(|s| s.cold_latency.clone())
-                .collect();
-            let timelines =
-                with_timeline.then(|| run.functions.iter().map(|s| s.timeline.clone()).collect());
-            Ok((replication_figures(sc, &run), hists, timelines))
-        })
-        .collect::<anyhow::Result<_>>()?;
-    let functions: Vec<Vec<Vec<FigureValue>>> = (0..nf)
-        .map(|i| per_rep.iter().map(|r| r.0.functions[i].clone()).collect())
-        .collect();
-    let total: Vec<Vec<FigureValue>> = per_rep.iter().map(|r| r.0.total.clone()).collect();
-    let mut cold_latency = vec![crate::stats::Histogram::new(); nf];
-    let mut cold_latency_total = crate::stats::Histogram::new();
-    for (_, hists, _) in &per_rep {
-        for (m, h) in cold_latency.iter_mut().zip(hists) {
-            m.merge(h);
-            cold_latency_total.merge(h);
-        }
-    }
-    let timeline = with_timeline.then(|| {
-        let n = per_rep.len().max(1) as f64;
-        let series = |i: usize, pick: &dyn Fn(&crate::stats::timeline::Timeline, usize) -> f64| {
-            let len = per_rep
-                .first()
-                .and_then(|r| r.2.as_ref())
-                .map_or(0, |t| t[i].cold_starts.len());
-            (0..len)
-                .map(|k| {
-                    per_rep
-                        .iter()
-                        .filter_map(|r| r.2.as_ref())
-                        .map(|t| pick(&t[i], k))
-                        .sum::<f64>()
-                        / n
-                })
-                .collect::<Vec<f64>>()
-        };
-        let per_function: Vec<Vec<f64>> = (0..nf)
-            .map(|i| series(i, &|t, k| t.cold_starts[k] as f64))
-            .collect();
-        let live_per_function: Vec<Vec<f64>> = (0..nf)
-            .map(|i| series(i, &|t, k| t.peak_live[k] as f64))
-            .collect();
-        let sum = |v: &[Vec<f64>]| -> Vec<f64> {
-            let len = v.first().map_or(0, Vec::len);
-            (0..len).map(|k| v.iter().map(|f| f[k]).sum()).collect()
-        };
-        let bucket_us = per_rep
-            .first()
-            .and_then(|r| r.2.as_ref())
-            .and_then(|t| t.first())
-            .map_or(1, |t| t.bucket_us);
-        Timeline {
-            bin: crate::engine::SimDuration::from_us_f64(bucket_us as f64),
-            total: sum(&per_function),
-            live_total: sum(&live_per_function),
-            per_function,
-            live_per_function,
-        }
-    });
-    let summary = Summary {
-        scenario: sc.name.clone(),
-        replications: sc.replications,
-        functions: sc
-            .functions
-            .iter()
-            .zip(&functions)
-            .map(|(f, reps)| (f.name.clone(), aggregate(reps)))
-            .collect(),
-        total: aggregate(&total),
-    };
-    Ok(DetailedRun {
-        summary,
-        functions,
-        total,
-        cold_latency,
-        cold_latency_total,
-        timeline,
-    })
 }

@@ -19,7 +19,7 @@ use serde_json::{Value, json};
 use super::fit::{self, FitData, Model};
 use super::fit_report::key_label;
 use super::read::Observations;
-use crate::config::scenario::MB_PER_VCPU;
+use crate::lambda::MB_PER_VCPU;
 use crate::stats::histogram::nearest_rank;
 
 /// The CPU share of one init thread at `memory_mb` under the proportional hypothesis.

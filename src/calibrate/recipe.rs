@@ -26,7 +26,8 @@ use super::read::Observations;
 use super::read::importtime::read_importtime_file;
 use super::regime::RegimeRule;
 use super::runtime_model::{
-    ImageFit, RuntimeModelSpec, draft_runtime_model, fit_image_reads, write_runtime_model,
+    ImageFit, RuntimeDraft, RuntimeModelSpec, draft_runtime_model, fit_image_reads,
+    write_runtime_model,
 };
 use super::source::{DataSource, ReaderKind};
 use super::validate;
@@ -285,8 +286,6 @@ pub fn run_recipe(path: &Path) -> anyhow::Result<RecipeOutcome> {
         hypotheses: Vec::new(),
     };
     let recipe: RecipeFile = read_toml(path)?;
-    let base = path.parent().unwrap_or(Path::new("."));
-    let out_path = |p: &str| -> PathBuf { base.join(p) };
     let regenerate = format!("coldsim calibrate --recipe {}", path.display());
     for (i, job) in recipe.imports.iter().enumerate() {
         outcome.text += &run_imports_job(path, i, job, &regenerate)?;
@@ -306,6 +305,41 @@ pub fn run_recipe(path: &Path) -> anyhow::Result<RecipeOutcome> {
         }
         return Ok(outcome);
     };
+    run_with_data(path, &recipe, data, regenerate, outcome)
+}
+
+/// What the steps of a recipe with a `[data]` table share.
+struct DataRun<'a> {
+    path: &'a Path,
+    recipe: &'a RecipeFile,
+    regenerate: String,
+    /// Data file, reading and split, for the provenance comments of written models.
+    describe: String,
+    protocol: ForcedCold,
+    report_dir: Option<PathBuf>,
+    split: SplitPolicy,
+    obs: Observations,
+    groups: Vec<GroupFit>,
+}
+
+impl DataRun<'_> {
+    /// `p` relative to the recipe's directory.
+    fn out_path(&self, p: &str) -> PathBuf {
+        self.path.parent().unwrap_or(Path::new(".")).join(p)
+    }
+}
+
+/// One `[[model]]`: its table, what is written, the draft of its runtime fit, and which
+/// observation groups it selects.
+type ModelJob<'a> = (&'a RecipeModel, RuntimeModelSpec, RuntimeDraft, Vec<bool>);
+
+fn run_with_data(
+    path: &Path,
+    recipe: &RecipeFile,
+    data: &RecipeData,
+    regenerate: String,
+    mut outcome: RecipeOutcome,
+) -> anyhow::Result<RecipeOutcome> {
     let data_path = resolve(path, "data.file", &data.file)?;
     let source = DataSource {
         path: data_path.clone(),
@@ -326,30 +360,63 @@ pub fn run_recipe(path: &Path) -> anyhow::Result<RecipeOutcome> {
         split: describe_split(&split),
     };
     let mut summary = std::mem::take(&mut outcome.text) + &fit_report::table(&provenance, &groups);
-    let report_dir = recipe.report.as_deref().map(out_path);
-    if let Some(dir) = &report_dir {
-        fit_report::write(dir, &provenance, &groups)?;
-    }
-    let protocol = ForcedCold {
-        days: recipe.validate.as_ref().and_then(|v| v.days).unwrap_or(400),
-        ..ForcedCold::default()
+    let mut run = DataRun {
+        path,
+        recipe,
+        regenerate,
+        describe: format!(
+            "{}, {}, {}",
+            data.file,
+            source.describe(),
+            describe_split(&split)
+        ),
+        protocol: ForcedCold {
+            days: recipe.validate.as_ref().and_then(|v| v.days).unwrap_or(400),
+            ..ForcedCold::default()
+        },
+        report_dir: None,
+        split,
+        obs,
+        groups,
     };
-    let describe = format!(
-        "{}, {}, {}",
-        data.file,
-        source.describe(),
-        describe_split(&split)
-    );
-    // Each model's groups, runtime fit and image targets.
+    run.report_dir = recipe.report.as_deref().map(|r| run.out_path(r));
+    if let Some(dir) = &run.report_dir {
+        fit_report::write(dir, &provenance, &run.groups)?;
+    }
+    let models = draft_models(&run)?;
+    let (images, platform, platform_note) =
+        fit_platform_and_images(&run, &models, &mut summary, &mut outcome)?;
+    write_and_validate(
+        &run,
+        &models,
+        &images,
+        (&platform, &platform_note),
+        &mut summary,
+        &mut outcome,
+    )?;
+    if let Some(h) = &recipe.hypotheses {
+        summary += "\n";
+        summary += &run_hypotheses(&run, h, &source, &mut outcome)?;
+    }
+    outcome.text = summary;
+    outcome.group_columns = run.obs.group_columns.clone();
+    outcome.groups = run.groups;
+    Ok(outcome)
+}
+
+/// Each `[[model]]`'s groups, runtime fit and image targets.
+fn draft_models<'a>(run: &DataRun<'a>) -> anyhow::Result<Vec<ModelJob<'a>>> {
+    let (path, obs) = (run.path, &run.obs);
     let mut models = Vec::new();
-    for (i, m) in recipe.model.iter().enumerate() {
+    for (i, m) in run.recipe.model.iter().enumerate() {
         let key = |k: &str| format!("model[{i}].{k}");
         let mut keep = vec![false; obs.groups.len()];
         for (g, k) in obs.groups.iter().enumerate() {
             keep[g] = selects(&obs.group_columns, k, &m.select)
                 .map_err(|e| InputError::field(path, key("select"), e))?;
         }
-        let chosen: Vec<GroupFit> = groups
+        let chosen: Vec<GroupFit> = run
+            .groups
             .iter()
             .filter(|g| {
                 obs.groups
@@ -372,14 +439,25 @@ pub fn run_recipe(path: &Path) -> anyhow::Result<RecipeOutcome> {
         let spec = RuntimeModelSpec {
             runtime: m.runtime.clone(),
             base_image: (m.base_image.name.clone(), m.base_image.size_mb),
-            out: out_path(&m.out),
-            regenerate: regenerate.clone(),
+            out: run.out_path(&m.out),
+            regenerate: run.regenerate.clone(),
         };
-        let draft = draft_runtime_model(&spec, &obs.group_columns, &chosen, &describe)
+        let draft = draft_runtime_model(&spec, &obs.group_columns, &chosen, &run.describe)
             .with_context(|| format!("model {}", m.out))?;
         models.push((m, spec, draft, keep));
     }
-    // The image fits, for a given read jitter (None: the platform default).
+    Ok(models)
+}
+
+/// The image fits of every model: with `[platform_fit]`, at the read jitter that fits the
+/// image rows best (written as a platform model, which the later steps then use);
+/// otherwise at the platform default. Returns the fits, the platform and a note on it.
+fn fit_platform_and_images(
+    run: &DataRun<'_>,
+    models: &[ModelJob<'_>],
+    summary: &mut String,
+    outcome: &mut RecipeOutcome,
+) -> anyhow::Result<(Vec<Option<ImageFit>>, PlatformOverrides, String)> {
     let fit_all_images = |sigma: Option<f64>| -> anyhow::Result<Vec<Option<ImageFit>>> {
         let platform = PlatformOverrides {
             read_jitter_sigma: sigma,
@@ -387,47 +465,67 @@ pub fn run_recipe(path: &Path) -> anyhow::Result<RecipeOutcome> {
         };
         models
             .par_iter()
-            .map(|(_, spec, draft, _)| fit_image_reads(spec, draft, &platform, &protocol))
+            .map(|(_, spec, draft, _)| fit_image_reads(spec, draft, &platform, &run.protocol))
             .collect()
     };
-    let mut platform = PlatformOverrides::default();
-    let mut platform_note = "platform defaults".to_string();
-    let images = match &recipe.platform_fit {
-        Some(pf) => {
-            let loss =
-                |f: &[Option<ImageFit>]| f.iter().flatten().map(ImageFit::p90_loss).sum::<f64>();
-            // Assumed: the read jitter's sigma lies in 0.1..1.2 (a log-normal factor of about
-            // 1.1x to 3.3x); 0.01 is finer than the loss can resolve over the image rows.
-            let (sigma, images, evaluations) = golden_section(0.1, 1.2, 0.01, |s| {
-                let f = fit_all_images(Some(s))?;
-                Ok((loss(&f), f))
-            })?;
-            let out = out_path(&pf.out);
-            let named: Vec<(&str, &Option<ImageFit>)> = models
-                .iter()
-                .map(|(m, ..)| m.runtime.as_str())
-                .zip(&images)
-                .collect();
-            write_platform_fit(&out, sigma, &named, &regenerate, &describe, evaluations)?;
-            let _ = writeln!(
-                summary,
-                "\nwrote {}: storage.read_jitter_sigma {sigma:.3} ({evaluations} evaluations)",
-                out.display()
-            );
-            platform_note = format!("storage.read_jitter_sigma {sigma:.3} ({})", pf.out);
-            outcome.read_jitter_sigma = Some(sigma);
-            platform = PlatformOverrides {
-                file: Some(out),
-                ..PlatformOverrides::default()
-            };
-            images
-        }
-        None => fit_all_images(None)?,
+    let Some(pf) = &run.recipe.platform_fit else {
+        let images = fit_all_images(None)?;
+        return Ok((
+            images,
+            PlatformOverrides::default(),
+            "platform defaults".to_string(),
+        ));
     };
+    let loss = |f: &[Option<ImageFit>]| f.iter().flatten().map(ImageFit::p90_loss).sum::<f64>();
+    // Assumed: the read jitter's sigma lies in 0.1..1.2 (a log-normal factor of about
+    // 1.1x to 3.3x); 0.01 is finer than the loss can resolve over the image rows.
+    let (sigma, images, evaluations) = golden_section(0.1, 1.2, 0.01, |s| {
+        let f = fit_all_images(Some(s))?;
+        Ok((loss(&f), f))
+    })?;
+    let out = run.out_path(&pf.out);
+    let named: Vec<(&str, &Option<ImageFit>)> = models
+        .iter()
+        .map(|(m, ..)| m.runtime.as_str())
+        .zip(&images)
+        .collect();
+    write_platform_fit(
+        &out,
+        sigma,
+        &named,
+        &run.regenerate,
+        &run.describe,
+        evaluations,
+    )?;
+    let _ = writeln!(
+        summary,
+        "\nwrote {}: storage.read_jitter_sigma {sigma:.3} ({evaluations} evaluations)",
+        out.display()
+    );
+    let note = format!("storage.read_jitter_sigma {sigma:.3} ({})", pf.out);
+    outcome.read_jitter_sigma = Some(sigma);
+    let platform = PlatformOverrides {
+        file: Some(out),
+        ..PlatformOverrides::default()
+    };
+    Ok((images, platform, note))
+}
+
+/// Writes every model and, with `[validate]` and a training cut-off, validates it on the
+/// held-out rows of its groups.
+fn write_and_validate(
+    run: &DataRun<'_>,
+    models: &[ModelJob<'_>],
+    images: &[Option<ImageFit>],
+    (platform, platform_note): (&PlatformOverrides, &str),
+    summary: &mut String,
+    outcome: &mut RecipeOutcome,
+) -> anyhow::Result<()> {
+    let obs = &run.obs;
     let mut validation_text = String::new();
     let mut validation_json = Vec::new();
-    for ((m, spec, draft, keep), image) in models.iter().zip(&images) {
-        write_runtime_model(spec, draft, image.as_ref(), &platform_note, &protocol)?;
+    for ((m, spec, draft, keep), image) in models.iter().zip(images) {
+        write_runtime_model(spec, draft, image.as_ref(), platform_note, &run.protocol)?;
         let _ = writeln!(summary, "\nwrote {}", spec.out.display());
         if let Some(f) = image {
             for a in &f.arches {
@@ -438,33 +536,34 @@ pub fn run_recipe(path: &Path) -> anyhow::Result<RecipeOutcome> {
                 );
             }
         }
-        if let (Some(v), Some(until)) = (&recipe.validate, split.train_until) {
-            let held = restrict(&obs, keep);
-            let checks = validate::validate(
-                &spec.out,
-                &held,
-                Some(until),
-                &protocol,
-                &platform,
-                v.seed.unwrap_or(1),
-            )?;
-            let title = format!("validation of {} on rows after {until}", m.out);
-            validation_text += &validate::table(&obs.group_columns, &title, &checks);
-            outcome.validations.push((spec.out.clone(), checks.clone()));
-            validation_json.push(serde_json::json!({
-                "model": m.out,
-                "held_out_after": until.to_string(),
-                "groups": validate::to_json(&obs.group_columns, &checks),
-            }));
-            if let Some(dir) = &report_dir {
-                validate::write_overlays(dir, &obs.group_columns, &checks, "boost", "validate_")?;
-            }
+        let (Some(v), Some(until)) = (&run.recipe.validate, run.split.train_until) else {
+            continue;
+        };
+        let held = restrict(obs, keep);
+        let checks = validate::validate(
+            &spec.out,
+            &held,
+            Some(until),
+            &run.protocol,
+            platform,
+            v.seed.unwrap_or(1),
+        )?;
+        let title = format!("validation of {} on rows after {until}", m.out);
+        validation_text += &validate::table(&obs.group_columns, &title, &checks);
+        outcome.validations.push((spec.out.clone(), checks.clone()));
+        validation_json.push(serde_json::json!({
+            "model": m.out,
+            "held_out_after": until.to_string(),
+            "groups": validate::to_json(&obs.group_columns, &checks),
+        }));
+        if let Some(dir) = &run.report_dir {
+            validate::write_overlays(dir, &obs.group_columns, &checks, "boost", "validate_")?;
         }
     }
     if !validation_text.is_empty() {
-        summary += "\n";
-        summary += &validation_text;
-        if let Some(dir) = &report_dir {
+        *summary += "\n";
+        *summary += &validation_text;
+        if let Some(dir) = &run.report_dir {
             write_atomic(&dir.join("validation.txt"), validation_text.as_bytes())?;
             write_atomic(
                 &dir.join("validation.json"),
@@ -472,31 +571,34 @@ pub fn run_recipe(path: &Path) -> anyhow::Result<RecipeOutcome> {
             )?;
         }
     }
-    if let Some(h) = &recipe.hypotheses {
-        let src = DataSource {
-            group: h.group.clone(),
-            ..source.clone()
-        };
-        let obs = src.load()?;
-        let fits = hypothesis::compare(&obs, &h.memory_column)?;
-        outcome.hypotheses = fits.clone();
-        let text = hypothesis::table(&obs.group_columns, &fits);
-        summary += "\n";
-        summary += &text;
-        if let Some(dir) = &report_dir {
-            write_atomic(&dir.join("hypotheses.txt"), text.as_bytes())?;
-            write_atomic(
-                &dir.join("hypotheses.json"),
-                (serde_json::to_string_pretty(&hypothesis::to_json(&obs.group_columns, &fits))?
-                    + "\n")
-                    .as_bytes(),
-            )?;
-        }
+    Ok(())
+}
+
+/// `[hypotheses]`: compares the init-CPU hypotheses on the data grouped by `h.group`;
+/// returns its table.
+fn run_hypotheses(
+    run: &DataRun<'_>,
+    h: &RecipeHypotheses,
+    source: &DataSource,
+    outcome: &mut RecipeOutcome,
+) -> anyhow::Result<String> {
+    let src = DataSource {
+        group: h.group.clone(),
+        ..source.clone()
+    };
+    let obs = src.load()?;
+    let fits = hypothesis::compare(&obs, &h.memory_column)?;
+    outcome.hypotheses = fits.clone();
+    let text = hypothesis::table(&obs.group_columns, &fits);
+    if let Some(dir) = &run.report_dir {
+        write_atomic(&dir.join("hypotheses.txt"), text.as_bytes())?;
+        write_atomic(
+            &dir.join("hypotheses.json"),
+            (serde_json::to_string_pretty(&hypothesis::to_json(&obs.group_columns, &fits))? + "\n")
+                .as_bytes(),
+        )?;
     }
-    outcome.text = summary;
-    outcome.group_columns = obs.group_columns.clone();
-    outcome.groups = groups;
-    Ok(outcome)
+    Ok(text)
 }
 
 /// Minimises `f` over [lo, hi] by golden-section search to a bracket of `tol`; returns the

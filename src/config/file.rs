@@ -8,6 +8,7 @@ use serde::de::{self, MapAccess, Visitor};
 use serde::{Deserialize, Deserializer};
 
 use super::dist::{DistSpec, DurationValue};
+use crate::lambda::{Arch, Invocation, Packaging};
 
 /// A scenario file (DESIGN.md, "Scenario file").
 #[derive(Deserialize, Debug)]
@@ -248,62 +249,16 @@ pub struct PriceSection {
 /// A calendar date in a file: the string `"YYYY-MM-DD"`, checked while parsing so the TOML
 /// error points at its line.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct DateValue(pub crate::platform::BillingDate);
+pub struct DateValue(pub crate::cost::BillingDate);
 
 impl<'de> Deserialize<'de> for DateValue {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let s = String::deserialize(d).map_err(|_| {
             de::Error::custom("expected a date string like \"2025-08-01\" (YYYY-MM-DD, quoted)")
         })?;
-        crate::platform::BillingDate::parse(&s)
+        crate::cost::BillingDate::parse(&s)
             .map(DateValue)
             .map_err(de::Error::custom)
-    }
-}
-
-/// CPU architecture of a function.
-#[derive(Deserialize, Debug, Clone, Copy, PartialEq, Eq)]
-#[serde(rename_all = "snake_case")]
-pub enum Arch {
-    /// Intel/AMD.
-    X86_64,
-    /// Graviton.
-    Arm64,
-}
-
-impl Arch {
-    /// The name used in files and reports.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Arch::X86_64 => "x86_64",
-            Arch::Arm64 => "arm64",
-        }
-    }
-}
-
-/// How a function's code is delivered.
-#[derive(Deserialize, Debug, Clone, Copy, PartialEq, Eq)]
-#[serde(rename_all = "snake_case")]
-pub enum Packaging {
-    /// ZIP archive.
-    Zip,
-    /// ZIP archive plus layers.
-    ZipLayers,
-    /// Container image.
-    Image,
-    /// ZIP with a SnapStart snapshot.
-    Snapstart,
-}
-
-impl Packaging {
-    /// The name used in files and reports.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Packaging::Zip => "zip",
-            Packaging::ZipLayers => "zip_layers",
-            Packaging::Image => "image",
-            Packaging::Snapstart => "snapstart",
-        }
     }
 }
 
@@ -382,17 +337,6 @@ pub enum ImportStyle {
     Eager,
     /// On first use: modules that a `[[path]]` needs are left out of init.
     Lazy,
-}
-
-/// Synchronous requests are throttled over a limit; asynchronous ones wait in a queue.
-#[derive(Deserialize, Debug, Clone, Copy, PartialEq, Eq, Default)]
-#[serde(rename_all = "snake_case")]
-pub enum Invocation {
-    /// Request-response: throttled (429) over a limit.
-    #[default]
-    Sync,
-    /// Event: queued over a limit, its wait part of its latency.
-    Async,
 }
 
 /// `[[traffic]]`: one flat table; which keys apply depends on `kind`.

@@ -10,5 +10,4 @@ pub mod storage;
 pub mod units;
 pub mod workload;
 
-pub use file::{Arch, Invocation, Packaging};
 pub use scenario::{Function, Scenario, TrafficSource, load_scenario};

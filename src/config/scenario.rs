@@ -7,17 +7,18 @@ use std::path::{Path, PathBuf};
 
 use super::dist::DistSpec;
 use super::file::{
-    Arch, FunctionSection, InitCpuKind, Invocation, Packaging, PlatformRef, PlatformSection,
-    ScenarioFile, TrafficSection,
+    FunctionSection, InitCpuKind, PlatformRef, PlatformSection, ScenarioFile, TrafficSection,
 };
 use super::paths::{parse_toml, read_toml, resolve};
 use super::storage::MAX_LRU_BACKGROUND_REQUESTS;
 use super::units::parse_clock_time;
 use super::workload::{FunctionSetup, build_cold_start};
 use crate::coldstart::ColdStartModel;
+use crate::cost::{BillingRules, Prices};
 use crate::engine::{Dist, SimDuration, SimTime};
 use crate::error::{InputError, InputResult};
-use crate::platform::{BillingRules, InitCpu, PlatformParams, Prices};
+use crate::lambda::{Arch, Invocation, MB_PER_VCPU, Packaging};
+use crate::platform::{InitCpu, PlatformParams};
 use crate::storage::fleet::CacheModel;
 use crate::traffic::trace::AzureSelector;
 use crate::traffic::{ArrivalProcess, Azure2019Trace, Bursty, Diurnal, Poisson, TimestampTrace};
@@ -29,8 +30,6 @@ const BUILTIN_PLATFORM_PATH: &str = "models/platform/aws-lambda.toml (built in)"
 
 /// Memory Lambda accepts, MB (AWS docs, configuration-memory.html).
 const MEMORY_RANGE_MB: std::ops::RangeInclusive<u32> = 128..=10_240;
-/// Memory with one full vCPU of credits (AWS docs; facts.md §2 "Memory / vCPU").
-pub const MB_PER_VCPU: f64 = 1_769.0;
 /// Above this many expected arrivals a scenario is refused rather than left to run for
 /// hours: at ~10 M invocations per second it would take over 15 minutes per replication.
 const MAX_EXPECTED_ARRIVALS: f64 = 1e10;

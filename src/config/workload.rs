@@ -5,7 +5,7 @@
 
 use std::path::Path;
 
-use super::file::{Arch, ImportStyle, ModuleSection, Packaging, WorkloadFile};
+use super::file::{ImportStyle, ModuleSection, WorkloadFile};
 use super::paths::read_toml;
 use super::scenario::Ctx;
 use crate::coldstart::delivery::{MAX_LAYERS, MAX_UNZIPPED_BYTES};
@@ -16,6 +16,7 @@ use crate::coldstart::{
 };
 use crate::engine::{Dist, SimDuration};
 use crate::error::InputResult;
+use crate::lambda::{Arch, Packaging};
 use crate::platform::PlatformParams;
 use crate::storage::chunk::{CHUNK_BYTES, ImageVersion, Layer, MB};
 

@@ -194,17 +194,6 @@ impl<E: Copy> EventQueue<E> {
         self.pop_keyed().map(|(k, e)| (k.time, e))
     }
 
-    /// The time of the earliest event (a cancelled one included, and without the next
-    /// occurrence of a periodic event that has just come out).
-    pub fn peek_time(&self) -> Option<SimTime> {
-        let s = self.streams.peek_key();
-        let t = self.timers.peek_key();
-        match (s, t) {
-            (Some(a), Some(b)) => Some(a.min(b).time),
-            (a, b) => a.or(b).map(|k| k.time),
-        }
-    }
-
     /// Removes the earliest event and, if `handle` returns one, schedules its successor in
     /// the stream lane. When the earliest event is itself a stream event, its successor
     /// replaces it in place: one sift instead of a pop and a push. Returns the key of the

@@ -7,77 +7,11 @@ use std::fmt::Write;
 
 use serde_json::{Map, Value};
 
-use crate::whatif::sweep::{Choice, Sweep};
+use crate::whatif::objective::Objective;
+use crate::whatif::sweep::{Choice, Margin, Sweep};
 use crate::whatif::{Comparison, Paired, Row};
 
-/// Human name of a figure key (`latency_ms.p99` → `latency p99`).
-pub fn label(key: &str) -> String {
-    match key {
-        "cold_fraction" => "cold fraction".into(),
-        "cold_starts" => "cold starts".into(),
-        "cost_usd" => "cost".into(),
-        // The unit goes with the value (`$`), not the name: `cost.per_month_usd` → `cost per month`.
-        _ => key
-            .strip_suffix("_usd")
-            .unwrap_or(key)
-            .replace("_ms.", " ")
-            .replace("_duration", "")
-            .replace(['_', '.'], " "),
-    }
-}
-
-/// A value of figure `key` with its unit: `12.3%`, `412.5 ms`, `$0.0123`, `1,234`.
-pub fn fmt_value(key: &str, x: f64) -> String {
-    if key.ends_with("fraction") || key.ends_with("rate") {
-        format!("{}%", sig(x * 100.0))
-    } else if key.split('.').next().is_some_and(|h| h.ends_with("_ms")) {
-        format!("{} ms", sig(x))
-    } else if key.ends_with("_usd") {
-        format!("${}", sig(x))
-    } else {
-        sig(x)
-    }
-}
-
-/// A difference of figure `key` (signed, same units; fractions in percentage points).
-pub fn fmt_diff(key: &str, x: f64) -> String {
-    let sign = if x > 0.0 {
-        "+"
-    } else if x < 0.0 {
-        "-"
-    } else {
-        "±"
-    };
-    let a = x.abs();
-    if key.ends_with("fraction") || key.ends_with("rate") {
-        format!("{sign}{} pp", sig(a * 100.0))
-    } else {
-        format!("{sign}{}", fmt_value(key, a))
-    }
-}
-
-/// Half-width of an interval of figure `key`, without sign (`±35 ms`).
-pub fn fmt_ci(key: &str, h: f64) -> String {
-    if key.ends_with("fraction") || key.ends_with("rate") {
-        format!("±{} pp", sig(h * 100.0))
-    } else {
-        format!("±{}", fmt_value(key, h))
-    }
-}
-
-/// A number with about three significant digits (one decimal from 100 up, integers as
-/// integers).
-fn sig(x: f64) -> String {
-    let a = x.abs();
-    if x == x.trunc() && a < 1e15 {
-        format!("{}", x as i64)
-    } else if a >= 10.0 {
-        format!("{x:.1}")
-    } else {
-        let digits = (2 - a.log10().floor() as i32).clamp(2, 12) as usize;
-        format!("{x:.digits$}")
-    }
-}
+pub use crate::outcome::figure_key::{fmt_ci, fmt_diff, fmt_value, label};
 
 /// `mean ± ci` of a row, or `-` when undefined.
 pub fn cell(r: &Row) -> String {
@@ -89,7 +23,7 @@ pub fn cell(r: &Row) -> String {
 }
 
 /// A paired difference as `+412.0 ms ±35.0 ms`.
-pub fn diff_cell(key: &str, d: Option<Paired>) -> String {
+fn diff_cell(key: &str, d: Option<Paired>) -> String {
     match d {
         Some(Paired {
             mean,
@@ -316,90 +250,13 @@ pub fn choice_text(s: &Sweep) -> String {
                 "; {feasible} of {} points are feasible.",
                 s.points.len()
             );
-            for m in margins {
-                let c = &o.constraints[m.constraint];
-                let _ = write!(
-                    out,
-                    " Constraint {}: {} = {}{}, {} from the limit",
-                    c.text,
-                    label(&c.key),
-                    fmt_value(&c.key, m.value),
-                    m.ci95
-                        .map(|h| format!(" {}", fmt_ci(&c.key, h)))
-                        .unwrap_or_default(),
-                    fmt_value(&c.key, m.slack.abs()),
-                );
-                if let Some(h) = m.ci95
-                    && h >= m.slack
-                {
-                    let _ = write!(out, " (within the 95% CI: it may bind)");
-                }
-                out.push('.');
-            }
-            match runner_up {
-                Some((j, d)) => {
-                    let q = &s.points[*j];
-                    let qv = q.mean(&o.key).unwrap_or(f64::NAN);
-                    let _ = write!(
-                        out,
-                        " Runner-up: {} with {}; the best is {} better",
-                        q.name,
-                        fmt_value(&o.key, qv),
-                        fmt_value(&o.key, (v - qv).abs()),
-                    );
-                    if qv != 0.0 {
-                        let _ = write!(out, " ({:.1}%)", ((v - qv) / qv).abs() * 100.0);
-                    }
-                    if let Some(Paired {
-                        mean,
-                        ci95: Some(h),
-                        ..
-                    }) = d
-                    {
-                        let _ = write!(
-                            out,
-                            "; paired difference {} {}{}",
-                            fmt_diff(&o.key, *mean),
-                            fmt_ci(&o.key, *h),
-                            if mean.abs() <= *h {
-                                ", not significant at 95%"
-                            } else {
-                                ""
-                            }
-                        );
-                    }
-                    out.push('.');
-                }
-                None => out.push_str(" No other point is feasible."),
-            }
+            margins_text(&mut out, o, margins);
+            runner_up_text(&mut out, s, o, v, runner_up.as_ref());
         }
         Choice::Infeasible {
             fail_everywhere,
             closest,
-        } => {
-            let _ = write!(out, "No point satisfies \"{}\".", o.text);
-            for &k in fail_everywhere {
-                let c = &o.constraints[k];
-                let _ = write!(out, " Constraint {} fails at every point", c.text);
-                if let Some(Some((i, slack))) = closest.get(k) {
-                    let v = s.points[*i].mean(&c.key).unwrap_or(f64::NAN);
-                    let _ = write!(
-                        out,
-                        "; closest: {} with {} = {}, {} beyond the limit",
-                        s.points[*i].name,
-                        label(&c.key),
-                        fmt_value(&c.key, v),
-                        fmt_value(&c.key, slack.abs())
-                    );
-                }
-                out.push('.');
-            }
-            if fail_everywhere.is_empty() {
-                out.push_str(
-                    " Each constraint holds at some point, but never all of them together.",
-                );
-            }
-        }
+        } => infeasible_text(&mut out, s, o, fail_everywhere, closest),
         Choice::Undefined => {
             let _ = write!(
                 out,
@@ -409,6 +266,106 @@ pub fn choice_text(s: &Sweep) -> String {
         }
     }
     out
+}
+
+/// How far the best point is from each constraint's limit.
+fn margins_text(out: &mut String, o: &Objective, margins: &[Margin]) {
+    for m in margins {
+        let c = &o.constraints[m.constraint];
+        let _ = write!(
+            out,
+            " Constraint {}: {} = {}{}, {} from the limit",
+            c.text,
+            label(&c.key),
+            fmt_value(&c.key, m.value),
+            m.ci95
+                .map(|h| format!(" {}", fmt_ci(&c.key, h)))
+                .unwrap_or_default(),
+            fmt_value(&c.key, m.slack.abs()),
+        );
+        if let Some(h) = m.ci95
+            && h >= m.slack
+        {
+            let _ = write!(out, " (within the 95% CI: it may bind)");
+        }
+        out.push('.');
+    }
+}
+
+/// The runner-up and the best point's lead over it (`v` is the best point's value).
+fn runner_up_text(
+    out: &mut String,
+    s: &Sweep,
+    o: &Objective,
+    v: f64,
+    runner_up: Option<&(usize, Option<Paired>)>,
+) {
+    match runner_up {
+        Some((j, d)) => {
+            let q = &s.points[*j];
+            let qv = q.mean(&o.key).unwrap_or(f64::NAN);
+            let _ = write!(
+                out,
+                " Runner-up: {} with {}; the best is {} better",
+                q.name,
+                fmt_value(&o.key, qv),
+                fmt_value(&o.key, (v - qv).abs()),
+            );
+            if qv != 0.0 {
+                let _ = write!(out, " ({:.1}%)", ((v - qv) / qv).abs() * 100.0);
+            }
+            if let Some(Paired {
+                mean,
+                ci95: Some(h),
+                ..
+            }) = d
+            {
+                let _ = write!(
+                    out,
+                    "; paired difference {} {}{}",
+                    fmt_diff(&o.key, *mean),
+                    fmt_ci(&o.key, *h),
+                    if mean.abs() <= *h {
+                        ", not significant at 95%"
+                    } else {
+                        ""
+                    }
+                );
+            }
+            out.push('.');
+        }
+        None => out.push_str(" No other point is feasible."),
+    }
+}
+
+/// Why no point is feasible: the constraints that fail everywhere, with the closest point.
+fn infeasible_text(
+    out: &mut String,
+    s: &Sweep,
+    o: &Objective,
+    fail_everywhere: &[usize],
+    closest: &[Option<(usize, f64)>],
+) {
+    let _ = write!(out, "No point satisfies \"{}\".", o.text);
+    for &k in fail_everywhere {
+        let c = &o.constraints[k];
+        let _ = write!(out, " Constraint {} fails at every point", c.text);
+        if let Some(Some((i, slack))) = closest.get(k) {
+            let v = s.points[*i].mean(&c.key).unwrap_or(f64::NAN);
+            let _ = write!(
+                out,
+                "; closest: {} with {} = {}, {} beyond the limit",
+                s.points[*i].name,
+                label(&c.key),
+                fmt_value(&c.key, v),
+                fmt_value(&c.key, slack.abs())
+            );
+        }
+        out.push('.');
+    }
+    if fail_everywhere.is_empty() {
+        out.push_str(" Each constraint holds at some point, but never all of them together.");
+    }
 }
 
 /// The terminal table of a sweep, then the objective's outcome.

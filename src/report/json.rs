@@ -41,7 +41,7 @@ fn insert_path(root: &mut Map<String, Value>, path: &str, value: Value) {
 }
 
 /// FIGURES: the figures as nested objects, plus `ci95` when any figure has an interval.
-pub fn figures_object(figures: &[Figure]) -> Value {
+fn figures_object(figures: &[Figure]) -> Value {
     let mut out = Map::new();
     let mut ci = Map::new();
     for f in figures {

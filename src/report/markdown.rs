@@ -12,16 +12,17 @@ use super::compare::{
     sweep_json, sweep_rows,
 };
 use super::plots;
+use crate::outcome::figure_key as K;
 use crate::whatif::sweep::{Choice, Sweep};
 use crate::whatif::{Comparison, Paired};
 
 /// Figures the findings paragraph talks about, in order.
 pub const FINDING_KEYS: [&str; 5] = [
-    "cold_fraction",
-    "cold_latency_ms.p99",
-    "init_duration_ms.p99",
-    "latency_ms.p99",
-    "cost_usd",
+    K::COLD_FRACTION.name(),
+    K::COLD_LATENCY_MS.p99.name(),
+    K::INIT_DURATION_MS.p99.name(),
+    K::LATENCY_MS.p99.name(),
+    K::COST_USD.name(),
 ];
 
 /// Name of the cold-start latency CDF plot.
@@ -38,7 +39,7 @@ pub const COST_SVG: &str = "cost_vs_p99.svg";
 pub const MAX_COST_SERIES: usize = 12;
 
 /// A table as Markdown (first row the header).
-pub fn markdown_table(rows: &[Vec<String>]) -> String {
+fn markdown_table(rows: &[Vec<String>]) -> String {
     let mut out = String::new();
     for (i, r) in rows.iter().enumerate() {
         let _ = writeln!(out, "| {} |", r.join(" | "));
@@ -108,7 +109,7 @@ fn finding(key: &str, v: &str, b: &str, vm: f64, bm: f64, d: Paired) -> String {
 
 /// The findings paragraph of a comparison: for every variant but the baseline, one sentence
 /// per figure of [`FINDING_KEYS`], all written from the means and paired differences.
-pub fn comparison_findings(c: &Comparison) -> String {
+fn comparison_findings(c: &Comparison) -> String {
     let b = &c.variants[c.baseline];
     let mut paragraphs = Vec::new();
     for (i, v) in c.variants.iter().enumerate() {
@@ -211,19 +212,15 @@ fn comparison_files(
         written,
     )?;
     // Per variant: its timeline, cold starts per bin and peak live sandboxes per bin.
-    let timelines: Vec<(String, &crate::runner::Timeline, &[f64], &[f64])> = c
+    type OverTime = (String, crate::engine::SimDuration, Vec<f64>, Vec<f64>);
+    let timelines: Vec<OverTime> = c
         .variants
         .iter()
         .filter_map(|v| {
-            let t = v.run.timeline.as_ref()?;
-            let (counts, peaks) = match fi {
-                Some(i) => (
-                    t.per_function.get(i)?.as_slice(),
-                    t.live_per_function.get(i)?.as_slice(),
-                ),
-                None => (t.total.as_slice(), t.live_total.as_slice()),
-            };
-            Some((v.name.clone(), t, counts, peaks))
+            let bin = v.run.timeline_bin()?;
+            let counts = v.run.cold_starts_per_bin(fi)?;
+            let peaks = v.run.peak_live_per_bin(fi)?;
+            Some((v.name.clone(), bin, counts, peaks))
         })
         .collect();
     let has_timeline = timelines.len() == c.variants.len() && !timelines.is_empty();
@@ -239,7 +236,7 @@ fn comparison_files(
                 "cold starts",
                 &timelines
                     .iter()
-                    .map(|(name, t, counts, _)| (name.clone(), *t, *counts))
+                    .map(|(name, bin, counts, _)| (name.clone(), *bin, counts.as_slice()))
                     .collect::<Vec<_>>(),
             ),
             written,
@@ -255,7 +252,7 @@ fn comparison_files(
                 "peak live sandboxes",
                 &timelines
                     .iter()
-                    .map(|(name, t, _, peaks)| (name.clone(), *t, *peaks))
+                    .map(|(name, bin, _, peaks)| (name.clone(), *bin, peaks.as_slice()))
                     .collect::<Vec<_>>(),
             ),
             written,
@@ -317,7 +314,7 @@ fn sweep_files(dir: &Path, s: &Sweep, written: &mut Vec<PathBuf>) -> Result<(), 
         s.points[i]
             .run
             .summary
-            .get(scope_name, "cost.per_month_usd")
+            .get(scope_name, K::COST_PER_MONTH_USD.name())
     };
     let monthly = (0..s.points.len()).all(|i| per_month(i).is_some());
     let cost_label = if monthly {
@@ -329,9 +326,9 @@ fn sweep_files(dir: &Path, s: &Sweep, written: &mut Vec<PathBuf>) -> Result<(), 
         let cost = if monthly {
             per_month(i)
         } else {
-            s.points[i].mean("cost_usd")
+            s.points[i].mean(K::COST_USD.name())
         };
-        Some((s.points[i].mean("latency_ms.p99")?, cost?))
+        Some((s.points[i].mean(K::LATENCY_MS.p99.name())?, cost?))
     };
     let per_series = first.values.len().div_ceil(MAX_COST_SERIES).max(1);
     let groups: Vec<(String, Vec<(f64, f64)>)> = (0..first.values.len())
@@ -443,9 +440,9 @@ fn sweep_files(dir: &Path, s: &Sweep, written: &mut Vec<PathBuf>) -> Result<(), 
 
 /// Ranges over the grid, written from the numbers: where cost and p99 latency are lowest
 /// and highest.
-pub fn sweep_findings(s: &Sweep) -> String {
+fn sweep_findings(s: &Sweep) -> String {
     let mut out = Vec::new();
-    for key in ["cost_usd", "latency_ms.p99", "cold_fraction"] {
+    for key in [K::COST_USD, K::LATENCY_MS.p99, K::COLD_FRACTION].map(K::FigureKey::name) {
         let vals: Vec<(usize, f64)> = s
             .points
             .iter()

@@ -4,7 +4,7 @@
 //! with units and a legend with one entry per variant.
 
 use super::svg::{Chart, ChartError, Scale, Series, SeriesStyle, render};
-use crate::runner::Timeline;
+use crate::engine::SimDuration;
 use crate::stats::Histogram;
 
 /// Legend rows need room: the chart grows by this much per series beyond the first few.
@@ -50,22 +50,22 @@ pub fn cold_latency_cdf(
     render(&sized(chart))
 }
 
-/// A per-bin count over time, one line per variant: `(name, timeline, mean per bin)`, bins
-/// from time zero (a [`Timeline`]'s `total` or one of its `per_function` rows, or the live
-/// sandbox peaks). `what` names the count on the y axis (`cold starts`, `peak live
+/// A per-bin count over time, one line per variant: `(name, bin width, mean per bin)`, bins
+/// from time zero (a [`crate::outcome::run::DetailedRun`]'s cold starts or live sandbox
+/// peaks per bin). `what` names the count on the y axis (`cold starts`, `peak live
 /// sandboxes`); the bin width is taken from the first variant.
 pub fn over_time(
     title: &str,
     what: &str,
-    variants: &[(String, &Timeline, &[f64])],
+    variants: &[(String, SimDuration, &[f64])],
 ) -> Result<String, ChartError> {
     let bin_min = variants
         .first()
-        .map_or(1.0, |(_, t, _)| t.bin.as_secs_f64() / 60.0);
+        .map_or(1.0, |(_, bin, _)| bin.as_secs_f64() / 60.0);
     let y_label = format!("{what} per {} min (mean per replication)", trim(bin_min));
     let mut chart = Chart::new(title, "time since start (min)", y_label);
-    for (name, t, values) in variants {
-        let w = t.bin.as_secs_f64() / 60.0;
+    for (name, bin, values) in variants {
+        let w = bin.as_secs_f64() / 60.0;
         let points = values
             .iter()
             .enumerate()

@@ -246,76 +246,11 @@ pub fn ecdf_points(sorted: &[f64], max_points: usize) -> Vec<(f64, f64)> {
 /// Renders `chart` as a standalone SVG document. See the module documentation for layout,
 /// skipping of bad points, the empty-chart behaviour and errors.
 pub fn render(chart: &Chart) -> Result<String, ChartError> {
-    let (w, h) = (chart.width_px, chart.height_px);
-    if w < MIN_WIDTH_PX || h < MIN_HEIGHT_PX || w > MAX_SIDE_PX || h > MAX_SIDE_PX {
-        return Err(ChartError::Size {
-            width_px: w,
-            height_px: h,
-        });
-    }
+    check_chart(chart)?;
     let log_x = chart.x_scale == Scale::Log10;
-    if let Some((lo, hi)) = chart.x_range {
-        check_range("x", lo, hi)?;
-        if log_x && lo <= 0.0 {
-            return Err(ChartError::Range {
-                axis: "x",
-                min: lo,
-                max: hi,
-                reason: "a log10 axis needs min > 0",
-            });
-        }
-    }
-    if let Some((lo, hi)) = chart.y_range {
-        check_range("y", lo, hi)?;
-    }
-
-    // Data in plot space (log10 of x on a log axis), bad points dropped and counted.
-    let mut skipped = 0usize;
-    let prepared: Vec<Vec<(f64, f64)>> = chart
-        .series
-        .iter()
-        .map(|s| {
-            let mut pts: Vec<(f64, f64)> = Vec::with_capacity(s.points.len());
-            for &(x, y) in &s.points {
-                let tx = if log_x { x.log10() } else { x };
-                if tx.is_finite() && y.is_finite() && !(log_x && x <= 0.0) {
-                    pts.push((tx, y));
-                } else {
-                    skipped += 1;
-                }
-            }
-            if s.style == SeriesStyle::Step {
-                pts.sort_by(|a, b| a.0.total_cmp(&b.0));
-            }
-            pts
-        })
-        .collect();
-    let has_data = prepared.iter().any(|p| !p.is_empty());
-
-    let x_range_t = match chart.x_range {
-        Some((lo, hi)) if log_x => (lo.log10(), hi.log10()),
-        Some(r) => r,
-        None => auto_range(prepared.iter().flatten().map(|p| p.0), log_x),
-    };
-    let y_range = match chart.y_range {
-        Some(r) => r,
-        None => auto_range(prepared.iter().flatten().map(|p| p.1), false),
-    };
-    check_drawable("x", x_range_t)?;
-    check_drawable("y", y_range)?;
-
-    let x_ticks = if log_x {
-        log_ticks(x_range_t.0, x_range_t.1)
-    } else {
-        linear_ticks(x_range_t.0, x_range_t.1)
-    };
-    let y_ticks = linear_ticks(y_range.0, y_range.1);
-    let y_label_chars = y_ticks
-        .iter()
-        .map(|t| t.1.chars().count())
-        .max()
-        .unwrap_or(1);
-
+    let (prepared, skipped) = prepare_points(chart, log_x);
+    let frame = Frame::new(chart, &prepared, log_x)?;
+    let (w, h) = (chart.width_px, chart.height_px);
     // Legend layout: entries wrapped into rows under the plot.
     let legend = legend_layout(chart, w);
     let footnote = (skipped > 0).then(|| {
@@ -336,28 +271,146 @@ pub fn render(chart: &Chart) -> Result<String, ChartError> {
             height_px: h,
         });
     }
-
     let mut svg = String::new();
     {
         let root = SVGBackend::with_string(&mut svg, (w, h)).into_drawing_area();
         root.fill(&WHITE).map_err(draw_err)?;
         let (top, bottom) = root.split_vertically(h as i32 - legend_h as i32);
+        let mut ctx = frame.build(chart, &top)?;
+        draw_series(&mut ctx, chart, &prepared, frame.bounds())?;
+        if !prepared.iter().any(|p| !p.is_empty()) {
+            draw_no_data(&root, &ctx)?;
+        }
+        draw_legend(&bottom, chart, &legend, footnote)?;
+        root.present().map_err(draw_err)?;
+    }
+    Ok(svg)
+}
 
-        let x_tick_values: Vec<f64> = x_ticks.iter().map(|t| t.0).collect();
-        let y_tick_values: Vec<f64> = y_ticks.iter().map(|t| t.0).collect();
-        let mut ctx = ChartBuilder::on(&top)
+/// The chart's size and fixed ranges are drawable.
+fn check_chart(chart: &Chart) -> Result<(), ChartError> {
+    let (w, h) = (chart.width_px, chart.height_px);
+    if w < MIN_WIDTH_PX || h < MIN_HEIGHT_PX || w > MAX_SIDE_PX || h > MAX_SIDE_PX {
+        return Err(ChartError::Size {
+            width_px: w,
+            height_px: h,
+        });
+    }
+    if let Some((lo, hi)) = chart.x_range {
+        check_range("x", lo, hi)?;
+        if chart.x_scale == Scale::Log10 && lo <= 0.0 {
+            return Err(ChartError::Range {
+                axis: "x",
+                min: lo,
+                max: hi,
+                reason: "a log10 axis needs min > 0",
+            });
+        }
+    }
+    if let Some((lo, hi)) = chart.y_range {
+        check_range("y", lo, hi)?;
+    }
+    Ok(())
+}
+
+/// Data in plot space (log10 of x on a log axis), bad points dropped and counted; step
+/// series sorted by x.
+fn prepare_points(chart: &Chart, log_x: bool) -> (Vec<Vec<(f64, f64)>>, usize) {
+    let mut skipped = 0usize;
+    let prepared = chart
+        .series
+        .iter()
+        .map(|s| {
+            let mut pts: Vec<(f64, f64)> = Vec::with_capacity(s.points.len());
+            for &(x, y) in &s.points {
+                let tx = if log_x { x.log10() } else { x };
+                if tx.is_finite() && y.is_finite() && !(log_x && x <= 0.0) {
+                    pts.push((tx, y));
+                } else {
+                    skipped += 1;
+                }
+            }
+            if s.style == SeriesStyle::Step {
+                pts.sort_by(|a, b| a.0.total_cmp(&b.0));
+            }
+            pts
+        })
+        .collect();
+    (prepared, skipped)
+}
+
+/// The axes of a chart in plot space: ranges and ticks.
+struct Frame {
+    x_range_t: (f64, f64),
+    y_range: (f64, f64),
+    x_ticks: Vec<(f64, String)>,
+    y_ticks: Vec<(f64, String)>,
+}
+
+type Ctx<'a, 'b> = ChartContext<'a, SVGBackend<'b>, Cartesian2d<TickedAxis, TickedAxis>>;
+
+impl Frame {
+    fn new(chart: &Chart, prepared: &[Vec<(f64, f64)>], log_x: bool) -> Result<Frame, ChartError> {
+        let x_range_t = match chart.x_range {
+            Some((lo, hi)) if log_x => (lo.log10(), hi.log10()),
+            Some(r) => r,
+            None => auto_range(prepared.iter().flatten().map(|p| p.0), log_x),
+        };
+        let y_range = match chart.y_range {
+            Some(r) => r,
+            None => auto_range(prepared.iter().flatten().map(|p| p.1), false),
+        };
+        check_drawable("x", x_range_t)?;
+        check_drawable("y", y_range)?;
+        let x_ticks = if log_x {
+            log_ticks(x_range_t.0, x_range_t.1)
+        } else {
+            linear_ticks(x_range_t.0, x_range_t.1)
+        };
+        let y_ticks = linear_ticks(y_range.0, y_range.1);
+        Ok(Frame {
+            x_range_t,
+            y_range,
+            x_ticks,
+            y_ticks,
+        })
+    }
+
+    fn bounds(&self) -> (f64, f64, f64, f64) {
+        (
+            self.x_range_t.0,
+            self.x_range_t.1,
+            self.y_range.0,
+            self.y_range.1,
+        )
+    }
+
+    /// The plot area with its caption, axes, grid and tick labels drawn.
+    fn build<'a, 'b>(
+        &self,
+        chart: &Chart,
+        top: &'a DrawingArea<SVGBackend<'b>, plotters::coord::Shift>,
+    ) -> Result<Ctx<'a, 'b>, ChartError> {
+        let y_label_chars = self
+            .y_ticks
+            .iter()
+            .map(|t| t.1.chars().count())
+            .max()
+            .unwrap_or(1);
+        let x_tick_values: Vec<f64> = self.x_ticks.iter().map(|t| t.0).collect();
+        let y_tick_values: Vec<f64> = self.y_ticks.iter().map(|t| t.0).collect();
+        let mut ctx = ChartBuilder::on(top)
             .caption(&chart.title, ("sans-serif", 22))
             .margin(12)
             .x_label_area_size(48)
             .y_label_area_size(34 + 8 * y_label_chars as u32)
             .build_cartesian_2d(
-                TickedAxis::new(x_range_t, x_tick_values),
-                TickedAxis::new(y_range, y_tick_values),
+                TickedAxis::new(self.x_range_t, x_tick_values),
+                TickedAxis::new(self.y_range, y_tick_values),
             )
             .map_err(draw_err)?;
-
-        let x_fmt = |v: &f64| tick_label(&x_ticks, *v);
-        let y_fmt = |v: &f64| tick_label(&y_ticks, *v);
+        let x_fmt = |v: &f64| tick_label(&self.x_ticks, *v);
+        let y_fmt = |v: &f64| tick_label(&self.y_ticks, *v);
         ctx.configure_mesh()
             .x_desc(chart.x_label.as_str())
             .y_desc(chart.y_label.as_str())
@@ -369,125 +422,138 @@ pub fn render(chart: &Chart) -> Result<String, ChartError> {
             .y_label_formatter(&y_fmt)
             .draw()
             .map_err(draw_err)?;
+        Ok(ctx)
+    }
+}
 
-        let bounds = (x_range_t.0, x_range_t.1, y_range.0, y_range.1);
-        for (i, (series, pts)) in chart.series.iter().zip(&prepared).enumerate() {
-            let (r, g, b) = PALETTE[i % PALETTE.len()];
-            let color = RGBColor(r, g, b);
-            match series.style {
-                SeriesStyle::Points => {
-                    let mut last_px = None;
-                    let mut kept = Vec::new();
-                    for &p in pts {
-                        if !inside(p, bounds) {
-                            continue;
-                        }
-                        let px = ctx.backend_coord(&p);
-                        if last_px != Some(px) {
-                            kept.push(p);
-                            last_px = Some(px);
-                        }
-                    }
-                    ctx.draw_series(PointSeries::of_element(
-                        kept,
-                        3,
-                        color.filled(),
-                        &|c, s, st| EmptyElement::at(c) + Circle::new((0, 0), s, st),
-                    ))
-                    .map_err(draw_err)?;
-                }
-                SeriesStyle::Line | SeriesStyle::Step => {
-                    let path: Vec<(f64, f64)> = if series.style == SeriesStyle::Step {
-                        staircase(pts)
-                    } else {
-                        pts.clone()
-                    };
-                    for run in clip_polyline(&path, bounds) {
-                        let mut last_px = None;
-                        let mut kept: Vec<(f64, f64)> = Vec::with_capacity(run.len());
-                        for p in run {
-                            let px = ctx.backend_coord(&p);
-                            if last_px != Some(px) {
-                                kept.push(p);
-                                last_px = Some(px);
-                            }
-                        }
-                        ctx.draw_series(LineSeries::new(kept, color.stroke_width(2)))
-                            .map_err(draw_err)?;
-                    }
+/// `pts` without the points that land on the same pixel as the one kept before them.
+fn dedup_pixels(ctx: &Ctx<'_, '_>, pts: impl IntoIterator<Item = (f64, f64)>) -> Vec<(f64, f64)> {
+    let mut last_px = None;
+    let mut kept = Vec::new();
+    for p in pts {
+        let px = ctx.backend_coord(&p);
+        if last_px != Some(px) {
+            kept.push(p);
+            last_px = Some(px);
+        }
+    }
+    kept
+}
+
+fn draw_series(
+    ctx: &mut Ctx<'_, '_>,
+    chart: &Chart,
+    prepared: &[Vec<(f64, f64)>],
+    bounds: (f64, f64, f64, f64),
+) -> Result<(), ChartError> {
+    for (i, (series, pts)) in chart.series.iter().zip(prepared).enumerate() {
+        let (r, g, b) = PALETTE[i % PALETTE.len()];
+        let color = RGBColor(r, g, b);
+        match series.style {
+            SeriesStyle::Points => {
+                let kept = dedup_pixels(ctx, pts.iter().copied().filter(|&p| inside(p, bounds)));
+                ctx.draw_series(PointSeries::of_element(
+                    kept,
+                    3,
+                    color.filled(),
+                    &|c, s, st| EmptyElement::at(c) + Circle::new((0, 0), s, st),
+                ))
+                .map_err(draw_err)?;
+            }
+            SeriesStyle::Line | SeriesStyle::Step => {
+                let path: Vec<(f64, f64)> = if series.style == SeriesStyle::Step {
+                    staircase(pts)
+                } else {
+                    pts.clone()
+                };
+                for run in clip_polyline(&path, bounds) {
+                    let kept = dedup_pixels(ctx, run);
+                    ctx.draw_series(LineSeries::new(kept, color.stroke_width(2)))
+                        .map_err(draw_err)?;
                 }
             }
         }
+    }
+    Ok(())
+}
 
-        if !has_data {
-            let area = ctx.plotting_area();
-            let (pw, ph) = area.dim_in_pixel();
-            let (ox, oy) = area.get_base_pixel();
-            let style = ("sans-serif", 20)
-                .into_font()
-                .color(&RGBColor(0x88, 0x88, 0x88))
-                .pos(plotters::style::text_anchor::Pos::new(
-                    plotters::style::text_anchor::HPos::Center,
-                    plotters::style::text_anchor::VPos::Center,
-                ));
-            root.draw(&Text::new(
-                "no data",
-                (ox + pw as i32 / 2, oy + ph as i32 / 2),
+/// "no data" in the middle of the plot area.
+fn draw_no_data(
+    root: &DrawingArea<SVGBackend<'_>, plotters::coord::Shift>,
+    ctx: &Ctx<'_, '_>,
+) -> Result<(), ChartError> {
+    let area = ctx.plotting_area();
+    let (pw, ph) = area.dim_in_pixel();
+    let (ox, oy) = area.get_base_pixel();
+    let style = ("sans-serif", 20)
+        .into_font()
+        .color(&RGBColor(0x88, 0x88, 0x88))
+        .pos(plotters::style::text_anchor::Pos::new(
+            plotters::style::text_anchor::HPos::Center,
+            plotters::style::text_anchor::VPos::Center,
+        ));
+    root.draw(&Text::new(
+        "no data",
+        (ox + pw as i32 / 2, oy + ph as i32 / 2),
+        style,
+    ))
+    .map_err(draw_err)
+}
+
+/// The legend strip under the plot, and the footnote about skipped points.
+fn draw_legend(
+    bottom: &DrawingArea<SVGBackend<'_>, plotters::coord::Shift>,
+    chart: &Chart,
+    legend: &Legend,
+    footnote: Option<String>,
+) -> Result<(), ChartError> {
+    let text_style = ("sans-serif", 16).into_font().color(&BLACK);
+    for (i, entry) in legend.entries.iter().enumerate() {
+        let (r, g, b) = PALETTE[i % PALETTE.len()];
+        let color = RGBColor(r, g, b);
+        let (x, y) = (entry.x_px, entry.y_px);
+        match chart.series[i].style {
+            SeriesStyle::Points => bottom
+                .draw(&Circle::new(
+                    (x + LEGEND_SAMPLE_PX / 2, y),
+                    4,
+                    color.filled(),
+                ))
+                .map_err(draw_err)?,
+            SeriesStyle::Line | SeriesStyle::Step => bottom
+                .draw(&Rectangle::new(
+                    [(x, y - 1), (x + LEGEND_SAMPLE_PX, y + 2)],
+                    color.filled(),
+                ))
+                .map_err(draw_err)?,
+        }
+        let style = text_style
+            .clone()
+            .pos(plotters::style::text_anchor::Pos::new(
+                plotters::style::text_anchor::HPos::Left,
+                plotters::style::text_anchor::VPos::Center,
+            ));
+        bottom
+            .draw(&Text::new(
+                chart.series[i].name.clone(),
+                (x + LEGEND_SAMPLE_PX + 6, y),
                 style,
             ))
             .map_err(draw_err)?;
-        }
-
-        // Legend strip.
-        let text_style = ("sans-serif", 16).into_font().color(&BLACK);
-        for (i, entry) in legend.entries.iter().enumerate() {
-            let (r, g, b) = PALETTE[i % PALETTE.len()];
-            let color = RGBColor(r, g, b);
-            let (x, y) = (entry.x_px, entry.y_px);
-            match chart.series[i].style {
-                SeriesStyle::Points => bottom
-                    .draw(&Circle::new(
-                        (x + LEGEND_SAMPLE_PX / 2, y),
-                        4,
-                        color.filled(),
-                    ))
-                    .map_err(draw_err)?,
-                SeriesStyle::Line | SeriesStyle::Step => bottom
-                    .draw(&Rectangle::new(
-                        [(x, y - 1), (x + LEGEND_SAMPLE_PX, y + 2)],
-                        color.filled(),
-                    ))
-                    .map_err(draw_err)?,
-            }
-            let style = text_style
-                .clone()
-                .pos(plotters::style::text_anchor::Pos::new(
-                    plotters::style::text_anchor::HPos::Left,
-                    plotters::style::text_anchor::VPos::Center,
-                ));
-            bottom
-                .draw(&Text::new(
-                    chart.series[i].name.clone(),
-                    (x + LEGEND_SAMPLE_PX + 6, y),
-                    style,
-                ))
-                .map_err(draw_err)?;
-        }
-        if let Some(note) = footnote {
-            let style = ("sans-serif", 13)
-                .into_font()
-                .color(&RGBColor(0x66, 0x66, 0x66));
-            bottom
-                .draw(&Text::new(
-                    note,
-                    (LEGEND_LEFT_PX, legend.height_px as i32),
-                    style,
-                ))
-                .map_err(draw_err)?;
-        }
-        root.present().map_err(draw_err)?;
     }
-    Ok(svg)
+    if let Some(note) = footnote {
+        let style = ("sans-serif", 13)
+            .into_font()
+            .color(&RGBColor(0x66, 0x66, 0x66));
+        bottom
+            .draw(&Text::new(
+                note,
+                (LEGEND_LEFT_PX, legend.height_px as i32),
+                style,
+            ))
+            .map_err(draw_err)?;
+    }
+    Ok(())
 }
 
 /// A linear f64 axis whose ticks are exactly the given values (plotters' own `WithKeyPoints`

@@ -5,9 +5,11 @@
 use std::fmt::Write;
 
 use crate::coldstart::Phase;
+use crate::outcome::figure_key as K;
 use crate::stats::figures::{Figure, Summary};
 
-fn find<'a>(figs: &'a [Figure], key: &str) -> Option<&'a Figure> {
+fn find(figs: &[Figure], key: impl AsRef<str>) -> Option<&Figure> {
+    let key = key.as_ref();
     figs.iter().find(|f| f.key == key)
 }
 
@@ -40,7 +42,7 @@ fn fmt_num(x: f64) -> String {
     format!("{sign}{}{frac}", group_thousands(int))
 }
 
-fn value(figs: &[Figure], key: &str) -> String {
+fn value(figs: &[Figure], key: impl AsRef<str>) -> String {
     match find(figs, key) {
         Some(Figure {
             mean: Some(m),
@@ -59,20 +61,43 @@ fn block(out: &mut String, title: &str, figs: &[Figure]) {
     let _ = writeln!(
         out,
         "  requests      arrivals {}   invocations {}   throttled {}   queued {}",
-        value(figs, "arrivals"),
-        value(figs, "invocations"),
-        value(figs, "throttles"),
-        value(figs, "queued")
+        value(figs, K::ARRIVALS),
+        value(figs, K::INVOCATIONS),
+        value(figs, K::THROTTLES),
+        value(figs, K::QUEUED)
     );
-    let fraction = find(figs, "cold_fraction").and_then(|f| f.mean);
+    let fraction = find(figs, K::COLD_FRACTION).and_then(|f| f.mean);
     let _ = writeln!(
         out,
         "  cold starts   {}   ({} of invocations)   warm {}   inits {}",
-        value(figs, "cold_starts"),
+        value(figs, K::COLD_STARTS),
         fraction.map_or("-".into(), |f| format!("{:.3}%", f * 100.0)),
-        value(figs, "warm_starts"),
-        value(figs, "inits")
+        value(figs, K::WARM_STARTS),
+        value(figs, K::INITS)
     );
+    latency_rows(out, figs);
+    phase_and_import_rows(out, figs);
+    chunk_and_lazy_rows(out, figs);
+    let _ = writeln!(
+        out,
+        "  sandboxes     created {}   reclaimed {}   retired at max lifetime {}   alive at end {}",
+        value(figs, K::SANDBOXES_CREATED),
+        value(figs, K::SANDBOXES_RECLAIMED_KEEP_ALIVE),
+        value(figs, K::SANDBOXES_RETIRED_LIFETIME),
+        value(figs, K::SANDBOXES_ALIVE_AT_END),
+    );
+    let _ = writeln!(
+        out,
+        "  concurrency   peak {}   mean busy {}   async queue wait mean {} ms",
+        value(figs, K::SANDBOXES_PEAK_IN_FLIGHT),
+        value(figs, K::SANDBOXES_MEAN_BUSY),
+        value(figs, K::QUEUE_WAIT_MS_MEAN),
+    );
+    let _ = writeln!(out, "  cost          ${}", value(figs, K::COST_USD));
+}
+
+/// The ms table: mean and percentiles of latency, cold latency and init duration.
+fn latency_rows(out: &mut String, figs: &[Figure]) {
     let cols = ["mean", "p50", "p90", "p95", "p99", "p999", "max"];
     let _ = write!(out, "  {:<18}", "ms");
     for c in cols {
@@ -80,20 +105,24 @@ fn block(out: &mut String, title: &str, figs: &[Figure]) {
     }
     out.push('\n');
     for (label, key) in [
-        ("latency", "latency_ms"),
-        ("cold latency", "cold_latency_ms"),
-        ("init duration", "init_duration_ms"),
+        ("latency", K::LATENCY_MS),
+        ("cold latency", K::COLD_LATENCY_MS),
+        ("init duration", K::INIT_DURATION_MS),
     ] {
         let _ = write!(out, "  {label:<18}");
-        for c in cols {
-            let _ = write!(out, "{:>18}", value(figs, &format!("{key}.{c}")));
+        for k in key.all() {
+            let _ = write!(out, "{:>18}", value(figs, k));
         }
         out.push('\n');
     }
+}
+
+/// Mean ms per init of each phase, and of each top-level import when there are any.
+fn phase_and_import_rows(out: &mut String, figs: &[Figure]) {
     let phases: Vec<String> = Phase::ALL
         .iter()
         .filter_map(|p| {
-            let key = format!("phases_ms.{}", p.name());
+            let key = format!("{}.{}", K::PHASES_MS, p.name());
             let m = find(figs, &key)?.mean?;
             (m > 0.0).then(|| format!("{} {}", p.name(), value(figs, &key)))
         })
@@ -110,7 +139,7 @@ fn block(out: &mut String, title: &str, figs: &[Figure]) {
     let imports: Vec<String> = figs
         .iter()
         .filter_map(|f| {
-            let name = f.key.strip_prefix("imports_ms.")?;
+            let name = f.key.strip_prefix(K::IMPORTS_MS)?.strip_prefix('.')?;
             f.mean?;
             Some(format!(
                 "{} {}",
@@ -126,12 +155,16 @@ fn block(out: &mut String, title: &str, figs: &[Figure]) {
             imports.join("   ")
         );
     }
-    let reads = ["worker", "az", "origin"]
+}
+
+/// Chunk reads by tier (when there are any) and lazy imports (when there are any).
+fn chunk_and_lazy_rows(out: &mut String, figs: &[Figure]) {
+    let reads = [K::CACHE_WORKER, K::CACHE_AZ, K::CACHE_ORIGIN]
         .iter()
-        .filter_map(|t| find(figs, &format!("cache.{t}"))?.mean)
+        .filter_map(|&k| find(figs, k)?.mean)
         .sum::<f64>();
     if reads > 0.0 {
-        let pct = |key: &str| {
+        let pct = |key: K::FigureKey| {
             find(figs, key)
                 .and_then(|f| f.mean)
                 .map_or("-".into(), |x| format!("{:.1}%", x * 100.0))
@@ -140,16 +173,16 @@ fn block(out: &mut String, title: &str, figs: &[Figure]) {
             out,
             "  chunk reads   worker {}   az {}   origin {}   (worker hits {}, az hits {} of the rest)   \
              waited on a fetch in flight {}   chunk I/O {} ms per init",
-            value(figs, "cache.worker"),
-            value(figs, "cache.az"),
-            value(figs, "cache.origin"),
-            pct("cache.worker_hit_rate"),
-            pct("cache.az_hit_rate"),
-            value(figs, "cache.coalesced"),
-            value(figs, "chunk_io_ms.mean"),
+            value(figs, K::CACHE_WORKER),
+            value(figs, K::CACHE_AZ),
+            value(figs, K::CACHE_ORIGIN),
+            pct(K::CACHE_WORKER_HIT_RATE),
+            pct(K::CACHE_AZ_HIT_RATE),
+            value(figs, K::CACHE_COALESCED),
+            value(figs, K::CHUNK_IO_MS_MEAN),
         );
     }
-    if find(figs, "lazy_imports")
+    if find(figs, K::LAZY_IMPORTS)
         .and_then(|f| f.mean)
         .unwrap_or(0.0)
         > 0.0
@@ -157,28 +190,12 @@ fn block(out: &mut String, title: &str, figs: &[Figure]) {
         let _ = writeln!(
             out,
             "  lazy imports  {} requests   added ms: mean {}   p50 {}   p99 {}",
-            value(figs, "lazy_imports"),
-            value(figs, "lazy_import_ms.mean"),
-            value(figs, "lazy_import_ms.p50"),
-            value(figs, "lazy_import_ms.p99"),
+            value(figs, K::LAZY_IMPORTS),
+            value(figs, K::LAZY_IMPORT_MS.mean),
+            value(figs, K::LAZY_IMPORT_MS.p50),
+            value(figs, K::LAZY_IMPORT_MS.p99),
         );
     }
-    let _ = writeln!(
-        out,
-        "  sandboxes     created {}   reclaimed {}   retired at max lifetime {}   alive at end {}",
-        value(figs, "sandboxes.created"),
-        value(figs, "sandboxes.reclaimed_keep_alive"),
-        value(figs, "sandboxes.retired_lifetime"),
-        value(figs, "sandboxes.alive_at_end"),
-    );
-    let _ = writeln!(
-        out,
-        "  concurrency   peak {}   mean busy {}   async queue wait mean {} ms",
-        value(figs, "sandboxes.peak_in_flight"),
-        value(figs, "sandboxes.mean_busy"),
-        value(figs, "queue_wait_ms.mean"),
-    );
-    let _ = writeln!(out, "  cost          ${}", value(figs, "cost_usd"));
 }
 
 /// The summary as a table for a terminal.

@@ -117,7 +117,7 @@ impl Histogram {
     /// no-op (and in particular does not grow the table, so that equality
     /// with a histogram of the same samples holds).
     #[inline]
-    pub fn record_n(&mut self, value_us: u64, n: u64) {
+    fn record_n(&mut self, value_us: u64, n: u64) {
         if n == 0 {
             return;
         }

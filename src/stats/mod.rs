@@ -1,12 +1,9 @@
 //! Statistics accumulated online: histograms, counters and per-phase sums, merged across
-//! replications with confidence intervals. Knows nothing of Lambda beyond the figure names.
+//! replications with confidence intervals. Knows nothing of Lambda.
 
 pub mod ci;
-pub mod cost;
 pub mod figures;
 pub mod histogram;
-pub mod recorder;
 pub mod timeline;
 
 pub use histogram::Histogram;
-pub use recorder::{FunctionStats, RunStats};

@@ -37,13 +37,6 @@ const DOMAIN_LAYER: u64 = 0x4C41_5945_5200_0000;
 const DOMAIN_UNIQUE: u64 = 0x554E_4951_5545_0000;
 
 impl ChunkId {
-    /// Chunk `index` of the layer whose content is named `layer_name` (an image reference
-    /// such as `public.ecr.aws/lambda/python:3.9`, or any name that changes when the layer's
-    /// content does).
-    pub fn of_layer(layer_name: &str, index: u64) -> ChunkId {
-        Self::of_layer_hash(hash_name(layer_name), index)
-    }
-
     fn of_layer_hash(layer_hash: u64, index: u64) -> ChunkId {
         ChunkId(mix64(layer_hash ^ mix64(index ^ DOMAIN_LAYER)))
     }

@@ -18,22 +18,24 @@ use std::path::Path;
 use crate::config::Scenario;
 use crate::config::overrides::{Override, build_variant, from_set_table, read_table};
 use crate::error::{InputError, InputResult};
-use crate::runner::{DetailedRun, apply_overrides, run_scenario_detailed};
+use crate::outcome::figure_key as K;
+use crate::outcome::run::DetailedRun;
+use crate::runner::{self, apply_overrides};
 use crate::stats::ci::mean_and_ci95;
 
 /// Figures shown side by side, in this order: `cost_usd` is the cost of the simulated run
-/// (all components, src/stats/cost.rs), `cost.per_month_usd` the same scaled to 30 days.
+/// (all components, src/cost/), `cost.per_month_usd` the same scaled to 30 days.
 pub const COMPARE_KEYS: [&str; 10] = [
-    "cold_fraction",
-    "cold_starts",
-    "init_duration_ms.p50",
-    "init_duration_ms.p99",
-    "cold_latency_ms.p50",
-    "cold_latency_ms.p99",
-    "latency_ms.p50",
-    "latency_ms.p99",
-    "cost_usd",
-    "cost.per_month_usd",
+    K::COLD_FRACTION.name(),
+    K::COLD_STARTS.name(),
+    K::INIT_DURATION_MS.p50.name(),
+    K::INIT_DURATION_MS.p99.name(),
+    K::COLD_LATENCY_MS.p50.name(),
+    K::COLD_LATENCY_MS.p99.name(),
+    K::LATENCY_MS.p50.name(),
+    K::LATENCY_MS.p99.name(),
+    K::COST_USD.name(),
+    K::COST_PER_MONTH_USD.name(),
 ];
 
 /// Bins of the over-time plots: the simulator's fixed timeline buckets.
@@ -254,7 +256,13 @@ pub fn compare(path: &Path, opts: &RunOptions) -> anyhow::Result<Comparison> {
     let scenarios = build_all(path, "variant", &sets, opts)?;
     let runs: Vec<DetailedRun> = scenarios
         .iter()
-        .map(|sc| run_scenario_detailed(sc, opts.timeline))
+        .map(|sc| {
+            let keep = runner::RunOptions {
+                timeline: opts.timeline,
+                ..Default::default()
+            };
+            runner::run(sc, keep)
+        })
         .collect::<anyhow::Result<_>>()?;
     let all_rows: Vec<Vec<Row>> = runs
         .iter()

@@ -14,8 +14,9 @@
 
 use crate::engine::SimDuration;
 use crate::error::InputError;
-use crate::stats::FunctionStats;
-use crate::stats::figures::figures;
+use crate::outcome::FunctionStats;
+use crate::outcome::figure_key::{self as K, Unit};
+use crate::outcome::figures::figures;
 
 /// Minimise or maximise.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -41,7 +42,7 @@ pub enum Op {
 
 impl Op {
     /// The operator as written.
-    pub fn symbol(self) -> &'static str {
+    fn symbol(self) -> &'static str {
         match self {
             Op::Lt => "<",
             Op::Le => "<=",
@@ -109,11 +110,11 @@ impl Objective {
 }
 
 /// Every figure key a run reports (per function and in total), in output order.
-pub fn figure_keys() -> Vec<String> {
+fn figure_keys() -> Vec<String> {
     figures(
         &FunctionStats::default(),
         SimDuration::ZERO,
-        &crate::stats::cost::CostBreakdown::default(),
+        &crate::cost::CostBreakdown::default(),
     )
     .into_iter()
     .map(|(k, _)| k)
@@ -121,15 +122,15 @@ pub fn figure_keys() -> Vec<String> {
 }
 
 /// The full key of `name` (short forms expanded); an error lists the keys when unknown.
-pub fn resolve_key(name: &str) -> Result<String, String> {
+fn resolve_key(name: &str) -> Result<String, String> {
     let full = match name {
-        "cost" => "cost_usd".to_string(),
+        "cost" => K::COST_USD.name().to_string(),
         _ => {
             let (head, tail) = name.split_once('.').unwrap_or((name, ""));
             let head = match head {
-                "latency" => "latency_ms",
-                "init" | "init_duration" => "init_duration_ms",
-                "cold_latency" => "cold_latency_ms",
+                "latency" => K::LATENCY_MS.name,
+                "init" | "init_duration" => K::INIT_DURATION_MS.name,
+                "cold_latency" => K::COLD_LATENCY_MS.name,
                 h => h,
             };
             if tail.is_empty() {
@@ -154,12 +155,13 @@ pub fn resolve_key(name: &str) -> Result<String, String> {
 /// Parses `VALUE[unit]` for figure `key` into the figure's unit.
 fn parse_limit(key: &str, text: &str) -> Result<f64, String> {
     let bad = |why: &str| format!("value \"{text}\" for {key}: {why}");
-    let is_ms = key.split('.').next().is_some_and(|h| h.ends_with("_ms"));
+    let figure_unit = Unit::of(key);
+    let is_ms = figure_unit == Unit::Ms;
     let num_end = text
         .find(|c: char| !(c.is_ascii_digit() || c == '.' || c == '-' || c == '+' || c == 'e'))
         .unwrap_or(text.len());
     let (num, unit) = if let Some(rest) = text.strip_prefix('$') {
-        if !key.ends_with("_usd") {
+        if figure_unit != Unit::Usd {
             return Err(bad(
                 "a $ amount fits only the dollar figures (cost_usd, cost.*_usd)",
             ));
@@ -176,7 +178,7 @@ fn parse_limit(key: &str, text: &str) -> Result<f64, String> {
     }
     let scale = match unit {
         "" => 1.0,
-        "%" if key.ends_with("fraction") || key.ends_with("rate") => 0.01,
+        "%" if figure_unit == Unit::Fraction => 0.01,
         "us" if is_ms => 1e-3,
         "ms" if is_ms => 1.0,
         "s" if is_ms => 1e3,

@@ -11,7 +11,8 @@ use super::objective::Objective;
 use super::{COMPARE_KEYS, Paired, Row, RunOptions, build_all, function_index, paired, rows};
 use crate::config::overrides::{Override, parse_value, split_values};
 use crate::error::{InputError, InputResult};
-use crate::runner::{DetailedRun, run_scenario_detailed};
+use crate::outcome::run::DetailedRun;
+use crate::runner;
 
 /// Most grid points accepted (a typo like `--set x=1,...` with thousands of values would
 /// otherwise run for hours).
@@ -311,7 +312,7 @@ pub fn sweep(
     let scenarios = build_all(path, "sweep point", &points, opts)?;
     let runs: Vec<DetailedRun> = scenarios
         .par_iter()
-        .map(|sc| run_scenario_detailed(sc, false))
+        .map(|sc| runner::run(sc, runner::RunOptions::default()))
         .collect::<anyhow::Result<_>>()?;
     let keys = keys_for(objective.as_ref());
     let key_refs: Vec<&str> = keys.iter().map(String::as_str).collect();

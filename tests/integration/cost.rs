@@ -1,4 +1,4 @@
-//! The cost model (src/stats/cost.rs) against hand computations to the cent, with the prices
+//! The cost model (src/cost/) against hand computations to the cent, with the prices
 //! read from the built-in platform model (models/platform/aws-lambda.toml `[price]`), so a
 //! wrong value in the file fails here too. Arithmetic is written out in the comments; every
 //! check is to the cent (|Δ| < $0.005) against the rounded figure, and to 1e-9 against the
@@ -6,9 +6,9 @@
 
 use crate::common;
 
-use coldsim::config::{Arch, Packaging, load_scenario};
-use coldsim::platform::{BillingDate, BillingRules, Prices};
-use coldsim::stats::cost::{CostInputs, SECONDS_PER_MONTH, breakdown};
+use coldsim::config::load_scenario;
+use coldsim::cost::{BillingDate, BillingRules, CostInputs, Prices, SECONDS_PER_MONTH, breakdown};
+use coldsim::lambda::{Arch, Packaging};
 
 use common::VALID;
 

@@ -28,6 +28,7 @@ mod lifecycle;
 mod mitigations;
 mod model_data;
 mod outputs;
+mod pipeline;
 mod report;
 mod scaling;
 mod scenarios;

@@ -3,7 +3,7 @@
 
 use crate::common;
 
-use coldsim::stats::FunctionStats;
+use coldsim::outcome::FunctionStats;
 
 /// One function at 1,769 MB (handler times as written), a fixed 300 ms cold start, Poisson
 /// traffic; `extra` goes into `[[function]]`, `platform` into `[platform]`.

@@ -9,7 +9,6 @@
 //! [`Observation`]s.
 
 use std::collections::HashMap;
-use std::io::Read;
 use std::path::Path;
 
 use crate::calibrate::{Day, Diagnostics};
@@ -17,7 +16,7 @@ use crate::error::{InputError, InputResult};
 
 use super::insights::InsightsTable;
 use super::report::ReportRecord;
-use super::{clip, csv_header, csv_reader, missing_column, next_record, read_all, slurp};
+use super::{clip, csv_header, csv_reader, missing_column, next_record, read_all};
 
 /// The unit of a value column.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -504,15 +503,6 @@ pub fn read_generic(
         d.records += 1;
     }
     Ok(b.finish(mapping.groups.clone(), d))
-}
-
-/// [`read_generic`] over a reader; an I/O error names `path`.
-pub fn read_generic_from(
-    reader: impl Read,
-    path: &Path,
-    mapping: &ColumnMapping,
-) -> InputResult<Observations> {
-    read_generic(&slurp(reader, path)?, path, mapping)
 }
 
 /// [`read_generic`] of the file at `path`.

@@ -42,13 +42,12 @@
 //! streams of the profile table) and keep `parent == None`.
 
 use std::collections::BTreeMap;
-use std::io::Read;
 use std::path::Path;
 
 use crate::calibrate::Diagnostics;
 use crate::error::InputResult;
 
-use super::{clip, column, csv_header, csv_reader, lines, next_record, read_all, slurp};
+use super::{clip, column, csv_header, csv_reader, lines, next_record, read_all};
 
 /// One line of `-X importtime` output.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -259,16 +258,6 @@ fn parse_line(rest: &str) -> Result<ImportEvent, String> {
         depth: (spaces / 2) as u32,
         parent: None,
     })
-}
-
-/// [`read_importtime_text`] over a reader.
-pub fn read_importtime_text_from(reader: impl Read, path: &Path) -> InputResult<ImportTraces> {
-    read_importtime_text(&slurp(reader, path)?, path)
-}
-
-/// [`read_importtime_text`] of the file at `path`.
-pub fn read_importtime_text_file(path: &Path) -> InputResult<ImportTraces> {
-    read_importtime_text(&read_all(path)?, path)
 }
 
 /// A microsecond cell: a whole number, or a finite non-negative decimal (rounded).

@@ -16,13 +16,12 @@
 //! A row with a bad cell gets one warning naming the column and is skipped, so
 //! `records + warnings == rows_read` (nothing is `ignored`).
 
-use std::io::Read;
 use std::path::Path;
 
 use crate::calibrate::{Day, Diagnostics};
 use crate::error::{InputError, InputResult};
 
-use super::{clip, column, csv_header, csv_reader, next_record, parse_nonneg, read_all, slurp};
+use super::{clip, column, csv_header, csv_reader, next_record, parse_nonneg, read_all};
 
 /// Bytes per MB in Logs Insights' memory fields.
 pub const INSIGHTS_BYTES_PER_MB: f64 = 1_000_000.0;
@@ -183,11 +182,6 @@ pub fn read_insights(bytes: &[u8], path: &Path) -> InputResult<InsightsTable> {
         }
     }
     Ok(table)
-}
-
-/// [`read_insights`] over a reader; an I/O error names `path`.
-pub fn read_insights_from(reader: impl Read, path: &Path) -> InputResult<InsightsTable> {
-    read_insights(&slurp(reader, path)?, path)
 }
 
 /// [`read_insights`] of the file at `path`.

@@ -6,9 +6,9 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use coldsim::config::{Scenario, load_scenario};
+use coldsim::outcome::RunStats;
 use coldsim::runner::run_scenario;
 use coldsim::sim::{self, InvocationRecord, InvocationSink};
-use coldsim::stats::RunStats;
 use coldsim::stats::figures::Summary;
 
 /// A minimal valid scenario: one 512 MB python3.12 hello-world function, Poisson traffic at

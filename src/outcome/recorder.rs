@@ -4,6 +4,7 @@
 use crate::coldstart::{ColdStartDraw, ColdStartModel, N_PHASES};
 use crate::engine::{SimDuration, SimTime};
 use crate::stats::Histogram;
+use crate::stats::timeline::Timeline;
 use crate::storage::tiers::TierCounts;
 
 /// Everything recorded for one function in one replication. Request counts cover arrivals
@@ -120,7 +121,7 @@ pub struct FunctionStats {
     /// `Init Duration` of each provisioned-concurrency init.
     pub provisioned_init_duration: Histogram,
     /// Per-bucket counts over the run, for plots (not in the JSON figures).
-    pub timeline: super::timeline::Timeline,
+    pub timeline: Timeline,
     /// Billed time of user requests without their init (each rounded up to 1 ms), ms: the
     /// cost model bills init apart, by the billing rules of the packaging.
     pub billed_handler_ms: u64,

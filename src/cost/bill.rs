@@ -11,8 +11,8 @@
 
 use serde::Serialize;
 
-use crate::config::{Arch, Packaging};
-use crate::platform::{BillingRules, Prices};
+use super::{BillingRules, Prices};
+use crate::lambda::{Arch, Packaging};
 
 /// MB per GB in Lambda's billing (AWS pricing page: "1,024 MB" is 1 GB).
 pub const MB_PER_GB: f64 = 1_024.0;
@@ -256,7 +256,7 @@ pub fn on_demand_usd(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::platform::BillingDate;
+    use crate::cost::BillingDate;
 
     /// us-east-1 prices of facts.md §2 (the same as models/platform/aws-lambda.toml).
     fn aws() -> Prices {

@@ -1,0 +1,100 @@
+//! The one run pipeline (`runner::run`): what it keeps besides the summary agrees with the
+//! summary, and streaming invocations (replications in order) changes nothing.
+
+use coldsim::report::json;
+use coldsim::runner::{RunOptions, run};
+
+use crate::common::{self, Collect};
+
+/// Two functions, short keep-alive: many cold starts per function, hand-checkable totals.
+const TWO_FUNCTIONS: &str = r#"
+name = "pipeline"
+
+[run]
+duration = "2h"
+seed = 11
+replications = 3
+
+[platform]
+keep_alive = "20s"
+
+[[function]]
+name = "a"
+cold_start = "100ms"
+handler = "50ms"
+
+[[function]]
+name = "b"
+cold_start = "300ms"
+handler = "20ms"
+
+[[traffic]]
+function = "a"
+kind = "poisson"
+rate = 0.2
+
+[[traffic]]
+function = "b"
+kind = "poisson"
+rate = 0.05
+"#;
+
+/// Tolerance: exact for the JSON (byte-identical) and 1e-9 relative for the count. With a
+/// sink the replications run one after another, without one in parallel; the summaries are
+/// the same, and the streamed cold invocations are the cold starts of every replication.
+#[test]
+fn a_sink_changes_nothing_and_sees_every_cold_start() {
+    let t = common::load(TWO_FUNCTIONS);
+    let parallel = run(&t.scenario, RunOptions::default()).expect("run");
+    let mut sink = Collect::default();
+    let opts = RunOptions {
+        sink: Some(&mut sink),
+        ..RunOptions::default()
+    };
+    let ordered = run(&t.scenario, opts).expect("run with a sink");
+    assert_eq!(
+        json::render(&parallel.summary),
+        json::render(&ordered.summary)
+    );
+    let cold = sink
+        .0
+        .iter()
+        .filter(|r| r.request.counted && r.request.cold)
+        .count() as f64;
+    let mean = parallel.summary.get("total", "cold_starts").unwrap();
+    assert!(mean > 50.0, "{mean}");
+    assert!(
+        (cold / 3.0 - mean).abs() <= 1e-9 * mean,
+        "{cold} / 3 vs {mean}"
+    );
+}
+
+/// Tolerance: 1e-9 relative. Conservation per function: the timeline's mean cold starts per
+/// bin add up to the function's mean cold starts, and the total's bins are the sum of the
+/// functions' bins.
+#[test]
+fn each_functions_timeline_sums_to_its_cold_starts() {
+    let t = common::load(TWO_FUNCTIONS);
+    let opts = RunOptions {
+        timeline: true,
+        ..RunOptions::default()
+    };
+    let r = run(&t.scenario, opts).expect("run");
+    let mut sum_of_functions = 0.0;
+    for (i, name) in ["a", "b"].iter().enumerate() {
+        let bins = r.cold_starts_per_bin(Some(i)).expect("timeline kept");
+        let sum: f64 = bins.iter().sum();
+        let cold = r.summary.get(name, "cold_starts").unwrap();
+        assert!(cold > 10.0, "{name}: {cold}");
+        assert!((sum - cold).abs() <= 1e-9 * cold, "{name}: {sum} vs {cold}");
+        sum_of_functions += sum;
+    }
+    let total: f64 = r.cold_starts_per_bin(None).unwrap().iter().sum();
+    assert!((total - sum_of_functions).abs() <= 1e-9 * total);
+    assert!(
+        run(&t.scenario, RunOptions::default())
+            .unwrap()
+            .timelines
+            .is_none()
+    );
+}
