@@ -126,7 +126,14 @@ pub fn handler_cpu_factor(memory_mb: u32, cpu_fraction: f64, threads: u32) -> f6
 
 /// Reads, checks and types the scenario at `path`.
 pub fn load_scenario(path: &Path) -> InputResult<Scenario> {
-    let raw: ScenarioFile = read_toml(path)?;
+    let text = std::fs::read_to_string(path).map_err(|e| InputError::io(path, e))?;
+    load_scenario_from_str(path, &text)
+}
+
+/// Reads, checks and types scenario `text` as if it were the file at `path` (used for errors
+/// and to resolve the files it names); the fuzz targets load from memory through it.
+pub fn load_scenario_from_str(path: &Path, text: &str) -> InputResult<Scenario> {
+    let raw: ScenarioFile = parse_toml(path, text)?;
     build(path, raw)
 }
 
