@@ -8,6 +8,7 @@ pub mod coldstart;
 pub mod config;
 pub mod engine;
 pub mod error;
+pub mod input;
 pub mod platform;
 pub mod report;
 pub mod runner;

@@ -257,8 +257,7 @@ pub fn fold(traces: &[&ImportTrace], top: &[String], keep_from_ms: f64) -> Folde
 
 /// The `[init.runtime]` table of a (calibrated) workload file, as text lines.
 fn runtime_table(path: &Path) -> anyhow::Result<String> {
-    let text =
-        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let text = crate::input::read_text(path, crate::input::InputKind::Toml)?;
     let mut out = String::new();
     let mut inside = false;
     for line in text.lines() {

@@ -168,11 +168,13 @@ fn load_empirical(
     column: &str,
 ) -> Result<Vec<u64>, String> {
     let path = resolve(scenario, key, name).map_err(|e| e.to_string())?;
-    let mut reader =
-        csv::Reader::from_path(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let bytes = crate::input::read_bytes(&path, crate::input::InputKind::Data)
+        .map_err(|e| e.to_string())?;
+    let mut reader = csv::Reader::from_reader(&bytes[..]);
     let headers = reader
         .headers()
         .map_err(|e| format!("{}: {e}", path.display()))?;
+    crate::input::check_columns(&path, headers.len()).map_err(|e| e.to_string())?;
     let idx = headers.iter().position(|h| h == column).ok_or_else(|| {
         format!(
             "{}: no column \"{column}\" (columns: {})",
