@@ -265,6 +265,10 @@ fn execute(cli: Cli) -> anyhow::Result<()> {
         } => {
             let mut sc = load_scenario(&file)?;
             apply_overrides(&mut sc, seed, replications)?;
+            crate::config::work::check(&sc)?;
+            if let Some(note) = crate::config::work::long_run_note(&sc) {
+                eprintln!("{note}");
+            }
             let progress =
                 Progress::start(sc.duration.as_us().saturating_mul(sc.replications as u64));
             let summary = match &invocations_csv {

@@ -281,6 +281,12 @@ impl DistSpec {
     /// The engine distribution. `load_empirical` reads an empirical spec's values (µs); the
     /// caller resolves the file's path and reports errors with it.
     pub fn to_dist(&self, load_empirical: &mut EmpiricalLoader<'_>) -> Result<Dist, String> {
+        let dist = self.to_dist_unchecked(load_empirical)?;
+        check_tail(&dist)?;
+        Ok(dist)
+    }
+
+    fn to_dist_unchecked(&self, load_empirical: &mut EmpiricalLoader<'_>) -> Result<Dist, String> {
         Ok(match self {
             DistSpec::Constant(d) => Dist::Constant(*d),
             DistSpec::Exponential { mean } => Dist::Exponential {
@@ -320,6 +326,57 @@ impl DistSpec {
             },
         })
     }
+}
+
+/// The longest mean or 99.9th percentile a distribution may have: 365 days. Every duration
+/// coldsim models (init, handler, keep-alive, lifetime, burst gaps) is minutes to hours;
+/// beyond a year a parameter is a typo, and near 2^64 µs (585,000 years) figures saturate.
+pub const MAX_TAIL_US: f64 = 365.0 * 86_400e6;
+
+/// z-score of the 99.9th percentile of a standard normal.
+const Z_999: f64 = crate::storage::tiers::Z_999;
+
+/// An upper bound of the 99.9th percentile of `d`, µs: exact for the exponential, uniform,
+/// lognormal and Weibull (λ·(ln 1000)^(1/k)); Cantelli's mean + √999·sd for the gamma;
+/// the largest value of an empirical sample. Infinite or NaN when a parameter overflows.
+pub fn p999_bound_us(d: &Dist) -> f64 {
+    match d {
+        Dist::Constant(v) => v.as_us() as f64,
+        Dist::Exponential { mean_us } => mean_us * 1000f64.ln(),
+        Dist::Uniform { max_us, .. } => *max_us,
+        Dist::LogNormal { mu_ln_us, sigma } => (mu_ln_us + Z_999 * sigma).exp(),
+        Dist::Gamma {
+            shape, scale_us, ..
+        } => shape * scale_us + 999f64.sqrt() * shape.sqrt() * scale_us,
+        Dist::Weibull { shape, scale_us } => scale_us * 1000f64.ln().powf(1.0 / shape),
+        Dist::Empirical(v) => v.iter().copied().max().unwrap_or(0) as f64,
+        Dist::Shifted { shift_us, inner } => shift_us + p999_bound_us(inner),
+    }
+}
+
+/// Refuses a distribution whose mean or 99.9th percentile is not finite or above
+/// [`MAX_TAIL_US`], saying which and the valid range.
+/// Constants are left to the duration parser: a fixed "3650d" lifetime is a valid way to say
+/// "never".
+fn check_tail(d: &Dist) -> Result<(), String> {
+    if d.is_constant() {
+        return Ok(());
+    }
+    let (mean, p999) = (d.mean_us(), p999_bound_us(d));
+    for (what, v) in [("mean", mean), ("99.9th percentile", p999)] {
+        if !(v.is_finite() && v <= MAX_TAIL_US) {
+            return Err(format!(
+                "the distribution's {what} is {} ({v:.3e} µs); it must be at most 365 days: \
+                 lower its parameters",
+                if v.is_finite() {
+                    "too long"
+                } else {
+                    "not finite"
+                }
+            ));
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -8,6 +8,7 @@ pub(crate) mod paths;
 pub mod scenario;
 pub mod storage;
 pub mod units;
+pub mod work;
 pub mod workload;
 
 pub use file::{Arch, Invocation, Packaging};

@@ -15,7 +15,7 @@ use super::storage::MAX_LRU_BACKGROUND_REQUESTS;
 use super::units::parse_clock_time;
 use super::workload::{FunctionSetup, build_cold_start};
 use crate::coldstart::ColdStartModel;
-use crate::engine::{Dist, SimDuration, SimTime};
+use crate::engine::{Dist, SimDuration};
 use crate::error::{InputError, InputResult};
 use crate::platform::{BillingRules, InitCpu, PlatformParams, Prices};
 use crate::storage::fleet::CacheModel;
@@ -31,9 +31,6 @@ const BUILTIN_PLATFORM_PATH: &str = "models/platform/aws-lambda.toml (built in)"
 const MEMORY_RANGE_MB: std::ops::RangeInclusive<u32> = 128..=10_240;
 /// Memory with one full vCPU of credits (AWS docs; facts.md §2 "Memory / vCPU").
 pub const MB_PER_VCPU: f64 = 1_769.0;
-/// Above this many expected arrivals a scenario is refused rather than left to run for
-/// hours: at ~10 M invocations per second it would take over 15 minutes per replication.
-const MAX_EXPECTED_ARRIVALS: f64 = 1e10;
 /// Highest request rate accepted for one source, per second.
 const MAX_RATE_PER_S: f64 = 1e6;
 
@@ -299,26 +296,12 @@ fn build(path: &Path, raw: ScenarioFile) -> InputResult<Scenario> {
         });
     }
     deploys.sort_by_key(|d| d.at);
-    let horizon = SimTime::ZERO + duration;
-    let expected: f64 = traffic
-        .iter()
-        .map(|t| t.process.expected_arrivals(horizon))
-        .sum();
-    if expected * replications as f64 > MAX_EXPECTED_ARRIVALS {
-        return Err(ctx.err(
-            "traffic",
-            format!(
-                "about {expected:.3e} arrivals per replication × {replications} replications is more \
-                 than coldsim simulates in one run ({MAX_EXPECTED_ARRIVALS:.0e}); shorten run.duration or lower the rates"
-            ),
-        ));
-    }
     let name = raw.name.unwrap_or_else(|| {
         path.file_stem()
             .map(|s| s.to_string_lossy().into_owned())
             .unwrap_or_else(|| "scenario".into())
     });
-    Ok(Scenario {
+    let sc = Scenario {
         name,
         file: path.to_path_buf(),
         duration,
@@ -329,7 +312,9 @@ fn build(path: &Path, raw: ScenarioFile) -> InputResult<Scenario> {
         functions,
         traffic,
         deploys,
-    })
+    };
+    super::work::check(&sc)?;
+    Ok(sc)
 }
 
 /// With explicit LRU caches every background request is replayed: refuse runs that would
