@@ -8,19 +8,18 @@ use std::path::{Path, PathBuf};
 use super::dist::DistSpec;
 use super::file::{
     Arch, FunctionSection, InitCpuKind, Invocation, Packaging, PlatformRef, PlatformSection,
-    ScenarioFile, TrafficSection,
+    ScenarioFile,
 };
 use super::paths::{parse_toml, read_toml, resolve};
 use super::storage::MAX_LRU_BACKGROUND_REQUESTS;
 use super::units::parse_clock_time;
 use super::workload::{FunctionSetup, build_cold_start};
 use crate::coldstart::ColdStartModel;
-use crate::engine::{Dist, SimDuration};
+use crate::engine::{Dist, SimDuration, SimTime};
 use crate::error::{InputError, InputResult};
 use crate::platform::{BillingRules, InitCpu, PlatformParams, Prices};
 use crate::storage::fleet::CacheModel;
-use crate::traffic::trace::AzureSelector;
-use crate::traffic::{ArrivalProcess, Azure2019Trace, Bursty, Diurnal, Poisson, TimestampTrace};
+use crate::traffic::ArrivalProcess;
 
 /// The built-in platform model, the same file users can read and copy.
 const BUILTIN_PLATFORM: &str = include_str!("../../models/platform/aws-lambda.toml");
@@ -31,8 +30,10 @@ const BUILTIN_PLATFORM_PATH: &str = "models/platform/aws-lambda.toml (built in)"
 const MEMORY_RANGE_MB: std::ops::RangeInclusive<u32> = 128..=10_240;
 /// Memory with one full vCPU of credits (AWS docs; facts.md §2 "Memory / vCPU").
 pub const MB_PER_VCPU: f64 = 1_769.0;
-/// Highest request rate accepted for one source, per second.
-const MAX_RATE_PER_S: f64 = 1e6;
+/// The init CPU allowance accepted, vCPUs: from below the 0.07 vCPU of 128 MB to well above
+/// the 6 vCPUs of the largest function (AWS docs, configuration-memory.html); outside it
+/// init times go to zero or saturate.
+const INIT_BOOST_VCPUS: std::ops::RangeInclusive<f64> = 0.05..=64.0;
 
 /// A scenario ready to run.
 #[derive(Clone, Debug)]
@@ -225,6 +226,16 @@ fn build(path: &Path, raw: ScenarioFile) -> InputResult<Scenario> {
     let mut names = HashSet::new();
     let mut functions = Vec::with_capacity(raw.functions.len());
     for (i, f) in raw.functions.iter().enumerate() {
+        if !f.name.is_empty() && f.name.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(ctx.err(
+                format!("function[{i}].name"),
+                format!(
+                    "\"{}\" is all digits, which what-if keys (`function.NAME.KEY`) would \
+                     confuse with a position; use a name with a letter",
+                    f.name
+                ),
+            ));
+        }
         if !names.insert(f.name.clone()) {
             return Err(ctx.err(
                 format!("function[{i}].name"),
@@ -249,7 +260,8 @@ fn build(path: &Path, raw: ScenarioFile) -> InputResult<Scenario> {
     }
     let mut traffic = Vec::with_capacity(raw.traffic.len());
     for (i, t) in raw.traffic.iter().enumerate() {
-        traffic.push(build_traffic(&ctx, i, t, &functions)?);
+        let end = SimTime::ZERO + duration;
+        traffic.push(super::traffic::build_traffic(&ctx, i, t, &functions, end)?);
     }
     if traffic.is_empty() {
         return Err(ctx.err(
@@ -447,10 +459,14 @@ fn build_platform(scenario: &Path, r: Option<PlatformRef>) -> InputResult<Platfo
             let vcpus = section
                 .init_boost_vcpus
                 .ok_or_else(|| missing("init_boost_vcpus"))?;
-            if !(vcpus.is_finite() && vcpus > 0.0) {
+            if !(vcpus.is_finite() && INIT_BOOST_VCPUS.contains(&vcpus)) {
                 return Err(ctx.err(
                     "platform.init_boost_vcpus",
-                    format!("must be a positive number of vCPUs; got {vcpus}"),
+                    format!(
+                        "must be between {} and {} vCPUs; got {vcpus}",
+                        INIT_BOOST_VCPUS.start(),
+                        INIT_BOOST_VCPUS.end()
+                    ),
                 ));
             }
             InitCpu::Boost { vcpus }
@@ -671,207 +687,6 @@ fn build_pings(
             .duration
             .map_or(crate::platform::provisioned::DEFAULT_PING, |d| d.0),
     }))
-}
-
-/// Keys each traffic kind accepts besides `function`, `kind` and `invocation`.
-fn keys_for(kind: &str) -> Option<&'static [&'static str]> {
-    Some(match kind {
-        "poisson" => &["rate"],
-        "bursty" => &[
-            "base_rate",
-            "burst_rate",
-            "burst_size",
-            "burst_length",
-            "burst_every",
-            "first_burst",
-        ],
-        "diurnal" => &["mean_rate", "peak_to_trough", "peak_at"],
-        "trace" => &["file", "format", "column", "function_hash", "row"],
-        _ => return None,
-    })
-}
-
-fn build_traffic(
-    ctx: &Ctx,
-    i: usize,
-    t: &TrafficSection,
-    functions: &[Function],
-) -> InputResult<TrafficSource> {
-    let key = |k: &str| format!("traffic[{i}].{k}");
-    let function = functions
-        .iter()
-        .position(|f| f.name == t.function)
-        .ok_or_else(|| {
-            ctx.err(
-                key("function"),
-                format!(
-                    "no function named \"{}\" (functions: {})",
-                    t.function,
-                    functions
-                        .iter()
-                        .map(|f| f.name.as_str())
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ),
-            )
-        })?;
-    let allowed = keys_for(&t.kind).ok_or_else(|| {
-        ctx.err(
-            key("kind"),
-            format!(
-                "unknown kind \"{}\"; expected poisson, bursty, diurnal or trace",
-                t.kind
-            ),
-        )
-    })?;
-    if let Some(extra) = t.keys_set().into_iter().find(|k| !allowed.contains(k)) {
-        return Err(ctx.err(
-            key(extra),
-            format!(
-                "does not apply to kind = \"{}\" (it takes {})",
-                t.kind,
-                allowed.join(", ")
-            ),
-        ));
-    }
-    let rate = |k: &str, v: Option<f64>, required: bool| -> InputResult<f64> {
-        match v {
-            None if required => Err(ctx.err(
-                key(k),
-                format!("kind = \"{}\" needs `{k}` (requests per second)", t.kind),
-            )),
-            None => Ok(0.0),
-            Some(r)
-                if r.is_finite()
-                    && (0.0..=MAX_RATE_PER_S).contains(&r)
-                    && (r > 0.0 || !required) =>
-            {
-                Ok(r)
-            }
-            Some(r) => Err(ctx.err(
-                key(k),
-                format!(
-                    "must be a rate in requests per second, {} to {MAX_RATE_PER_S:.0e}; got {r}",
-                    if required { "above 0" } else { "0" }
-                ),
-            )),
-        }
-    };
-    let process = match t.kind.as_str() {
-        "poisson" => ArrivalProcess::Poisson(Poisson {
-            rate_per_s: rate("rate", t.rate, true)?,
-        }),
-        "bursty" => {
-            let burst_length = t
-                .burst_length
-                .ok_or_else(|| {
-                    ctx.err(
-                        key("burst_length"),
-                        "kind = \"bursty\" needs `burst_length`",
-                    )
-                })?
-                .0;
-            if burst_length.as_us() == 0 {
-                return Err(ctx.err(key("burst_length"), "must be longer than zero"));
-            }
-            let every = t.burst_every.as_ref().ok_or_else(|| {
-                ctx.err(key("burst_every"), "kind = \"bursty\" needs `burst_every`")
-            })?;
-            let b = Bursty {
-                base_rate_per_s: rate("base_rate", t.base_rate, false)?,
-                burst_rate_per_s: rate("burst_rate", t.burst_rate, false)?,
-                burst_size: t.burst_size.unwrap_or(0),
-                burst_length,
-                burst_every: ctx.dist(&key("burst_every"), every)?,
-                first_burst: t.first_burst.map(|d| d.0).unwrap_or_default(),
-            };
-            if b.burst_rate_per_s == 0.0 && b.burst_size == 0 {
-                return Err(ctx.err(
-                    key("burst_rate"),
-                    "a burst needs `burst_rate` > 0 or `burst_size` > 0",
-                ));
-            }
-            ArrivalProcess::Bursty(b)
-        }
-        "diurnal" => {
-            let ratio = t.peak_to_trough.ok_or_else(|| {
-                ctx.err(
-                    key("peak_to_trough"),
-                    "kind = \"diurnal\" needs `peak_to_trough` (>= 1)",
-                )
-            })?;
-            if !ratio.is_finite() || ratio < 1.0 {
-                return Err(ctx.err(
-                    key("peak_to_trough"),
-                    format!("must be a number >= 1; got {ratio}"),
-                ));
-            }
-            ArrivalProcess::Diurnal(Diurnal {
-                mean_rate_per_s: rate("mean_rate", t.mean_rate, true)?,
-                peak_to_trough: ratio,
-                peak_at: parse_clock_time(t.peak_at.as_deref().unwrap_or("14:00"))
-                    .map_err(|m| ctx.err(key("peak_at"), m))?,
-            })
-        }
-        _ => {
-            let name = t
-                .file
-                .as_deref()
-                .ok_or_else(|| ctx.err(key("file"), "kind = \"trace\" needs `file`"))?;
-            let path = resolve(ctx.file, &key("file"), name)?;
-            match t.format.as_deref() {
-                Some("timestamps") => {
-                    if t.function_hash.is_some() || t.row.is_some() {
-                        return Err(ctx.err(
-                            key("function_hash"),
-                            "applies to format = \"azure2019\" only",
-                        ));
-                    }
-                    let column = t
-                        .column
-                        .as_deref()
-                        .unwrap_or(crate::traffic::trace::DEFAULT_TIMESTAMP_COLUMN);
-                    ArrivalProcess::Timestamps(TimestampTrace::open(&path, column)?)
-                }
-                Some("azure2019") => {
-                    if t.column.is_some() {
-                        return Err(
-                            ctx.err(key("column"), "applies to format = \"timestamps\" only")
-                        );
-                    }
-                    let selector = match (&t.function_hash, t.row) {
-                        (Some(h), None) => AzureSelector::Function(h.clone()),
-                        (None, Some(r)) => AzureSelector::Row(r),
-                        _ => {
-                            return Err(ctx.err(
-                                key("function_hash"),
-                                "format = \"azure2019\" needs exactly one of `function_hash` or `row`",
-                            ));
-                        }
-                    };
-                    ArrivalProcess::Azure2019(Azure2019Trace::open(&path, &selector)?)
-                }
-                other => {
-                    return Err(ctx.err(
-                        key("format"),
-                        match other {
-                            Some(f) => {
-                                format!("expected \"timestamps\" or \"azure2019\"; got \"{f}\"")
-                            }
-                            None => {
-                                "missing: give format = \"timestamps\" or \"azure2019\"".to_string()
-                            }
-                        },
-                    ));
-                }
-            }
-        }
-    };
-    Ok(TrafficSource {
-        function,
-        invocation: t.invocation.unwrap_or_default(),
-        process,
-    })
 }
 
 #[cfg(test)]

@@ -53,12 +53,12 @@ pub fn estimate(sc: &Scenario) -> Work {
         add(
             format!("traffic[{i}]"),
             n,
-            "shorten run.duration or lower the rate",
+            "for that many arrivals, shorten run.duration or lower the rate",
         );
     }
     let lifetime_us = sc.platform.max_lifetime.mean_us().max(1.0);
     let window_us = sc.platform.scale_window.as_us().max(1) as f64;
-    let versions = 1.0 + sc.deploys.len() as f64;
+    let versions = versions_alive(sc);
     let mut provisioned = 0.0;
     for (i, f) in sc.functions.iter().enumerate() {
         if let Some(p) = &f.pings {
@@ -93,6 +93,23 @@ pub fn estimate(sc: &Scenario) -> Work {
     let live = (sc.platform.account_concurrency as f64 + provisioned) * versions;
     work.live_sandboxes = ("platform.account_concurrency".into(), live);
     work
+}
+
+/// The most versions of a function that can have sandboxes at once: the current one, plus
+/// the deploys within one keep-alive (99.9th percentile bound) of each other, since an old
+/// version's idle sandboxes are reclaimed after their keep-alive.
+fn versions_alive(sc: &Scenario) -> f64 {
+    let keep_us = super::dist::p999_bound_us(&sc.platform.keep_alive).max(1.0) as u64;
+    let at: Vec<u64> = sc.deploys.iter().map(|d| d.at.0).collect();
+    let mut most = 0;
+    let mut start = 0;
+    for end in 0..at.len() {
+        while at[end] - at[start] > keep_us {
+            start += 1;
+        }
+        most = most.max(end + 1 - start);
+    }
+    1.0 + most as f64
 }
 
 /// Refuses `sc` when its events over all replications exceed [`MAX_EVENTS`] or its live

@@ -139,6 +139,7 @@ pub(crate) fn build_cold_start(path: &Path, setup: &FunctionSetup) -> InputResul
     }
     let mut read_bytes = Vec::with_capacity(wf.modules.len());
     for (i, m) in wf.modules.iter().enumerate() {
+        check_module_costs(&ctx, i, m)?;
         read_bytes.push(match (m.read_bytes, m.read_mb) {
             (Some(_), Some(_)) => {
                 return Err(ctx.err(
@@ -242,10 +243,13 @@ pub(crate) fn build_cold_start(path: &Path, setup: &FunctionSetup) -> InputResul
     }
     let mut extension_ms = Vec::with_capacity(wf.extensions.len());
     for (i, e) in wf.extensions.iter().enumerate() {
-        if !(e.init_cpu_ms.is_finite() && e.init_cpu_ms >= 0.0) {
+        if !(e.init_cpu_ms.is_finite() && (0.0..=MAX_CPU_MS).contains(&e.init_cpu_ms)) {
             return Err(ctx.err(
                 format!("extension[{i}].init_cpu_ms"),
-                format!("must be a non-negative number of ms; got {}", e.init_cpu_ms),
+                format!(
+                    "must be between 0 and {MAX_CPU_MS} ms (one hour); got {}",
+                    e.init_cpu_ms
+                ),
             ));
         }
         extension_ms.push(e.init_cpu_ms);
@@ -609,4 +613,32 @@ fn graph_error(
             ),
         }
     })
+}
+
+/// The most CPU time one module or extension may cost, ms at one vCPU: one hour. AWS ends an
+/// init after 10 s and an invocation after 15 minutes, so anything longer is a typo, and
+/// values near 1e308 saturate every figure downstream.
+pub const MAX_CPU_MS: f64 = 3_600_000.0;
+
+/// Checks a `[[module]]`'s `cpu_ms` and `compile_ms` (0 to [`MAX_CPU_MS`]) and refuses
+/// `files`, which the import model does not use (reads are charged by `read_bytes`).
+fn check_module_costs(ctx: &Ctx, i: usize, m: &super::file::ModuleSection) -> InputResult<()> {
+    for (k, v) in [("cpu_ms", m.cpu_ms), ("compile_ms", m.compile_ms)] {
+        if let Some(v) = v
+            && !(v.is_finite() && (0.0..=MAX_CPU_MS).contains(&v))
+        {
+            return Err(ctx.err(
+                format!("module[{i}].{k}"),
+                format!("must be between 0 and {MAX_CPU_MS} ms (one hour); got {v}"),
+            ));
+        }
+    }
+    if m.files.is_some() {
+        return Err(ctx.err(
+            format!("module[{i}].files"),
+            "is not used by the import model (a file count has no cost of its own); remove \
+             it, and give what the import reads as read_bytes or read_mb",
+        ));
+    }
+    Ok(())
 }

@@ -156,6 +156,8 @@ pub struct TimestampTrace {
     rows: u64,
     /// Arrival time of the last row.
     last: SimTime,
+    /// Arrival time of the first row.
+    first: SimTime,
 }
 
 impl TimestampTrace {
@@ -188,6 +190,7 @@ impl TimestampTrace {
         let mut record = csv::ByteRecord::new();
         let mut rows: u64 = 0;
         let mut last = SimTime::ZERO;
+        let mut first = SimTime::ZERO;
         loop {
             let row = rows + 1;
             match reader.read_byte_record(&mut record) {
@@ -229,6 +232,9 @@ impl TimestampTrace {
                     ),
                 ));
             }
+            if row == 1 {
+                first = time;
+            }
             last = time;
             rows = row;
         }
@@ -244,6 +250,7 @@ impl TimestampTrace {
             column_index,
             rows,
             last,
+            first,
         })
     }
 
@@ -261,6 +268,11 @@ impl TimestampTrace {
     /// The last arrival time in the trace (time zero is the start of the trace).
     pub fn last(&self) -> SimTime {
         self.last
+    }
+
+    /// The first arrival time in the trace.
+    pub fn first(&self) -> SimTime {
+        self.first
     }
 
     /// The trace file.
