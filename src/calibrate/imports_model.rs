@@ -470,6 +470,23 @@ pub fn table(f: &FoldedImports) -> String {
 /// `coldsim calibrate --reader importtime`: prints the folded graph of the selected traces.
 pub fn calibrate_imports(path: &Path, o: &CalibrateOptions) -> anyhow::Result<String> {
     let all = read_importtime_file(path)?;
+    if all.traces.is_empty() {
+        return Err(InputError::file(
+            path,
+            format!(
+                "nothing to fit: no import time lines ({}){}",
+                all.diagnostics,
+                all.diagnostics
+                    .warnings
+                    .first()
+                    .map_or(String::new(), |w| format!(
+                        "; first problem, line {}: {}",
+                        w.row, w.message
+                    ))
+            ),
+        )
+        .into());
+    }
     let traces = select_traces(&all, &o.read.filters).map_err(InputError::Usage)?;
     if traces.is_empty() {
         return Err(InputError::Usage(format!(
