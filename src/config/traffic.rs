@@ -223,6 +223,9 @@ impl Source<'_> {
             .as_deref()
             .ok_or_else(|| self.err("file", "kind = \"trace\" needs `file`"))?;
         let path = resolve(self.ctx.file, &self.key("file"), name)?;
+        if let Some(why) = crate::input::refusal(&path, crate::input::InputKind::Trace) {
+            return Err(self.err("file", format!("{}: {why}", path.display())));
+        }
         let process = match t.format.as_deref() {
             Some("timestamps") => {
                 if t.function_hash.is_some() || t.row.is_some() {

@@ -21,6 +21,7 @@ mod compare;
 mod cost;
 mod deploy;
 mod determinism;
+mod hostile_input;
 mod image_bench_shape;
 mod imports;
 mod lambda_perf_hello;
