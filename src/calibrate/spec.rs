@@ -34,8 +34,13 @@ pub fn check_loadable(model: &Model) -> Result<(), String> {
     }
     let text = format!("d = {}", dist_table(model));
     let h: Holder = toml::from_str(&text).map_err(|e| e.message().to_string())?;
-    h.d.to_dist(&mut |_, _| Err("not an empirical distribution".into()))
+    let at = std::path::Path::new("(fitted model)");
+    h.d.to_dist(at, "d", &mut |_, _| Ok(vec![]))
         .map(|_| ())
+        .map_err(|e| match e {
+            crate::error::InputError::Field { message, .. } => message,
+            other => other.to_string(),
+        })
 }
 
 /// The parameters of `model` as `(name, value)` pairs, for reports.
@@ -96,7 +101,9 @@ mod tests {
         ] {
             let text = format!("d = {}", dist_table(&model));
             let spec = toml::from_str::<Holder>(&text).unwrap().d;
-            let dist = spec.to_dist(&mut |_, _| Ok(vec![])).unwrap();
+            let dist = spec
+                .to_dist(std::path::Path::new("t.toml"), "d", &mut |_, _| Ok(vec![]))
+                .unwrap();
             let want_us = model.mean_ms() * 1e3;
             assert!(
                 (dist.mean_us() / want_us - 1.0).abs() < 1e-4,

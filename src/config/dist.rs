@@ -3,6 +3,7 @@
 //! happens inside serde so the TOML parser can point at the line of a bad value.
 
 use std::fmt;
+use std::path::Path;
 
 use serde::de::{self, MapAccess, Visitor};
 use serde::{Deserialize, Deserializer};
@@ -10,6 +11,7 @@ use serde::{Deserialize, Deserializer};
 use super::units::parse_duration;
 use crate::engine::dist::{Dist, Z_90, Z_99};
 use crate::engine::time::SimDuration;
+use crate::error::{InputError, InputResult};
 
 /// A duration value in a file: a string with a unit. Bare numbers are rejected.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -275,18 +277,31 @@ impl<'de> Deserialize<'de> for DistSpec {
 }
 
 /// Reads an empirical distribution's values (µs) given its `file` and `column` as written.
-pub type EmpiricalLoader<'a> = dyn FnMut(&str, &str) -> Result<Vec<u64>, String> + 'a;
+pub type EmpiricalLoader<'a> = dyn FnMut(&str, &str) -> InputResult<Vec<u64>> + 'a;
 
 impl DistSpec {
     /// The engine distribution. `load_empirical` reads an empirical spec's values (µs); the
     /// caller resolves the file's path and reports errors with it.
-    pub fn to_dist(&self, load_empirical: &mut EmpiricalLoader<'_>) -> Result<Dist, String> {
-        let dist = self.to_dist_unchecked(load_empirical)?;
-        check_tail(&dist)?;
+    ///
+    /// A bad parameter is an error at `key` of `file`; the loader's errors pass through.
+    pub fn to_dist(
+        &self,
+        file: &Path,
+        key: &str,
+        load_empirical: &mut EmpiricalLoader<'_>,
+    ) -> InputResult<Dist> {
+        let dist = self.to_dist_unchecked(file, key, load_empirical)?;
+        check_tail(&dist).map_err(|m| InputError::field(file, key, m))?;
         Ok(dist)
     }
 
-    fn to_dist_unchecked(&self, load_empirical: &mut EmpiricalLoader<'_>) -> Result<Dist, String> {
+    fn to_dist_unchecked(
+        &self,
+        file: &Path,
+        key: &str,
+        load_empirical: &mut EmpiricalLoader<'_>,
+    ) -> InputResult<Dist> {
+        let bad = |m: String| InputError::field(file, key, m);
         Ok(match self {
             DistSpec::Constant(d) => Dist::Constant(*d),
             DistSpec::Exponential { mean } => Dist::Exponential {
@@ -306,7 +321,7 @@ impl DistSpec {
                 sigma: *sigma,
             },
             DistSpec::Gamma { shape, scale } => Dist::gamma(*shape, scale.as_us() as f64)
-                .ok_or_else(|| format!("invalid gamma(shape = {shape}, scale = {scale})"))?,
+                .ok_or_else(|| bad(format!("invalid gamma(shape = {shape}, scale = {scale})")))?,
             DistSpec::Weibull { shape, scale } => Dist::Weibull {
                 shape: *shape,
                 scale_us: scale.as_us() as f64,
@@ -314,15 +329,15 @@ impl DistSpec {
             DistSpec::Empirical { file, column } => {
                 let values = load_empirical(file, column)?;
                 if values.is_empty() {
-                    return Err(format!(
+                    return Err(bad(format!(
                         "empirical file {file} has no values in column {column}"
-                    ));
+                    )));
                 }
                 Dist::Empirical(values.into())
             }
             DistSpec::Shifted { shift, inner } => Dist::Shifted {
                 shift_us: shift.as_us() as f64,
-                inner: Box::new(inner.to_dist(load_empirical)?),
+                inner: Box::new(inner.to_dist_unchecked(file, key, load_empirical)?),
             },
         })
     }
@@ -456,7 +471,7 @@ mod tests {
     fn lognormal_mu_sigma_are_in_ln_milliseconds() {
         let d = parse("d = { dist = \"lognormal\", mu = 0.0, sigma = 0.0 }")
             .unwrap()
-            .to_dist(&mut |_, _| Ok(vec![]))
+            .to_dist(Path::new("t.toml"), "d", &mut |_, _| Ok(vec![]))
             .unwrap();
         // exp(0) ms = 1 ms = 1000 µs.
         assert!((d.mean_us() - 1000.0).abs() < 1e-6);

@@ -153,49 +153,45 @@ impl Ctx<'_> {
 
     pub(crate) fn dist(&self, key: &str, spec: &DistSpec) -> InputResult<Dist> {
         let file = self.file;
-        spec.to_dist(&mut |name, column| load_empirical(file, key, name, column))
-            .map_err(|m| self.err(key, m))
+        spec.to_dist(file, key, &mut |name, column| {
+            load_empirical(file, key, name, column)
+        })
     }
 }
 
-/// Reads an empirical distribution's values (milliseconds) into microseconds.
-fn load_empirical(
-    scenario: &Path,
-    key: &str,
-    name: &str,
-    column: &str,
-) -> Result<Vec<u64>, String> {
-    let path = resolve(scenario, key, name).map_err(|e| e.to_string())?;
+/// Reads an empirical distribution's values (milliseconds) into microseconds. Errors name
+/// the scenario and `key`, then the data file and its row.
+fn load_empirical(scenario: &Path, key: &str, name: &str, column: &str) -> InputResult<Vec<u64>> {
+    let path = resolve(scenario, key, name)?;
+    let fail = |m: String| InputError::field(scenario, key, m);
     let bytes = crate::input::read_bytes(&path, crate::input::InputKind::Data)
-        .map_err(|e| e.to_string())?;
+        .map_err(|e| fail(e.to_string()))?;
     let mut reader = csv::Reader::from_reader(&bytes[..]);
     let headers = reader
         .headers()
-        .map_err(|e| format!("{}: {e}", path.display()))?;
-    crate::input::check_columns(&path, headers.len()).map_err(|e| e.to_string())?;
+        .map_err(|e| fail(format!("{}: {e}", path.display())))?;
+    crate::input::check_columns(&path, headers.len()).map_err(|e| fail(e.to_string()))?;
     let idx = headers.iter().position(|h| h == column).ok_or_else(|| {
-        format!(
+        fail(format!(
             "{}: no column \"{column}\" (columns: {})",
             path.display(),
             headers.iter().collect::<Vec<_>>().join(", ")
-        )
+        ))
     })?;
     let mut values = Vec::new();
     for (i, rec) in reader.records().enumerate() {
-        let row = i + 1;
-        let rec = rec.map_err(|e| format!("{}: row {row}: {e}", path.display()))?;
+        let at = format!("{}: row {}", path.display(), i + 1);
+        let rec = rec.map_err(|e| fail(format!("{at}: {e}")))?;
         let cell = rec.get(idx).unwrap_or("").trim();
         let ms: f64 = cell.parse().map_err(|_| {
-            format!(
-                "{}: row {row}: column {column}: expected milliseconds, got \"{cell}\"",
-                path.display()
-            )
+            fail(format!(
+                "{at}: column {column}: expected milliseconds, got \"{cell}\""
+            ))
         })?;
         if !ms.is_finite() || ms < 0.0 {
-            return Err(format!(
-                "{}: row {row}: column {column}: expected a non-negative number of milliseconds, got {ms}",
-                path.display()
-            ));
+            return Err(fail(format!(
+                "{at}: column {column}: expected a non-negative number of milliseconds, got {ms}"
+            )));
         }
         values.push(SimDuration::from_ms_f64(ms).as_us());
     }
