@@ -117,7 +117,7 @@ fn versions_alive(sc: &Scenario) -> f64 {
 pub fn check(sc: &Scenario) -> InputResult<()> {
     let work = estimate(sc);
     let total = work.events() * sc.replications as f64;
-    if !(total <= MAX_EVENTS) {
+    if total.is_nan() || total > MAX_EVENTS {
         let (key, n, hint) = work.largest().cloned().unwrap_or_default();
         return Err(InputError::field(
             &sc.file,
