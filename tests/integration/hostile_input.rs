@@ -566,3 +566,25 @@ proptest! {
         );
     }
 }
+
+/// Every workload model `calibrate` has written (models/workloads/calibrated) loads as the
+/// workload of a scenario: what calibrate writes passes the loader's checks.
+#[test]
+fn every_model_calibrate_wrote_loads() {
+    let mut n = 0;
+    for entry in std::fs::read_dir("models/workloads/calibrated").unwrap() {
+        let model = entry.unwrap().path();
+        if model.extension().is_none_or(|e| e != "toml") {
+            continue;
+        }
+        let toml = VALID.replace(
+            "models/workloads/python312-hello.toml",
+            model.to_str().unwrap(),
+        );
+        let (_d, path) = write(&toml);
+        coldsim::config::load_scenario(&path)
+            .unwrap_or_else(|e| panic!("{}: {e}", model.display()));
+        n += 1;
+    }
+    assert!(n >= 5, "{n} models");
+}
