@@ -266,8 +266,37 @@ fn build(path: &Path, raw: ScenarioFile) -> InputResult<Scenario> {
         ));
     }
     check_lru_budget(&ctx, &platform, &functions, duration, replications)?;
-    let mut deploys = Vec::with_capacity(raw.deploys.len());
-    for (i, d) in raw.deploys.iter().enumerate() {
+    let deploys = build_deploys(&ctx, &raw.deploys, &functions, duration)?;
+    let name = raw.name.unwrap_or_else(|| {
+        path.file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "scenario".into())
+    });
+    let sc = Scenario {
+        name,
+        file: path.to_path_buf(),
+        duration,
+        seed: raw.run.seed.unwrap_or(1),
+        replications,
+        warmup,
+        platform,
+        functions,
+        traffic,
+        deploys,
+    };
+    super::work::check(&sc)?;
+    Ok(sc)
+}
+
+/// The `[[deploy]]` tables, checked and sorted by time.
+fn build_deploys(
+    ctx: &Ctx,
+    raw: &[super::file::DeploySection],
+    functions: &[Function],
+    duration: SimDuration,
+) -> InputResult<Vec<Deploy>> {
+    let mut deploys = Vec::with_capacity(raw.len());
+    for (i, d) in raw.iter().enumerate() {
         let key = |k: &str| format!("deploy[{i}].{k}");
         let function = functions
             .iter()
@@ -304,25 +333,7 @@ fn build(path: &Path, raw: ScenarioFile) -> InputResult<Scenario> {
         });
     }
     deploys.sort_by_key(|d| d.at);
-    let name = raw.name.unwrap_or_else(|| {
-        path.file_stem()
-            .map(|s| s.to_string_lossy().into_owned())
-            .unwrap_or_else(|| "scenario".into())
-    });
-    let sc = Scenario {
-        name,
-        file: path.to_path_buf(),
-        duration,
-        seed: raw.run.seed.unwrap_or(1),
-        replications,
-        warmup,
-        platform,
-        functions,
-        traffic,
-        deploys,
-    };
-    super::work::check(&sc)?;
-    Ok(sc)
+    Ok(deploys)
 }
 
 /// With explicit LRU caches every background request is replayed: refuse runs that would
@@ -438,36 +449,7 @@ fn build_platform(scenario: &Path, r: Option<PlatformRef>) -> InputResult<Platfo
         return Err(ctx.err("platform.account_concurrency", "must be at least 1"));
     }
     let price = section.price.unwrap_or_default();
-    let price_of = |k: &str, v: Option<f64>| -> InputResult<f64> {
-        let v = v.ok_or_else(|| missing(&format!("price.{k}")))?;
-        if v.is_finite() && v >= 0.0 {
-            Ok(v)
-        } else {
-            Err(ctx.err(
-                format!("platform.price.{k}"),
-                "must be a non-negative number",
-            ))
-        }
-    };
-    let init_cpu = match section.init_cpu.ok_or_else(|| missing("init_cpu"))? {
-        InitCpuKind::Proportional => InitCpu::Proportional,
-        InitCpuKind::Boost => {
-            let vcpus = section
-                .init_boost_vcpus
-                .ok_or_else(|| missing("init_boost_vcpus"))?;
-            if !(vcpus.is_finite() && INIT_BOOST_VCPUS.contains(&vcpus)) {
-                return Err(ctx.err(
-                    "platform.init_boost_vcpus",
-                    format!(
-                        "must be between {} and {} vCPUs; got {vcpus}",
-                        INIT_BOOST_VCPUS.start(),
-                        INIT_BOOST_VCPUS.end()
-                    ),
-                ));
-            }
-            InitCpu::Boost { vcpus }
-        }
-    };
+    let init_cpu = build_init_cpu(&ctx, &section)?;
     let zip = super::storage::build_zip(&ctx, section.zip)?;
     let storage = super::storage::build_storage(&ctx, section.storage)?;
     let init_timeout = section.init_timeout.map(|d| d.0);
@@ -494,52 +476,103 @@ fn build_platform(scenario: &Path, r: Option<PlatformRef>) -> InputResult<Platfo
         account_concurrency: account,
         place: get("place", &section.place)?,
         boot: get("boot", &section.boot)?,
-        prices: Prices {
-            x86_64_gb_s_usd: price_of("x86_64_gb_s_usd", price.x86_64_gb_s_usd)?,
-            arm64_gb_s_usd: price_of("arm64_gb_s_usd", price.arm64_gb_s_usd)?,
-            per_million_requests_usd: price_of(
-                "per_million_requests_usd",
-                price.per_million_requests_usd,
-            )?,
-            pc_x86_64_gb_s_usd: price_of("pc_x86_64_gb_s_usd", price.pc_x86_64_gb_s_usd)?,
-            pc_arm64_gb_s_usd: price_of("pc_arm64_gb_s_usd", price.pc_arm64_gb_s_usd)?,
-            pc_duration_x86_64_gb_s_usd: price_of(
-                "pc_duration_x86_64_gb_s_usd",
-                price.pc_duration_x86_64_gb_s_usd,
-            )?,
-            pc_duration_arm64_gb_s_usd: price_of(
-                "pc_duration_arm64_gb_s_usd",
-                price.pc_duration_arm64_gb_s_usd,
-            )?,
-            snapstart_cache_gb_s_usd: price_of(
-                "snapstart_cache_gb_s_usd",
-                price.snapstart_cache_gb_s_usd,
-            )?,
-            snapstart_restore_gb_usd: price_of(
-                "snapstart_restore_gb_usd",
-                price.snapstart_restore_gb_usd,
-            )?,
+        prices: build_prices(&ctx, &price)?,
+        billing: build_billing(&ctx, &price)?,
+    })
+}
+
+/// A key the built-in platform model should have given.
+fn missing(ctx: &Ctx, k: &str) -> InputError {
+    ctx.err(format!("platform.{k}"), "missing (and no built-in default)")
+}
+
+/// The init CPU allowance: `boost` with `init_boost_vcpus` in range, or `proportional`.
+fn build_init_cpu(ctx: &Ctx, section: &PlatformSection) -> InputResult<InitCpu> {
+    Ok(
+        match section.init_cpu.ok_or_else(|| missing(ctx, "init_cpu"))? {
+            InitCpuKind::Proportional => InitCpu::Proportional,
+            InitCpuKind::Boost => {
+                let vcpus = section
+                    .init_boost_vcpus
+                    .ok_or_else(|| missing(ctx, "init_boost_vcpus"))?;
+                if !(vcpus.is_finite() && INIT_BOOST_VCPUS.contains(&vcpus)) {
+                    return Err(ctx.err(
+                        "platform.init_boost_vcpus",
+                        format!(
+                            "must be between {} and {} vCPUs; got {vcpus}",
+                            INIT_BOOST_VCPUS.start(),
+                            INIT_BOOST_VCPUS.end()
+                        ),
+                    ));
+                }
+                InitCpu::Boost { vcpus }
+            }
         },
-        billing: BillingRules {
-            billed_init_from: price
-                .billed_init_from
-                .ok_or_else(|| missing("price.billed_init_from"))?
-                .0,
-            billing_date: price
-                .billing_date
-                .ok_or_else(|| missing("price.billing_date"))?
-                .0,
-            pc_period_s: price
-                .pc_period
-                .ok_or_else(|| missing("price.pc_period"))?
-                .0
-                .as_secs_f64(),
-            snapstart_min_cache_s: price
-                .snapstart_min_cache
-                .ok_or_else(|| missing("price.snapstart_min_cache"))?
-                .0
-                .as_secs_f64(),
-        },
+    )
+}
+
+/// `[platform.price]`: every price present and a non-negative number.
+fn build_prices(ctx: &Ctx, price: &super::file::PriceSection) -> InputResult<Prices> {
+    let price_of = |k: &str, v: Option<f64>| -> InputResult<f64> {
+        let v = v.ok_or_else(|| missing(ctx, &format!("price.{k}")))?;
+        if v.is_finite() && v >= 0.0 {
+            Ok(v)
+        } else {
+            Err(ctx.err(
+                format!("platform.price.{k}"),
+                "must be a non-negative number",
+            ))
+        }
+    };
+    Ok(Prices {
+        x86_64_gb_s_usd: price_of("x86_64_gb_s_usd", price.x86_64_gb_s_usd)?,
+        arm64_gb_s_usd: price_of("arm64_gb_s_usd", price.arm64_gb_s_usd)?,
+        per_million_requests_usd: price_of(
+            "per_million_requests_usd",
+            price.per_million_requests_usd,
+        )?,
+        pc_x86_64_gb_s_usd: price_of("pc_x86_64_gb_s_usd", price.pc_x86_64_gb_s_usd)?,
+        pc_arm64_gb_s_usd: price_of("pc_arm64_gb_s_usd", price.pc_arm64_gb_s_usd)?,
+        pc_duration_x86_64_gb_s_usd: price_of(
+            "pc_duration_x86_64_gb_s_usd",
+            price.pc_duration_x86_64_gb_s_usd,
+        )?,
+        pc_duration_arm64_gb_s_usd: price_of(
+            "pc_duration_arm64_gb_s_usd",
+            price.pc_duration_arm64_gb_s_usd,
+        )?,
+        snapstart_cache_gb_s_usd: price_of(
+            "snapstart_cache_gb_s_usd",
+            price.snapstart_cache_gb_s_usd,
+        )?,
+        snapstart_restore_gb_usd: price_of(
+            "snapstart_restore_gb_usd",
+            price.snapstart_restore_gb_usd,
+        )?,
+    })
+}
+
+/// The billing rules of `[platform.price]`: billed-INIT date, PC period, SnapStart minimum.
+fn build_billing(ctx: &Ctx, price: &super::file::PriceSection) -> InputResult<BillingRules> {
+    Ok(BillingRules {
+        billed_init_from: price
+            .billed_init_from
+            .ok_or_else(|| missing(ctx, "price.billed_init_from"))?
+            .0,
+        billing_date: price
+            .billing_date
+            .ok_or_else(|| missing(ctx, "price.billing_date"))?
+            .0,
+        pc_period_s: price
+            .pc_period
+            .ok_or_else(|| missing(ctx, "price.pc_period"))?
+            .0
+            .as_secs_f64(),
+        snapstart_min_cache_s: price
+            .snapstart_min_cache
+            .ok_or_else(|| missing(ctx, "price.snapstart_min_cache"))?
+            .0
+            .as_secs_f64(),
     })
 }
 
