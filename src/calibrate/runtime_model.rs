@@ -235,10 +235,11 @@ pub fn draft_runtime_model(
             .find(|f| super::spec::check_loadable(&f.fit.model).is_ok())
         else {
             let why = super::spec::check_loadable(&g.fits[0].fit.model).unwrap_err();
-            bail!(
-                "{}: no fit for {arch} gives a loadable distribution (the best: {why})",
-                spec.out.display()
-            );
+            return Err(crate::error::InputError::file(
+                &spec.out,
+                format!("no fit for {arch} gives a loadable distribution (the best: {why})"),
+            )
+            .into());
         };
         let window = match (g.train_from, g.train_to) {
             (Some(a), Some(z)) => format!(", days {a}..{z}"),
