@@ -261,6 +261,10 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             if let Some(path) = &invocations_csv {
                 preflight::check(CSV_FLAG, path, OutputKind::File, &toml_inputs(&file))?;
             }
+            crate::config::work::check(&sc)?;
+            if let Some(note) = crate::config::work::long_run_note(&sc) {
+                eprintln!("{note}");
+            }
             let progress =
                 Progress::start(sc.duration.as_us().saturating_mul(sc.replications as u64));
             let summary = match &invocations_csv {

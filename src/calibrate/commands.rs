@@ -144,6 +144,23 @@ pub fn calibrate(o: &CalibrateOptions) -> anyhow::Result<String> {
         outlier_factor: o.outlier_factor,
     };
     let obs = source.load()?;
+    if obs.values.is_empty() {
+        return Err(InputError::file(
+            &path,
+            format!(
+                "nothing to fit: no usable records ({}){}",
+                obs.diagnostics,
+                obs.diagnostics
+                    .warnings
+                    .first()
+                    .map_or(String::new(), |w| format!(
+                        "; first problem, row {}: {}",
+                        w.row, w.message
+                    ))
+            ),
+        )
+        .into());
+    }
     let groups = fit_groups(&obs, &split, &cleaning);
     let provenance = Provenance {
         source: path.display().to_string(),

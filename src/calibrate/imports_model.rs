@@ -15,7 +15,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 use std::path::Path;
 
-use anyhow::Context as _;
+use crate::config::workload::MAX_CPU_MS;
 
 use super::commands::CalibrateOptions;
 use super::read::importtime::read_importtime_file;
@@ -257,8 +257,7 @@ pub fn fold(traces: &[&ImportTrace], top: &[String], keep_from_ms: f64) -> Folde
 
 /// The `[init.runtime]` table of a (calibrated) workload file, as text lines.
 fn runtime_table(path: &Path) -> anyhow::Result<String> {
-    let text =
-        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let text = crate::input::read_text(path, crate::input::InputKind::Toml)?;
     let mut out = String::new();
     let mut inside = false;
     for line in text.lines() {
@@ -310,6 +309,7 @@ pub struct ImportsModelSpec {
 
 /// Writes the workload file of `folded`.
 pub fn write_imports_model(spec: &ImportsModelSpec, folded: &FoldedImports) -> anyhow::Result<()> {
+    check_loadable(folded).map_err(|m| InputError::file(&spec.out, m))?;
     if folded.modules.len() > MAX_MODULES {
         return Err(InputError::Usage(format!(
             "{} modules kept, over the model's limit of {MAX_MODULES}: raise the folding threshold",
@@ -411,6 +411,30 @@ pub fn write_imports_model(spec: &ImportsModelSpec, folded: &FoldedImports) -> a
     Ok(())
 }
 
+/// Refuses to write a model the workload loader would reject: an import noise sigma outside
+/// 0..=2 or a module cost outside 0..=[`MAX_CPU_MS`] (impossible timings in the data).
+pub fn check_loadable(folded: &FoldedImports) -> Result<(), String> {
+    if let Some(sigma) = folded.noise_sigma
+        && !(sigma.is_finite() && (0.0..=2.0).contains(&sigma))
+    {
+        return Err(format!(
+            "the traces give an import noise sigma of {sigma}; a workload model takes 0 to 2 \
+             (are some traces cut short or mixed from different builds?)"
+        ));
+    }
+    match folded
+        .modules
+        .iter()
+        .find(|m| !(m.cpu_ms.is_finite() && (0.0..=MAX_CPU_MS).contains(&m.cpu_ms)))
+    {
+        Some(m) => Err(format!(
+            "module {} measures {} ms; a workload model takes 0 to {MAX_CPU_MS} ms",
+            m.name, m.cpu_ms
+        )),
+        None => Ok(()),
+    }
+}
+
 /// The traces of `all` whose key passes `filters` (`COLUMN=V1,V2` on the key columns).
 pub fn select_traces<'a>(
     all: &'a ImportTraces,
@@ -469,6 +493,23 @@ pub fn table(f: &FoldedImports) -> String {
 /// `coldsim calibrate --reader importtime`: prints the folded graph of the selected traces.
 pub fn calibrate_imports(path: &Path, o: &CalibrateOptions) -> anyhow::Result<String> {
     let all = read_importtime_file(path)?;
+    if all.traces.is_empty() {
+        return Err(InputError::file(
+            path,
+            format!(
+                "nothing to fit: no import time lines ({}){}",
+                all.diagnostics,
+                all.diagnostics
+                    .warnings
+                    .first()
+                    .map_or(String::new(), |w| format!(
+                        "; first problem, line {}: {}",
+                        w.row, w.message
+                    ))
+            ),
+        )
+        .into());
+    }
     let traces = select_traces(&all, &o.read.filters).map_err(InputError::Usage)?;
     if traces.is_empty() {
         return Err(InputError::Usage(format!(
@@ -484,4 +525,40 @@ pub fn calibrate_imports(path: &Path, o: &CalibrateOptions) -> anyhow::Result<St
     }
     text += &table(&folded);
     Ok(text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn folded(sigma: Option<f64>, cpu_ms: f64) -> FoldedImports {
+        FoldedImports {
+            top: vec!["m".into()],
+            modules: vec![FoldedModule {
+                name: "m".into(),
+                cpu_ms,
+                traces: 2,
+                imports: vec![],
+            }],
+            traces: 2,
+            structure_traces: 2,
+            total_ms: cpu_ms,
+            noise_sigma: sigma,
+            orphans: 0,
+            dropped_edges: vec![],
+        }
+    }
+
+    /// The loader's limits, inclusive: sigma 2 and one hour of CPU load; sigma 2.01, one
+    /// hour and a millisecond, and a non-finite cost do not.
+    #[test]
+    fn only_models_the_loader_accepts_are_written() {
+        assert!(check_loadable(&folded(Some(2.0), MAX_CPU_MS)).is_ok());
+        assert!(check_loadable(&folded(None, 12.5)).is_ok());
+        let err = check_loadable(&folded(Some(2.01), 12.5)).unwrap_err();
+        assert!(err.contains("noise sigma of 2.01"), "{err}");
+        let err = check_loadable(&folded(Some(0.1), MAX_CPU_MS + 1.0)).unwrap_err();
+        assert!(err.contains("module m measures"), "{err}");
+        assert!(check_loadable(&folded(Some(0.1), f64::INFINITY)).is_err());
+    }
 }

@@ -92,8 +92,7 @@ impl PlatformOverrides {
     fn table(&self, protocol: &ForcedCold) -> anyhow::Result<toml::Table> {
         let mut t = match &self.file {
             Some(f) => {
-                let text = std::fs::read_to_string(f)
-                    .with_context(|| format!("reading {}", f.display()))?;
+                let text = crate::input::read_text(f, crate::input::InputKind::Toml)?;
                 text.parse::<toml::Table>()
                     .map_err(|e| crate::error::InputError::Toml {
                         file: f.clone(),

@@ -223,7 +223,20 @@ pub fn draft_runtime_model(
                 spec.out.display()
             );
         };
-        let b = g.best().expect("non-empty fits");
+        // The best fit whose table loads (a fit can run off the model's ranges, e.g. a
+        // lognormal sigma of 307 on degenerate data).
+        let Some(b) = g
+            .fits
+            .iter()
+            .find(|f| super::spec::check_loadable(&f.fit.model).is_ok())
+        else {
+            let why = super::spec::check_loadable(&g.fits[0].fit.model).unwrap_err();
+            return Err(crate::error::InputError::file(
+                &spec.out,
+                format!("no fit for {arch} gives a loadable distribution (the best: {why})"),
+            )
+            .into());
+        };
         let window = match (g.train_from, g.train_to) {
             (Some(a), Some(z)) => format!(", days {a}..{z}"),
             _ => String::new(),

@@ -104,6 +104,12 @@ impl DataSource {
                 filters(memory_column_named_memory_mb(obs))
             }
             ReaderKind::Insights => {
+                if !matches!(self.value.as_str(), "" | "init" | "@initDuration") {
+                    return Err(InputError::Usage(format!(
+                        "--value `{}`: a Logs Insights export gives `@initDuration` (init) only",
+                        self.value
+                    )));
+                }
                 let table = read_insights_file(&self.path)?;
                 let group: Vec<String> = self
                     .group

@@ -24,6 +24,25 @@ pub fn dist_table(model: &Model) -> String {
     }
 }
 
+/// Whether the table [`dist_table`] writes for `model` loads back through the same checks a
+/// scenario's distributions pass (`sigma` at most 10, mean and 99.9th percentile at most 365
+/// days, finite parameters); the error says why not.
+pub fn check_loadable(model: &Model) -> Result<(), String> {
+    #[derive(serde::Deserialize)]
+    struct Holder {
+        d: crate::config::dist::DistSpec,
+    }
+    let text = format!("d = {}", dist_table(model));
+    let h: Holder = toml::from_str(&text).map_err(|e| e.message().to_string())?;
+    let at = std::path::Path::new("(fitted model)");
+    h.d.to_dist(at, "d", &mut |_, _| Ok(vec![]))
+        .map(|_| ())
+        .map_err(|e| match e {
+            crate::error::InputError::Field { message, .. } => message,
+            other => other.to_string(),
+        })
+}
+
 /// The parameters of `model` as `(name, value)` pairs, for reports.
 pub fn parameters(model: &Model) -> Vec<(&'static str, f64)> {
     let mut out = Vec::new();
@@ -82,7 +101,9 @@ mod tests {
         ] {
             let text = format!("d = {}", dist_table(&model));
             let spec = toml::from_str::<Holder>(&text).unwrap().d;
-            let dist = spec.to_dist(&mut |_, _| Ok(vec![])).unwrap();
+            let dist = spec
+                .to_dist(std::path::Path::new("t.toml"), "d", &mut |_, _| Ok(vec![]))
+                .unwrap();
             let want_us = model.mean_ms() * 1e3;
             assert!(
                 (dist.mean_us() / want_us - 1.0).abs() < 1e-4,
@@ -90,5 +111,40 @@ mod tests {
                 dist.mean_us()
             );
         }
+    }
+
+    /// The limit cases of the loader: sigma 2 loads and 307 (what a fit of degenerate data
+    /// gave, issue 11) does not; a Weibull of shape 0.05 has mean 20! × scale (2.4e18 ×
+    /// 10 ms, beyond 365 days) and does not load; a gamma of mean 1 s loads.
+    #[test]
+    fn check_loadable_follows_the_loader_at_its_limits() {
+        let lognormal = |sigma| {
+            Model::new(
+                0.0,
+                Params::LogNormal {
+                    mu_ln_ms: 0.0,
+                    sigma,
+                },
+            )
+        };
+        assert!(check_loadable(&lognormal(2.0)).is_ok());
+        let err = check_loadable(&lognormal(307.0)).unwrap_err();
+        assert!(err.contains("0 <= sigma <= 10"), "{err}");
+        let weibull = Model::new(
+            0.0,
+            Params::Weibull {
+                shape: 0.05,
+                scale_ms: 10.0,
+            },
+        );
+        assert!(check_loadable(&weibull).unwrap_err().contains("365 days"));
+        let gamma = Model::new(
+            0.0,
+            Params::Gamma {
+                shape: 2.0,
+                scale_ms: 500.0,
+            },
+        );
+        assert!(check_loadable(&gamma).is_ok());
     }
 }

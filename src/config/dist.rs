@@ -3,6 +3,7 @@
 //! happens inside serde so the TOML parser can point at the line of a bad value.
 
 use std::fmt;
+use std::path::Path;
 
 use serde::de::{self, MapAccess, Visitor};
 use serde::{Deserialize, Deserializer};
@@ -10,6 +11,7 @@ use serde::{Deserialize, Deserializer};
 use super::units::parse_duration;
 use crate::engine::dist::{Dist, Z_90, Z_99};
 use crate::engine::time::SimDuration;
+use crate::error::{InputError, InputResult};
 
 /// A duration value in a file: a string with a unit. Bare numbers are rejected.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -275,12 +277,31 @@ impl<'de> Deserialize<'de> for DistSpec {
 }
 
 /// Reads an empirical distribution's values (µs) given its `file` and `column` as written.
-pub type EmpiricalLoader<'a> = dyn FnMut(&str, &str) -> Result<Vec<u64>, String> + 'a;
+pub type EmpiricalLoader<'a> = dyn FnMut(&str, &str) -> InputResult<Vec<u64>> + 'a;
 
 impl DistSpec {
     /// The engine distribution. `load_empirical` reads an empirical spec's values (µs); the
     /// caller resolves the file's path and reports errors with it.
-    pub fn to_dist(&self, load_empirical: &mut EmpiricalLoader<'_>) -> Result<Dist, String> {
+    ///
+    /// A bad parameter is an error at `key` of `file`; the loader's errors pass through.
+    pub fn to_dist(
+        &self,
+        file: &Path,
+        key: &str,
+        load_empirical: &mut EmpiricalLoader<'_>,
+    ) -> InputResult<Dist> {
+        let dist = self.to_dist_unchecked(file, key, load_empirical)?;
+        check_tail(&dist).map_err(|m| InputError::field(file, key, m))?;
+        Ok(dist)
+    }
+
+    fn to_dist_unchecked(
+        &self,
+        file: &Path,
+        key: &str,
+        load_empirical: &mut EmpiricalLoader<'_>,
+    ) -> InputResult<Dist> {
+        let bad = |m: String| InputError::field(file, key, m);
         Ok(match self {
             DistSpec::Constant(d) => Dist::Constant(*d),
             DistSpec::Exponential { mean } => Dist::Exponential {
@@ -300,7 +321,7 @@ impl DistSpec {
                 sigma: *sigma,
             },
             DistSpec::Gamma { shape, scale } => Dist::gamma(*shape, scale.as_us() as f64)
-                .ok_or_else(|| format!("invalid gamma(shape = {shape}, scale = {scale})"))?,
+                .ok_or_else(|| bad(format!("invalid gamma(shape = {shape}, scale = {scale})")))?,
             DistSpec::Weibull { shape, scale } => Dist::Weibull {
                 shape: *shape,
                 scale_us: scale.as_us() as f64,
@@ -308,18 +329,69 @@ impl DistSpec {
             DistSpec::Empirical { file, column } => {
                 let values = load_empirical(file, column)?;
                 if values.is_empty() {
-                    return Err(format!(
+                    return Err(bad(format!(
                         "empirical file {file} has no values in column {column}"
-                    ));
+                    )));
                 }
                 Dist::Empirical(values.into())
             }
             DistSpec::Shifted { shift, inner } => Dist::Shifted {
                 shift_us: shift.as_us() as f64,
-                inner: Box::new(inner.to_dist(load_empirical)?),
+                inner: Box::new(inner.to_dist_unchecked(file, key, load_empirical)?),
             },
         })
     }
+}
+
+/// The longest mean or 99.9th percentile a distribution may have: 365 days. Every duration
+/// coldsim models (init, handler, keep-alive, lifetime, burst gaps) is minutes to hours;
+/// beyond a year a parameter is a typo, and near 2^64 µs (585,000 years) figures saturate.
+pub const MAX_TAIL_US: f64 = 365.0 * 86_400e6;
+
+/// z-score of the 99.9th percentile of a standard normal.
+const Z_999: f64 = crate::storage::tiers::Z_999;
+
+/// An upper bound of the 99.9th percentile of `d`, µs: exact for the exponential, uniform,
+/// lognormal and Weibull (λ·(ln 1000)^(1/k)); Cantelli's mean + √999·sd for the gamma;
+/// the largest value of an empirical sample. Infinite or NaN when a parameter overflows.
+pub fn p999_bound_us(d: &Dist) -> f64 {
+    match d {
+        Dist::Constant(v) => v.as_us() as f64,
+        Dist::Exponential { mean_us } => mean_us * 1000f64.ln(),
+        Dist::Uniform { max_us, .. } => *max_us,
+        Dist::LogNormal { mu_ln_us, sigma } => (mu_ln_us + Z_999 * sigma).exp(),
+        Dist::Gamma {
+            shape, scale_us, ..
+        } => shape * scale_us + 999f64.sqrt() * shape.sqrt() * scale_us,
+        Dist::Weibull { shape, scale_us } => scale_us * 1000f64.ln().powf(1.0 / shape),
+        Dist::Empirical(v) => v.iter().copied().max().unwrap_or(0) as f64,
+        Dist::Shifted { shift_us, inner } => shift_us + p999_bound_us(inner),
+    }
+}
+
+/// Refuses a distribution whose mean or 99.9th percentile is not finite or above
+/// [`MAX_TAIL_US`], saying which and the valid range.
+/// Constants are left to the duration parser: a fixed "3650d" lifetime is a valid way to say
+/// "never".
+fn check_tail(d: &Dist) -> Result<(), String> {
+    if d.is_constant() {
+        return Ok(());
+    }
+    let (mean, p999) = (d.mean_us(), p999_bound_us(d));
+    for (what, v) in [("mean", mean), ("99.9th percentile", p999)] {
+        if !(v.is_finite() && v <= MAX_TAIL_US) {
+            return Err(format!(
+                "the distribution's {what} is {} ({v:.3e} µs); it must be at most 365 days: \
+                 lower its parameters",
+                if v.is_finite() {
+                    "too long"
+                } else {
+                    "not finite"
+                }
+            ));
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -399,7 +471,7 @@ mod tests {
     fn lognormal_mu_sigma_are_in_ln_milliseconds() {
         let d = parse("d = { dist = \"lognormal\", mu = 0.0, sigma = 0.0 }")
             .unwrap()
-            .to_dist(&mut |_, _| Ok(vec![]))
+            .to_dist(Path::new("t.toml"), "d", &mut |_, _| Ok(vec![]))
             .unwrap();
         // exp(0) ms = 1 ms = 1000 µs.
         assert!((d.mean_us() - 1000.0).abs() < 1e-6);

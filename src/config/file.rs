@@ -297,13 +297,42 @@ pub struct FunctionSection {
 }
 
 /// `provisioned_concurrency`: a constant count or a daily schedule.
-#[derive(Deserialize, Debug, Clone)]
-#[serde(untagged)]
+#[derive(Debug, Clone)]
 pub enum ProvisionedSpec {
     /// `provisioned_concurrency = 5`.
     Count(u32),
     /// `provisioned_concurrency = [{ at = "08:00", count = 10 }, ...]`.
     Schedule(Vec<ProvisionedEntry>),
+}
+
+/// By hand rather than `untagged`, so that a bad schedule entry reports its own error (an
+/// unknown key, a missing `count`) instead of "did not match any variant".
+impl<'de> Deserialize<'de> for ProvisionedSpec {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        use serde::de::{self, SeqAccess, Visitor};
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = ProvisionedSpec;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a count (0 to 4294967295) or an array of { at, count } tables")
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<ProvisionedSpec, E> {
+                u32::try_from(v)
+                    .map(ProvisionedSpec::Count)
+                    .map_err(|_| E::invalid_value(de::Unexpected::Signed(v), &self))
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<ProvisionedSpec, E> {
+                u32::try_from(v)
+                    .map(ProvisionedSpec::Count)
+                    .map_err(|_| E::invalid_value(de::Unexpected::Unsigned(v), &self))
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<ProvisionedSpec, A::Error> {
+                Vec::<ProvisionedEntry>::deserialize(de::value::SeqAccessDeserializer::new(seq))
+                    .map(ProvisionedSpec::Schedule)
+            }
+        }
+        d.deserialize_any(V)
+    }
 }
 
 /// One entry of a provisioned-concurrency schedule: from time of day `at`, `count` sandboxes.

@@ -7,7 +7,9 @@ pub mod overrides;
 pub(crate) mod paths;
 pub mod scenario;
 pub mod storage;
+mod traffic;
 pub mod units;
+pub mod work;
 pub mod workload;
 
 pub use scenario::{Function, Scenario, TrafficSource, load_scenario};

@@ -20,7 +20,7 @@ pub type Override = (String, toml::Value);
 
 /// Reads the scenario file at `path` as a TOML table (without typing it).
 pub fn read_table(path: &Path) -> InputResult<toml::Table> {
-    let text = std::fs::read_to_string(path).map_err(|e| InputError::io(path, e))?;
+    let text = crate::input::read_text(path, crate::input::InputKind::Toml)?;
     text.parse::<toml::Table>().map_err(|e| InputError::Toml {
         file: path.to_path_buf(),
         message: e.to_string().trim_end().to_string(),

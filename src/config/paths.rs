@@ -12,6 +12,19 @@ use crate::error::{InputError, InputResult};
 /// `models/workloads/x.toml` works from the repository root and from a scenario under
 /// `scenarios/`).
 pub fn resolve(scenario: &Path, key: &str, name: &str) -> InputResult<PathBuf> {
+    let found = find(scenario, key, name)?;
+    match crate::input::refusal(&found, crate::input::InputKind::Data) {
+        Some(why) => Err(InputError::field(
+            scenario,
+            key,
+            format!("{}: {why}", found.display()),
+        )),
+        None => Ok(found),
+    }
+}
+
+/// Where `name` is, by the rules of [`resolve`], without checking what it is.
+fn find(scenario: &Path, key: &str, name: &str) -> InputResult<PathBuf> {
     let p = Path::new(name);
     if p.is_absolute() {
         return if p.exists() {
@@ -55,7 +68,7 @@ pub fn resolve(scenario: &Path, key: &str, name: &str) -> InputResult<PathBuf> {
 /// Reads and parses a TOML file into `T`; unknown keys and type errors come back with the
 /// file, line and column.
 pub fn read_toml<T: DeserializeOwned>(path: &Path) -> InputResult<T> {
-    let text = std::fs::read_to_string(path).map_err(|e| InputError::io(path, e))?;
+    let text = crate::input::read_text(path, crate::input::InputKind::Toml)?;
     parse_toml(path, &text)
 }
 

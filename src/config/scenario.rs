@@ -6,9 +6,7 @@ use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
 use super::dist::DistSpec;
-use super::file::{
-    FunctionSection, InitCpuKind, PlatformRef, PlatformSection, ScenarioFile, TrafficSection,
-};
+use super::file::{FunctionSection, InitCpuKind, PlatformRef, PlatformSection, ScenarioFile};
 use super::paths::{parse_toml, read_toml, resolve};
 use super::storage::MAX_LRU_BACKGROUND_REQUESTS;
 use super::units::parse_clock_time;
@@ -20,8 +18,7 @@ use crate::error::{InputError, InputResult};
 use crate::lambda::{Arch, Invocation, MB_PER_VCPU, Packaging};
 use crate::platform::{InitCpu, PlatformParams};
 use crate::storage::fleet::CacheModel;
-use crate::traffic::trace::AzureSelector;
-use crate::traffic::{ArrivalProcess, Azure2019Trace, Bursty, Diurnal, Poisson, TimestampTrace};
+use crate::traffic::ArrivalProcess;
 
 /// The built-in platform model, the same file users can read and copy.
 const BUILTIN_PLATFORM: &str = include_str!("../../models/platform/aws-lambda.toml");
@@ -30,11 +27,10 @@ const BUILTIN_PLATFORM_PATH: &str = "models/platform/aws-lambda.toml (built in)"
 
 /// Memory Lambda accepts, MB (AWS docs, configuration-memory.html).
 const MEMORY_RANGE_MB: std::ops::RangeInclusive<u32> = 128..=10_240;
-/// Above this many expected arrivals a scenario is refused rather than left to run for
-/// hours: at ~10 M invocations per second it would take over 15 minutes per replication.
-const MAX_EXPECTED_ARRIVALS: f64 = 1e10;
-/// Highest request rate accepted for one source, per second.
-const MAX_RATE_PER_S: f64 = 1e6;
+/// The init CPU allowance accepted, vCPUs: from below the 0.07 vCPU of 128 MB to well above
+/// the 6 vCPUs of the largest function (AWS docs, configuration-memory.html); outside it
+/// init times go to zero or saturate.
+const INIT_BOOST_VCPUS: std::ops::RangeInclusive<f64> = 0.05..=64.0;
 
 /// A scenario ready to run.
 #[derive(Clone, Debug)]
@@ -126,7 +122,7 @@ pub fn handler_cpu_factor(memory_mb: u32, cpu_fraction: f64, threads: u32) -> f6
 
 /// Reads, checks and types the scenario at `path`.
 pub fn load_scenario(path: &Path) -> InputResult<Scenario> {
-    let text = std::fs::read_to_string(path).map_err(|e| InputError::io(path, e))?;
+    let text = crate::input::read_text(path, crate::input::InputKind::Toml)?;
     load_scenario_from_str(path, &text)
 }
 
@@ -161,47 +157,45 @@ impl Ctx<'_> {
 
     pub(crate) fn dist(&self, key: &str, spec: &DistSpec) -> InputResult<Dist> {
         let file = self.file;
-        spec.to_dist(&mut |name, column| load_empirical(file, key, name, column))
-            .map_err(|m| self.err(key, m))
+        spec.to_dist(file, key, &mut |name, column| {
+            load_empirical(file, key, name, column)
+        })
     }
 }
 
-/// Reads an empirical distribution's values (milliseconds) into microseconds.
-fn load_empirical(
-    scenario: &Path,
-    key: &str,
-    name: &str,
-    column: &str,
-) -> Result<Vec<u64>, String> {
-    let path = resolve(scenario, key, name).map_err(|e| e.to_string())?;
-    let mut reader =
-        csv::Reader::from_path(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+/// Reads an empirical distribution's values (milliseconds) into microseconds. Errors name
+/// the scenario and `key`, then the data file and its row.
+fn load_empirical(scenario: &Path, key: &str, name: &str, column: &str) -> InputResult<Vec<u64>> {
+    let path = resolve(scenario, key, name)?;
+    let fail = |m: String| InputError::field(scenario, key, m);
+    let bytes = crate::input::read_bytes(&path, crate::input::InputKind::Data)
+        .map_err(|e| fail(e.to_string()))?;
+    let mut reader = csv::Reader::from_reader(&bytes[..]);
     let headers = reader
         .headers()
-        .map_err(|e| format!("{}: {e}", path.display()))?;
+        .map_err(|e| fail(format!("{}: {e}", path.display())))?;
+    crate::input::check_columns(&path, headers.len()).map_err(|e| fail(e.to_string()))?;
     let idx = headers.iter().position(|h| h == column).ok_or_else(|| {
-        format!(
+        fail(format!(
             "{}: no column \"{column}\" (columns: {})",
             path.display(),
             headers.iter().collect::<Vec<_>>().join(", ")
-        )
+        ))
     })?;
     let mut values = Vec::new();
     for (i, rec) in reader.records().enumerate() {
-        let row = i + 1;
-        let rec = rec.map_err(|e| format!("{}: row {row}: {e}", path.display()))?;
+        let at = format!("{}: row {}", path.display(), i + 1);
+        let rec = rec.map_err(|e| fail(format!("{at}: {e}")))?;
         let cell = rec.get(idx).unwrap_or("").trim();
         let ms: f64 = cell.parse().map_err(|_| {
-            format!(
-                "{}: row {row}: column {column}: expected milliseconds, got \"{cell}\"",
-                path.display()
-            )
+            fail(format!(
+                "{at}: column {column}: expected milliseconds, got \"{cell}\""
+            ))
         })?;
         if !ms.is_finite() || ms < 0.0 {
-            return Err(format!(
-                "{}: row {row}: column {column}: expected a non-negative number of milliseconds, got {ms}",
-                path.display()
-            ));
+            return Err(fail(format!(
+                "{at}: column {column}: expected a non-negative number of milliseconds, got {ms}"
+            )));
         }
         values.push(SimDuration::from_ms_f64(ms).as_us());
     }
@@ -232,6 +226,16 @@ fn build(path: &Path, raw: ScenarioFile) -> InputResult<Scenario> {
     let mut names = HashSet::new();
     let mut functions = Vec::with_capacity(raw.functions.len());
     for (i, f) in raw.functions.iter().enumerate() {
+        if !f.name.is_empty() && f.name.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(ctx.err(
+                format!("function[{i}].name"),
+                format!(
+                    "\"{}\" is all digits, which what-if keys (`function.NAME.KEY`) would \
+                     confuse with a position; use a name with a letter",
+                    f.name
+                ),
+            ));
+        }
         if !names.insert(f.name.clone()) {
             return Err(ctx.err(
                 format!("function[{i}].name"),
@@ -256,7 +260,8 @@ fn build(path: &Path, raw: ScenarioFile) -> InputResult<Scenario> {
     }
     let mut traffic = Vec::with_capacity(raw.traffic.len());
     for (i, t) in raw.traffic.iter().enumerate() {
-        traffic.push(build_traffic(&ctx, i, t, &functions)?);
+        let end = SimTime::ZERO + duration;
+        traffic.push(super::traffic::build_traffic(&ctx, i, t, &functions, end)?);
     }
     if traffic.is_empty() {
         return Err(ctx.err(
@@ -265,8 +270,37 @@ fn build(path: &Path, raw: ScenarioFile) -> InputResult<Scenario> {
         ));
     }
     check_lru_budget(&ctx, &platform, &functions, duration, replications)?;
-    let mut deploys = Vec::with_capacity(raw.deploys.len());
-    for (i, d) in raw.deploys.iter().enumerate() {
+    let deploys = build_deploys(&ctx, &raw.deploys, &functions, duration)?;
+    let name = raw.name.unwrap_or_else(|| {
+        path.file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "scenario".into())
+    });
+    let sc = Scenario {
+        name,
+        file: path.to_path_buf(),
+        duration,
+        seed: raw.run.seed.unwrap_or(1),
+        replications,
+        warmup,
+        platform,
+        functions,
+        traffic,
+        deploys,
+    };
+    super::work::check(&sc)?;
+    Ok(sc)
+}
+
+/// The `[[deploy]]` tables, checked and sorted by time.
+fn build_deploys(
+    ctx: &Ctx,
+    raw: &[super::file::DeploySection],
+    functions: &[Function],
+    duration: SimDuration,
+) -> InputResult<Vec<Deploy>> {
+    let mut deploys = Vec::with_capacity(raw.len());
+    for (i, d) in raw.iter().enumerate() {
         let key = |k: &str| format!("deploy[{i}].{k}");
         let function = functions
             .iter()
@@ -303,37 +337,7 @@ fn build(path: &Path, raw: ScenarioFile) -> InputResult<Scenario> {
         });
     }
     deploys.sort_by_key(|d| d.at);
-    let horizon = SimTime::ZERO + duration;
-    let expected: f64 = traffic
-        .iter()
-        .map(|t| t.process.expected_arrivals(horizon))
-        .sum();
-    if expected * replications as f64 > MAX_EXPECTED_ARRIVALS {
-        return Err(ctx.err(
-            "traffic",
-            format!(
-                "about {expected:.3e} arrivals per replication × {replications} replications is more \
-                 than coldsim simulates in one run ({MAX_EXPECTED_ARRIVALS:.0e}); shorten run.duration or lower the rates"
-            ),
-        ));
-    }
-    let name = raw.name.unwrap_or_else(|| {
-        path.file_stem()
-            .map(|s| s.to_string_lossy().into_owned())
-            .unwrap_or_else(|| "scenario".into())
-    });
-    Ok(Scenario {
-        name,
-        file: path.to_path_buf(),
-        duration,
-        seed: raw.run.seed.unwrap_or(1),
-        replications,
-        warmup,
-        platform,
-        functions,
-        traffic,
-        deploys,
-    })
+    Ok(deploys)
 }
 
 /// With explicit LRU caches every background request is replayed: refuse runs that would
@@ -449,32 +453,7 @@ fn build_platform(scenario: &Path, r: Option<PlatformRef>) -> InputResult<Platfo
         return Err(ctx.err("platform.account_concurrency", "must be at least 1"));
     }
     let price = section.price.unwrap_or_default();
-    let price_of = |k: &str, v: Option<f64>| -> InputResult<f64> {
-        let v = v.ok_or_else(|| missing(&format!("price.{k}")))?;
-        if v.is_finite() && v >= 0.0 {
-            Ok(v)
-        } else {
-            Err(ctx.err(
-                format!("platform.price.{k}"),
-                "must be a non-negative number",
-            ))
-        }
-    };
-    let init_cpu = match section.init_cpu.ok_or_else(|| missing("init_cpu"))? {
-        InitCpuKind::Proportional => InitCpu::Proportional,
-        InitCpuKind::Boost => {
-            let vcpus = section
-                .init_boost_vcpus
-                .ok_or_else(|| missing("init_boost_vcpus"))?;
-            if !(vcpus.is_finite() && vcpus > 0.0) {
-                return Err(ctx.err(
-                    "platform.init_boost_vcpus",
-                    format!("must be a positive number of vCPUs; got {vcpus}"),
-                ));
-            }
-            InitCpu::Boost { vcpus }
-        }
-    };
+    let init_cpu = build_init_cpu(&ctx, &section)?;
     let zip = super::storage::build_zip(&ctx, section.zip)?;
     let storage = super::storage::build_storage(&ctx, section.storage)?;
     let init_timeout = section.init_timeout.map(|d| d.0);
@@ -501,52 +480,103 @@ fn build_platform(scenario: &Path, r: Option<PlatformRef>) -> InputResult<Platfo
         account_concurrency: account,
         place: get("place", &section.place)?,
         boot: get("boot", &section.boot)?,
-        prices: Prices {
-            x86_64_gb_s_usd: price_of("x86_64_gb_s_usd", price.x86_64_gb_s_usd)?,
-            arm64_gb_s_usd: price_of("arm64_gb_s_usd", price.arm64_gb_s_usd)?,
-            per_million_requests_usd: price_of(
-                "per_million_requests_usd",
-                price.per_million_requests_usd,
-            )?,
-            pc_x86_64_gb_s_usd: price_of("pc_x86_64_gb_s_usd", price.pc_x86_64_gb_s_usd)?,
-            pc_arm64_gb_s_usd: price_of("pc_arm64_gb_s_usd", price.pc_arm64_gb_s_usd)?,
-            pc_duration_x86_64_gb_s_usd: price_of(
-                "pc_duration_x86_64_gb_s_usd",
-                price.pc_duration_x86_64_gb_s_usd,
-            )?,
-            pc_duration_arm64_gb_s_usd: price_of(
-                "pc_duration_arm64_gb_s_usd",
-                price.pc_duration_arm64_gb_s_usd,
-            )?,
-            snapstart_cache_gb_s_usd: price_of(
-                "snapstart_cache_gb_s_usd",
-                price.snapstart_cache_gb_s_usd,
-            )?,
-            snapstart_restore_gb_usd: price_of(
-                "snapstart_restore_gb_usd",
-                price.snapstart_restore_gb_usd,
-            )?,
+        prices: build_prices(&ctx, &price)?,
+        billing: build_billing(&ctx, &price)?,
+    })
+}
+
+/// A key the built-in platform model should have given.
+fn missing(ctx: &Ctx, k: &str) -> InputError {
+    ctx.err(format!("platform.{k}"), "missing (and no built-in default)")
+}
+
+/// The init CPU allowance: `boost` with `init_boost_vcpus` in range, or `proportional`.
+fn build_init_cpu(ctx: &Ctx, section: &PlatformSection) -> InputResult<InitCpu> {
+    Ok(
+        match section.init_cpu.ok_or_else(|| missing(ctx, "init_cpu"))? {
+            InitCpuKind::Proportional => InitCpu::Proportional,
+            InitCpuKind::Boost => {
+                let vcpus = section
+                    .init_boost_vcpus
+                    .ok_or_else(|| missing(ctx, "init_boost_vcpus"))?;
+                if !(vcpus.is_finite() && INIT_BOOST_VCPUS.contains(&vcpus)) {
+                    return Err(ctx.err(
+                        "platform.init_boost_vcpus",
+                        format!(
+                            "must be between {} and {} vCPUs; got {vcpus}",
+                            INIT_BOOST_VCPUS.start(),
+                            INIT_BOOST_VCPUS.end()
+                        ),
+                    ));
+                }
+                InitCpu::Boost { vcpus }
+            }
         },
-        billing: BillingRules {
-            billed_init_from: price
-                .billed_init_from
-                .ok_or_else(|| missing("price.billed_init_from"))?
-                .0,
-            billing_date: price
-                .billing_date
-                .ok_or_else(|| missing("price.billing_date"))?
-                .0,
-            pc_period_s: price
-                .pc_period
-                .ok_or_else(|| missing("price.pc_period"))?
-                .0
-                .as_secs_f64(),
-            snapstart_min_cache_s: price
-                .snapstart_min_cache
-                .ok_or_else(|| missing("price.snapstart_min_cache"))?
-                .0
-                .as_secs_f64(),
-        },
+    )
+}
+
+/// `[platform.price]`: every price present and a non-negative number.
+fn build_prices(ctx: &Ctx, price: &super::file::PriceSection) -> InputResult<Prices> {
+    let price_of = |k: &str, v: Option<f64>| -> InputResult<f64> {
+        let v = v.ok_or_else(|| missing(ctx, &format!("price.{k}")))?;
+        if v.is_finite() && v >= 0.0 {
+            Ok(v)
+        } else {
+            Err(ctx.err(
+                format!("platform.price.{k}"),
+                "must be a non-negative number",
+            ))
+        }
+    };
+    Ok(Prices {
+        x86_64_gb_s_usd: price_of("x86_64_gb_s_usd", price.x86_64_gb_s_usd)?,
+        arm64_gb_s_usd: price_of("arm64_gb_s_usd", price.arm64_gb_s_usd)?,
+        per_million_requests_usd: price_of(
+            "per_million_requests_usd",
+            price.per_million_requests_usd,
+        )?,
+        pc_x86_64_gb_s_usd: price_of("pc_x86_64_gb_s_usd", price.pc_x86_64_gb_s_usd)?,
+        pc_arm64_gb_s_usd: price_of("pc_arm64_gb_s_usd", price.pc_arm64_gb_s_usd)?,
+        pc_duration_x86_64_gb_s_usd: price_of(
+            "pc_duration_x86_64_gb_s_usd",
+            price.pc_duration_x86_64_gb_s_usd,
+        )?,
+        pc_duration_arm64_gb_s_usd: price_of(
+            "pc_duration_arm64_gb_s_usd",
+            price.pc_duration_arm64_gb_s_usd,
+        )?,
+        snapstart_cache_gb_s_usd: price_of(
+            "snapstart_cache_gb_s_usd",
+            price.snapstart_cache_gb_s_usd,
+        )?,
+        snapstart_restore_gb_usd: price_of(
+            "snapstart_restore_gb_usd",
+            price.snapstart_restore_gb_usd,
+        )?,
+    })
+}
+
+/// The billing rules of `[platform.price]`: billed-INIT date, PC period, SnapStart minimum.
+fn build_billing(ctx: &Ctx, price: &super::file::PriceSection) -> InputResult<BillingRules> {
+    Ok(BillingRules {
+        billed_init_from: price
+            .billed_init_from
+            .ok_or_else(|| missing(ctx, "price.billed_init_from"))?
+            .0,
+        billing_date: price
+            .billing_date
+            .ok_or_else(|| missing(ctx, "price.billing_date"))?
+            .0,
+        pc_period_s: price
+            .pc_period
+            .ok_or_else(|| missing(ctx, "price.pc_period"))?
+            .0
+            .as_secs_f64(),
+        snapstart_min_cache_s: price
+            .snapstart_min_cache
+            .ok_or_else(|| missing(ctx, "price.snapstart_min_cache"))?
+            .0
+            .as_secs_f64(),
     })
 }
 
@@ -690,207 +720,6 @@ fn build_pings(
             .duration
             .map_or(crate::platform::provisioned::DEFAULT_PING, |d| d.0),
     }))
-}
-
-/// Keys each traffic kind accepts besides `function`, `kind` and `invocation`.
-fn keys_for(kind: &str) -> Option<&'static [&'static str]> {
-    Some(match kind {
-        "poisson" => &["rate"],
-        "bursty" => &[
-            "base_rate",
-            "burst_rate",
-            "burst_size",
-            "burst_length",
-            "burst_every",
-            "first_burst",
-        ],
-        "diurnal" => &["mean_rate", "peak_to_trough", "peak_at"],
-        "trace" => &["file", "format", "column", "function_hash", "row"],
-        _ => return None,
-    })
-}
-
-fn build_traffic(
-    ctx: &Ctx,
-    i: usize,
-    t: &TrafficSection,
-    functions: &[Function],
-) -> InputResult<TrafficSource> {
-    let key = |k: &str| format!("traffic[{i}].{k}");
-    let function = functions
-        .iter()
-        .position(|f| f.name == t.function)
-        .ok_or_else(|| {
-            ctx.err(
-                key("function"),
-                format!(
-                    "no function named \"{}\" (functions: {})",
-                    t.function,
-                    functions
-                        .iter()
-                        .map(|f| f.name.as_str())
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ),
-            )
-        })?;
-    let allowed = keys_for(&t.kind).ok_or_else(|| {
-        ctx.err(
-            key("kind"),
-            format!(
-                "unknown kind \"{}\"; expected poisson, bursty, diurnal or trace",
-                t.kind
-            ),
-        )
-    })?;
-    if let Some(extra) = t.keys_set().into_iter().find(|k| !allowed.contains(k)) {
-        return Err(ctx.err(
-            key(extra),
-            format!(
-                "does not apply to kind = \"{}\" (it takes {})",
-                t.kind,
-                allowed.join(", ")
-            ),
-        ));
-    }
-    let rate = |k: &str, v: Option<f64>, required: bool| -> InputResult<f64> {
-        match v {
-            None if required => Err(ctx.err(
-                key(k),
-                format!("kind = \"{}\" needs `{k}` (requests per second)", t.kind),
-            )),
-            None => Ok(0.0),
-            Some(r)
-                if r.is_finite()
-                    && (0.0..=MAX_RATE_PER_S).contains(&r)
-                    && (r > 0.0 || !required) =>
-            {
-                Ok(r)
-            }
-            Some(r) => Err(ctx.err(
-                key(k),
-                format!(
-                    "must be a rate in requests per second, {} to {MAX_RATE_PER_S:.0e}; got {r}",
-                    if required { "above 0" } else { "0" }
-                ),
-            )),
-        }
-    };
-    let process = match t.kind.as_str() {
-        "poisson" => ArrivalProcess::Poisson(Poisson {
-            rate_per_s: rate("rate", t.rate, true)?,
-        }),
-        "bursty" => {
-            let burst_length = t
-                .burst_length
-                .ok_or_else(|| {
-                    ctx.err(
-                        key("burst_length"),
-                        "kind = \"bursty\" needs `burst_length`",
-                    )
-                })?
-                .0;
-            if burst_length.as_us() == 0 {
-                return Err(ctx.err(key("burst_length"), "must be longer than zero"));
-            }
-            let every = t.burst_every.as_ref().ok_or_else(|| {
-                ctx.err(key("burst_every"), "kind = \"bursty\" needs `burst_every`")
-            })?;
-            let b = Bursty {
-                base_rate_per_s: rate("base_rate", t.base_rate, false)?,
-                burst_rate_per_s: rate("burst_rate", t.burst_rate, false)?,
-                burst_size: t.burst_size.unwrap_or(0),
-                burst_length,
-                burst_every: ctx.dist(&key("burst_every"), every)?,
-                first_burst: t.first_burst.map(|d| d.0).unwrap_or_default(),
-            };
-            if b.burst_rate_per_s == 0.0 && b.burst_size == 0 {
-                return Err(ctx.err(
-                    key("burst_rate"),
-                    "a burst needs `burst_rate` > 0 or `burst_size` > 0",
-                ));
-            }
-            ArrivalProcess::Bursty(b)
-        }
-        "diurnal" => {
-            let ratio = t.peak_to_trough.ok_or_else(|| {
-                ctx.err(
-                    key("peak_to_trough"),
-                    "kind = \"diurnal\" needs `peak_to_trough` (>= 1)",
-                )
-            })?;
-            if !ratio.is_finite() || ratio < 1.0 {
-                return Err(ctx.err(
-                    key("peak_to_trough"),
-                    format!("must be a number >= 1; got {ratio}"),
-                ));
-            }
-            ArrivalProcess::Diurnal(Diurnal {
-                mean_rate_per_s: rate("mean_rate", t.mean_rate, true)?,
-                peak_to_trough: ratio,
-                peak_at: parse_clock_time(t.peak_at.as_deref().unwrap_or("14:00"))
-                    .map_err(|m| ctx.err(key("peak_at"), m))?,
-            })
-        }
-        _ => {
-            let name = t
-                .file
-                .as_deref()
-                .ok_or_else(|| ctx.err(key("file"), "kind = \"trace\" needs `file`"))?;
-            let path = resolve(ctx.file, &key("file"), name)?;
-            match t.format.as_deref() {
-                Some("timestamps") => {
-                    if t.function_hash.is_some() || t.row.is_some() {
-                        return Err(ctx.err(
-                            key("function_hash"),
-                            "applies to format = \"azure2019\" only",
-                        ));
-                    }
-                    let column = t
-                        .column
-                        .as_deref()
-                        .unwrap_or(crate::traffic::trace::DEFAULT_TIMESTAMP_COLUMN);
-                    ArrivalProcess::Timestamps(TimestampTrace::open(&path, column)?)
-                }
-                Some("azure2019") => {
-                    if t.column.is_some() {
-                        return Err(
-                            ctx.err(key("column"), "applies to format = \"timestamps\" only")
-                        );
-                    }
-                    let selector = match (&t.function_hash, t.row) {
-                        (Some(h), None) => AzureSelector::Function(h.clone()),
-                        (None, Some(r)) => AzureSelector::Row(r),
-                        _ => {
-                            return Err(ctx.err(
-                                key("function_hash"),
-                                "format = \"azure2019\" needs exactly one of `function_hash` or `row`",
-                            ));
-                        }
-                    };
-                    ArrivalProcess::Azure2019(Azure2019Trace::open(&path, &selector)?)
-                }
-                other => {
-                    return Err(ctx.err(
-                        key("format"),
-                        match other {
-                            Some(f) => {
-                                format!("expected \"timestamps\" or \"azure2019\"; got \"{f}\"")
-                            }
-                            None => {
-                                "missing: give format = \"timestamps\" or \"azure2019\"".to_string()
-                            }
-                        },
-                    ));
-                }
-            }
-        }
-    };
-    Ok(TrafficSource {
-        function,
-        invocation: t.invocation.unwrap_or_default(),
-        process,
-    })
 }
 
 #[cfg(test)]

@@ -63,6 +63,27 @@ fn mb_to_bytes(ctx: &Ctx, key: &str, mb: f64) -> InputResult<u64> {
 pub(crate) fn build_cold_start(path: &Path, setup: &FunctionSetup) -> InputResult<ColdStartModel> {
     let wf: WorkloadFile = read_toml(path)?;
     let ctx = Ctx { file: path };
+    let build = package_build(&ctx, &wf, setup)?;
+    let read_bytes = module_read_bytes(&ctx, &wf)?;
+    let total_weight = path_weight(&ctx, &wf)?;
+    let graph = import_graph(&ctx, &wf, setup, &build, &read_bytes)?;
+    let init = build_init(&ctx, &wf, setup, &build, &graph, total_weight)?;
+    let delivery = build_delivery(&ctx, &wf, setup, &read_bytes)?;
+    Ok(ColdStartModel::Phases {
+        place: setup.platform.place.clone(),
+        boot: setup.platform.boot.clone(),
+        delivery,
+        init: Box::new(init),
+    })
+}
+
+/// The bytecode rule and user init of the build the function's packaging uses; an error
+/// when the workload has no `[package.X]` table for a packaging that needs one.
+fn package_build<'a>(
+    ctx: &Ctx,
+    wf: &'a WorkloadFile,
+    setup: &FunctionSetup,
+) -> InputResult<Build<'a>> {
     let packages = wf.package.as_ref();
     let missing_package = |p: &str| {
         ctx.err(
@@ -74,16 +95,17 @@ pub(crate) fn build_cold_start(path: &Path, setup: &FunctionSetup) -> InputResul
             ),
         )
     };
-    let build = match setup.packaging {
+    let none = Build {
+        bytecode: None,
+        user_init: None,
+    };
+    Ok(match setup.packaging {
         Packaging::Zip => match packages.and_then(|p| p.zip.as_ref()) {
             Some(z) => Build {
                 bytecode: z.bytecode,
                 user_init: z.user_init.as_ref(),
             },
-            None => Build {
-                bytecode: None,
-                user_init: None,
-            },
+            None => none,
         },
         Packaging::ZipLayers => {
             let z = packages
@@ -109,12 +131,72 @@ pub(crate) fn build_cold_start(path: &Path, setup: &FunctionSetup) -> InputResul
             packages
                 .and_then(|p| p.snapstart.as_ref())
                 .ok_or_else(|| missing_package("snapstart"))?;
-            Build {
-                bytecode: None,
-                user_init: None,
-            }
+            none
         }
-    };
+    })
+}
+
+/// Bytes each `[[module]]` reads, after checking the module count and each module's costs.
+fn module_read_bytes(ctx: &Ctx, wf: &WorkloadFile) -> InputResult<Vec<u64>> {
+    if wf.modules.len() > MAX_MODULES {
+        return Err(ctx.err(
+            "module",
+            format!(
+                "at most {MAX_MODULES} [[module]] tables; got {}",
+                wf.modules.len()
+            ),
+        ));
+    }
+    let mut read_bytes = Vec::with_capacity(wf.modules.len());
+    for (i, m) in wf.modules.iter().enumerate() {
+        check_module_costs(ctx, i, m)?;
+        read_bytes.push(match (m.read_bytes, m.read_mb) {
+            (Some(_), Some(_)) => {
+                return Err(ctx.err(
+                    format!("module[{i}].read_mb"),
+                    "give read_bytes or read_mb, not both",
+                ));
+            }
+            (Some(b), None) => b,
+            (None, Some(mb)) => mb_to_bytes(ctx, &format!("module[{i}].read_mb"), mb)?,
+            (None, None) => 0,
+        });
+    }
+    Ok(read_bytes)
+}
+
+/// The sum of the `[[path]]` weights, each checked non-negative; more than 0 when there are
+/// paths.
+fn path_weight(ctx: &Ctx, wf: &WorkloadFile) -> InputResult<f64> {
+    for (i, p) in wf.paths.iter().enumerate() {
+        if !(p.weight.is_finite() && p.weight >= 0.0) {
+            return Err(ctx.err(
+                format!("path[{i}].weight"),
+                format!("must be a non-negative number; got {}", p.weight),
+            ));
+        }
+    }
+    let total_weight: f64 = wf.paths.iter().map(|p| p.weight).sum();
+    let weights_ok = total_weight > 0.0 && total_weight.is_finite();
+    if !wf.paths.is_empty() && !weights_ok {
+        return Err(ctx.err(
+            "path",
+            "the weights of the [[path]] tables must add up to more than 0",
+        ));
+    }
+    Ok(total_weight)
+}
+
+/// The import graph of the workload's modules; with lazy imports, the modules a request
+/// path needs are left out of the eager top level.
+fn import_graph(
+    ctx: &Ctx,
+    wf: &WorkloadFile,
+    setup: &FunctionSetup,
+    build: &Build,
+    read_bytes: &[u64],
+) -> InputResult<ImportGraph> {
+    let packages = wf.package.as_ref();
     let package_bytecode = build.bytecode.or(wf.bytecode).unwrap_or(true);
     let layer_bytecode = |m: &ModuleSection| -> Option<bool> {
         if setup.packaging != Packaging::ZipLayers {
@@ -129,48 +211,11 @@ pub(crate) fn build_cold_start(path: &Path, setup: &FunctionSetup) -> InputResul
             .find(|l| l.name == layer)?
             .bytecode
     };
-    if wf.modules.len() > MAX_MODULES {
-        return Err(ctx.err(
-            "module",
-            format!(
-                "at most {MAX_MODULES} [[module]] tables; got {}",
-                wf.modules.len()
-            ),
-        ));
-    }
-    let mut read_bytes = Vec::with_capacity(wf.modules.len());
-    for (i, m) in wf.modules.iter().enumerate() {
-        read_bytes.push(match (m.read_bytes, m.read_mb) {
-            (Some(_), Some(_)) => {
-                return Err(ctx.err(
-                    format!("module[{i}].read_mb"),
-                    "give read_bytes or read_mb, not both",
-                ));
-            }
-            (Some(b), None) => b,
-            (None, Some(mb)) => mb_to_bytes(&ctx, &format!("module[{i}].read_mb"), mb)?,
-            (None, None) => 0,
-        });
-    }
-    // The paths, checked, and the modules they need.
-    let mut lazy_roots: Vec<&str> = Vec::new();
-    let total_weight: f64 = wf.paths.iter().map(|p| p.weight).sum();
-    for (i, p) in wf.paths.iter().enumerate() {
-        if !(p.weight.is_finite() && p.weight >= 0.0) {
-            return Err(ctx.err(
-                format!("path[{i}].weight"),
-                format!("must be a non-negative number; got {}", p.weight),
-            ));
-        }
-        lazy_roots.extend(p.needs.iter().map(String::as_str));
-    }
-    let weights_ok = total_weight > 0.0 && total_weight.is_finite();
-    if !wf.paths.is_empty() && !weights_ok {
-        return Err(ctx.err(
-            "path",
-            "the weights of the [[path]] tables must add up to more than 0",
-        ));
-    }
+    let lazy_roots: Vec<&str> = wf
+        .paths
+        .iter()
+        .flat_map(|p| p.needs.iter().map(String::as_str))
+        .collect();
     let eager_top: Vec<String> = match setup.import_style {
         ImportStyle::Eager => wf.imports.clone(),
         ImportStyle::Lazy => wf
@@ -183,7 +228,7 @@ pub(crate) fn build_cold_start(path: &Path, setup: &FunctionSetup) -> InputResul
     let defs: Vec<ModuleDef> = wf
         .modules
         .iter()
-        .zip(&read_bytes)
+        .zip(read_bytes)
         .map(|(m, &rb)| ModuleDef {
             name: m.name.clone(),
             cpu_ms: m.cpu_ms.unwrap_or(0.0),
@@ -194,16 +239,17 @@ pub(crate) fn build_cold_start(path: &Path, setup: &FunctionSetup) -> InputResul
             imports: m.imports.clone(),
         })
         .collect();
-    let graph = graph_error(&ctx, &wf, ImportGraph::new(defs, &eager_top))?;
-    let eager: Vec<(String, Vec<u32>)> = graph
-        .load_order()
-        .into_iter()
-        .map(|(name, ms)| (name, ms.into_iter().map(|m| m as u32).collect()))
-        .collect();
-    let eager_set: ModuleSet = eager
-        .iter()
-        .flat_map(|(_, ms)| ms.iter())
-        .fold(0, |s, &m| s | bit(m));
+    graph_error(ctx, wf, ImportGraph::new(defs, &eager_top))
+}
+
+/// The request paths of the workload: each path's modules beyond the eager ones, in load
+/// order, and its share of requests.
+fn request_paths(
+    ctx: &Ctx,
+    wf: &WorkloadFile,
+    graph: &ImportGraph,
+    total_weight: f64,
+) -> InputResult<Vec<RequestPath>> {
     let mut paths = Vec::with_capacity(wf.paths.len());
     for (i, p) in wf.paths.iter().enumerate() {
         let roots = p
@@ -234,23 +280,35 @@ pub(crate) fn build_cold_start(path: &Path, setup: &FunctionSetup) -> InputResul
             loads,
         });
     }
-    let sigma = wf.import_noise_sigma.unwrap_or(DEFAULT_IMPORT_NOISE_SIGMA);
-    if !(sigma.is_finite() && (0.0..=2.0).contains(&sigma)) {
-        return Err(ctx.err(
-            "import_noise_sigma",
-            format!("must be between 0 and 2; got {sigma}"),
-        ));
-    }
+    Ok(paths)
+}
+
+/// Each extension's init CPU, ms, checked against [`MAX_CPU_MS`].
+fn extension_ms(ctx: &Ctx, wf: &WorkloadFile) -> InputResult<Vec<f64>> {
     let mut extension_ms = Vec::with_capacity(wf.extensions.len());
     for (i, e) in wf.extensions.iter().enumerate() {
-        if !(e.init_cpu_ms.is_finite() && e.init_cpu_ms >= 0.0) {
+        if !(e.init_cpu_ms.is_finite() && (0.0..=MAX_CPU_MS).contains(&e.init_cpu_ms)) {
             return Err(ctx.err(
                 format!("extension[{i}].init_cpu_ms"),
-                format!("must be a non-negative number of ms; got {}", e.init_cpu_ms),
+                format!(
+                    "must be between 0 and {MAX_CPU_MS} ms (one hour); got {}",
+                    e.init_cpu_ms
+                ),
             ));
         }
         extension_ms.push(e.init_cpu_ms);
     }
+    Ok(extension_ms)
+}
+
+/// The runtime init (per arch) and user init (the build's own, else the workload's)
+/// distributions.
+fn init_dists(
+    ctx: &Ctx,
+    wf: &WorkloadFile,
+    setup: &FunctionSetup,
+    build: &Build,
+) -> InputResult<(Dist, Dist)> {
     let (runtime, runtime_key) = match setup.arch {
         Arch::X86_64 => (&wf.init.runtime.x86_64, "init.runtime.x86_64"),
         Arch::Arm64 => (&wf.init.runtime.arm64, "init.runtime.arm64"),
@@ -266,6 +324,38 @@ pub(crate) fn build_cold_start(path: &Path, setup: &FunctionSetup) -> InputResul
         Some(u) => ctx.dist(&user_key, u)?,
         None => Dist::Constant(SimDuration::ZERO),
     };
+    Ok((ctx.dist(runtime_key, runtime)?, user_init))
+}
+
+/// The init model: eager imports, request paths, noise, extensions, CPU allowances and the
+/// init limits of the platform.
+fn build_init(
+    ctx: &Ctx,
+    wf: &WorkloadFile,
+    setup: &FunctionSetup,
+    build: &Build,
+    graph: &ImportGraph,
+    total_weight: f64,
+) -> InputResult<InitModel> {
+    let eager: Vec<(String, Vec<u32>)> = graph
+        .load_order()
+        .into_iter()
+        .map(|(name, ms)| (name, ms.into_iter().map(|m| m as u32).collect()))
+        .collect();
+    let eager_set: ModuleSet = eager
+        .iter()
+        .flat_map(|(_, ms)| ms.iter())
+        .fold(0, |s, &m| s | bit(m));
+    let paths = request_paths(ctx, wf, graph, total_weight)?;
+    let sigma = wf.import_noise_sigma.unwrap_or(DEFAULT_IMPORT_NOISE_SIGMA);
+    if !(sigma.is_finite() && (0.0..=2.0).contains(&sigma)) {
+        return Err(ctx.err(
+            "import_noise_sigma",
+            format!("must be between 0 and 2; got {sigma}"),
+        ));
+    }
+    let extension_ms = extension_ms(ctx, wf)?;
+    let (runtime_init, user_init) = init_dists(ctx, wf, setup, build)?;
     let modules: Vec<ModuleLoad> = graph
         .modules()
         .iter()
@@ -274,8 +364,8 @@ pub(crate) fn build_cold_start(path: &Path, setup: &FunctionSetup) -> InputResul
             cpu_us: m.cost_ms() * 1_000.0,
         })
         .collect();
-    let init = InitModel {
-        runtime_init: ctx.dist(runtime_key, runtime)?,
+    Ok(InitModel {
+        runtime_init,
         user_init,
         eager_cpu_us: InitModel::sum_eager_cpu_us(&modules, &eager),
         modules,
@@ -287,16 +377,9 @@ pub(crate) fn build_cold_start(path: &Path, setup: &FunctionSetup) -> InputResul
         unboosted_vcpus: crate::platform::InitCpu::Proportional.allowance(setup.memory_mb),
         paths,
         init_timeout: setup.platform.init_timeout,
-        crash_probability: crash_probability(&ctx, &wf)?,
+        crash_probability: crash_probability(ctx, wf)?,
         report_reinits: setup.platform.init_timeout.is_some()
             || wf.init_crash_probability.is_some_and(|p| p > 0.0),
-    };
-    let delivery = build_delivery(&ctx, &wf, setup, &read_bytes)?;
-    Ok(ColdStartModel::Phases {
-        place: setup.platform.place.clone(),
-        boot: setup.platform.boot.clone(),
-        delivery,
-        init: Box::new(init),
     })
 }
 
@@ -610,4 +693,32 @@ fn graph_error(
             ),
         }
     })
+}
+
+/// The most CPU time one module or extension may cost, ms at one vCPU: one hour. AWS ends an
+/// init after 10 s and an invocation after 15 minutes, so anything longer is a typo, and
+/// values near 1e308 saturate every figure downstream.
+pub const MAX_CPU_MS: f64 = 3_600_000.0;
+
+/// Checks a `[[module]]`'s `cpu_ms` and `compile_ms` (0 to [`MAX_CPU_MS`]) and refuses
+/// `files`, which the import model does not use (reads are charged by `read_bytes`).
+fn check_module_costs(ctx: &Ctx, i: usize, m: &super::file::ModuleSection) -> InputResult<()> {
+    for (k, v) in [("cpu_ms", m.cpu_ms), ("compile_ms", m.compile_ms)] {
+        if let Some(v) = v
+            && !(v.is_finite() && (0.0..=MAX_CPU_MS).contains(&v))
+        {
+            return Err(ctx.err(
+                format!("module[{i}].{k}"),
+                format!("must be between 0 and {MAX_CPU_MS} ms (one hour); got {v}"),
+            ));
+        }
+    }
+    if m.files.is_some() {
+        return Err(ctx.err(
+            format!("module[{i}].files"),
+            "is not used by the import model (a file count has no cost of its own); remove \
+             it, and give what the import reads as read_bytes or read_mb",
+        ));
+    }
+    Ok(())
 }

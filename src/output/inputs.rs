@@ -19,7 +19,12 @@ pub fn toml_inputs(file: &Path) -> Vec<PathBuf> {
 }
 
 fn collect(file: &Path, depth: usize, found: &mut Vec<PathBuf>) {
-    let Ok(text) = std::fs::read_to_string(file) else {
+    // Only regular files are looked into, within the bound of a TOML input: a pipe read here
+    // would be empty for the run itself, and `/dev/zero` would never end.
+    if !std::fs::metadata(file).is_ok_and(|m| m.is_file()) {
+        return;
+    }
+    let Ok(text) = crate::input::read_text(file, crate::input::InputKind::Toml) else {
         return;
     };
     let Ok(table) = text.parse::<toml::Table>() else {

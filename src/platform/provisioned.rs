@@ -62,6 +62,11 @@ impl PcSchedule {
         self.entries.iter().all(|e| e.1 == self.entries[0].1)
     }
 
+    /// The largest count of the schedule (bounds the work of a run before it starts).
+    pub fn max_count(&self) -> u32 {
+        self.entries.iter().map(|e| e.1).max().unwrap_or(0)
+    }
+
     /// The count in force at `t` (an entry's count holds from its own instant on).
     pub fn count_at(&self, t: SimTime) -> u32 {
         let tod = SimDuration(t.0 % DAY.0);

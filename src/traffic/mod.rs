@@ -43,6 +43,21 @@ impl ArrivalProcess {
     }
 }
 
+impl ArrivalProcess {
+    /// The first arrival of a trace replay (the start of its first minute with invocations
+    /// for Azure 2019 counts); `None` for generated processes, which start at time zero.
+    pub fn trace_start(&self) -> Option<SimTime> {
+        match self {
+            ArrivalProcess::Timestamps(t) => Some(t.first()),
+            ArrivalProcess::Azure2019(a) => {
+                let minute = a.per_minute().iter().position(|&n| n > 0)?;
+                Some(SimTime(minute as u64 * crate::engine::time::US_PER_MIN))
+            }
+            _ => None,
+        }
+    }
+}
+
 /// The running state of one source: the generator, its random stream and the next
 /// arrival, made one step ahead.
 ///

@@ -23,6 +23,10 @@ use std::sync::Arc;
 
 use crate::engine::time::{SimTime, US_PER_MIN, US_PER_S};
 use crate::error::{InputError, InputResult};
+use crate::input::{Bounded, InputKind};
+
+/// A trace file opened with the bounds of its kind.
+type TraceFile = Bounded<File>;
 
 /// The default name of the timestamp column of a per-request trace.
 pub const DEFAULT_TIMESTAMP_COLUMN: &str = "timestamp";
@@ -46,8 +50,8 @@ const MINUTE_US_U32: u32 = US_PER_MIN as u32;
 
 /// A CSV reader over a file, with the settings both formats use: a header row, rows of any
 /// length (ragged rows are reported by this module, naming the row), no trimming (done here).
-fn csv_reader(path: &Path) -> InputResult<csv::Reader<File>> {
-    let file = File::open(path).map_err(|e| InputError::io(path, e))?;
+fn csv_reader(path: &Path) -> InputResult<csv::Reader<TraceFile>> {
+    let file = crate::input::open(path, InputKind::Trace)?;
     Ok(csv::ReaderBuilder::new()
         .has_headers(true)
         .flexible(true)
@@ -92,8 +96,9 @@ fn shown(bytes: &[u8]) -> String {
 }
 
 /// The header row of `reader`, or an error if the file has none.
-fn read_header(path: &Path, reader: &mut csv::Reader<File>) -> InputResult<Vec<String>> {
+fn read_header(path: &Path, reader: &mut csv::Reader<TraceFile>) -> InputResult<Vec<String>> {
     let header = reader.byte_headers().map_err(|e| csv_error(path, 0, e))?;
+    crate::input::check_columns(path, header.len())?;
     let names: Vec<String> = header.iter().map(header_name).collect();
     if names.is_empty() || names.iter().all(String::is_empty) {
         return Err(InputError::file(
@@ -151,6 +156,8 @@ pub struct TimestampTrace {
     rows: u64,
     /// Arrival time of the last row.
     last: SimTime,
+    /// Arrival time of the first row.
+    first: SimTime,
 }
 
 impl TimestampTrace {
@@ -183,6 +190,7 @@ impl TimestampTrace {
         let mut record = csv::ByteRecord::new();
         let mut rows: u64 = 0;
         let mut last = SimTime::ZERO;
+        let mut first = SimTime::ZERO;
         loop {
             let row = rows + 1;
             match reader.read_byte_record(&mut record) {
@@ -224,6 +232,9 @@ impl TimestampTrace {
                     ),
                 ));
             }
+            if row == 1 {
+                first = time;
+            }
             last = time;
             rows = row;
         }
@@ -239,6 +250,7 @@ impl TimestampTrace {
             column_index,
             rows,
             last,
+            first,
         })
     }
 
@@ -256,6 +268,11 @@ impl TimestampTrace {
     /// The last arrival time in the trace (time zero is the start of the trace).
     pub fn last(&self) -> SimTime {
         self.last
+    }
+
+    /// The first arrival time in the trace.
+    pub fn first(&self) -> SimTime {
+        self.first
     }
 
     /// The trace file.
@@ -301,7 +318,7 @@ impl TimestampTrace {
 /// memory does not depend on the length of the trace.
 pub struct TimestampCursor {
     /// The open file, past its header.
-    reader: csv::Reader<File>,
+    reader: csv::Reader<TraceFile>,
     /// The current row, reused for every read.
     record: csv::ByteRecord,
     /// The timestamp column's position in each row.

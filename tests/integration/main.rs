@@ -22,6 +22,7 @@ mod cost;
 mod deploy;
 mod determinism;
 mod fuzz_regressions;
+mod hostile_input;
 mod image_bench_shape;
 mod imports;
 mod lambda_perf_hello;

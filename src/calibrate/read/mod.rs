@@ -23,6 +23,7 @@ use std::io::Read;
 use std::path::Path;
 
 use crate::error::{InputError, InputResult};
+use crate::input::{Bounded, InputKind};
 
 pub use generic::{ColdMetric, ColumnMapping, Observation, Observations, ValueUnit};
 pub use imports::{ModuleCost, module_costs};
@@ -30,18 +31,15 @@ pub use importtime::{ImportEvent, ImportTrace, ImportTraces};
 pub use insights::{InsightsRecord, InsightsTable};
 pub use report::{ReportLog, ReportRecord};
 
-/// Reads all of `reader` into memory; an I/O error names `path`.
-pub(crate) fn slurp(mut reader: impl Read, path: &Path) -> InputResult<Vec<u8>> {
-    let mut buf = Vec::new();
-    reader
-        .read_to_end(&mut buf)
-        .map_err(|e| InputError::io(path, e))?;
-    Ok(buf)
+/// Reads all of `reader` into memory, within the bounds of a measurement file; an I/O error
+/// or a broken bound names `path`.
+pub(crate) fn slurp(reader: impl Read, path: &Path) -> InputResult<Vec<u8>> {
+    crate::input::read_all(Bounded::new(reader, InputKind::Data), path)
 }
 
-/// Reads the whole file at `path`.
+/// Reads the whole file at `path`, within the bounds of a measurement file.
 pub(crate) fn read_all(path: &Path) -> InputResult<Vec<u8>> {
-    std::fs::read(path).map_err(|e| InputError::io(path, e))
+    crate::input::read_bytes(path, InputKind::Data)
 }
 
 /// Splits text into lines (`\n`, with a trailing `\r` removed); a final line without a
@@ -98,6 +96,7 @@ pub(crate) fn csv_header(rdr: &mut csv::Reader<&[u8]>, path: &Path) -> InputResu
     let h = rdr
         .byte_headers()
         .map_err(|e| InputError::file(path, format!("unreadable CSV header: {e}")))?;
+    crate::input::check_columns(path, h.len())?;
     let names: Vec<String> = h
         .iter()
         .map(|f| String::from_utf8_lossy(f).trim().to_string())
