@@ -1,8 +1,9 @@
 //! Cost of calibrating the whole lambda-perf file (390,759 rows read, split at 2024-06-30,
 //! last regime detected and six families fitted in each of its 88 groups: python version x
-//! packaging x arch x memory) when ../shared is present, and of calibrating one group: `fit_all` (six maximum-likelihood fits with standard
-//! errors) on 15,000 values — synthetic shifted-lognormal ones and, when ../shared is
-//! present, lambda-perf python 3.12 zip x86_64 init durations (14,596 values).
+//! packaging x arch x memory, read from the repository's gzip-compressed copy in data/), and
+//! of calibrating one group: `fit_all` (six maximum-likelihood fits with standard errors) on
+//! 15,000 values — synthetic shifted-lognormal ones and lambda-perf python 3.12 zip x86_64
+//! init durations (14,596 values).
 
 use std::hint::black_box;
 
@@ -12,31 +13,32 @@ use rand::SeedableRng;
 use rand_distr::{Distribution, LogNormal};
 use rand_xoshiro::Xoshiro256PlusPlus;
 
-fn real_values() -> Option<Vec<f64>> {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../shared/data/lambda-perf/python-init-durations-2022-2024.csv");
-    let mut rdr = csv::Reader::from_path(path).ok()?;
+/// The lambda-perf Python file shipped in data/.
+fn lambda_perf_path() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("data/lambda-perf/python-init-durations-2022-2024.csv.gz")
+}
+
+fn real_values() -> Vec<f64> {
+    let path = lambda_perf_path();
+    let file = coldsim::input::open(&path, coldsim::input::InputKind::Data).unwrap();
+    let mut rdr = csv::Reader::from_reader(file);
     let mut x = Vec::new();
     for rec in rdr.records() {
-        let r = rec.ok()?;
+        let r = rec.unwrap();
         if &r[1] == "python312" && &r[3] == "zip" && &r[5] == "x86_64" {
-            x.push(r[7].parse::<f64>().ok()?);
+            x.push(r[7].parse::<f64>().unwrap());
         }
     }
-    Some(x)
+    x
 }
 
 fn whole_file(c: &mut Criterion) {
     use coldsim::calibrate::groups::{SplitPolicy, fit_groups};
     use coldsim::calibrate::regime::RegimeRule;
     use coldsim::calibrate::source::{DataSource, ReaderKind};
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../shared/data/lambda-perf/python-init-durations-2022-2024.csv");
-    if !path.exists() {
-        return;
-    }
     let source = DataSource {
-        path,
+        path: lambda_perf_path(),
         reader: ReaderKind::Csv,
         value: "init_duration_ms".into(),
         group: ["python_version", "packaging", "arch", "memory_mb"]
@@ -76,14 +78,10 @@ fn fit(c: &mut Criterion) {
     g.bench_function("prepare_15k", |b| {
         b.iter(|| black_box(prepare(&synthetic, &CleaningPolicy::default())))
     });
-    if let Some(x) = real_values() {
-        let data = FitData::from_values(&x);
-        g.bench_function("fit_all_python312_zip_x86_64", |b| {
-            b.iter(|| black_box(fit_all(&data)))
-        });
-    } else {
-        eprintln!("skipped real-data bench: ../shared/data not found");
-    }
+    let data = FitData::from_values(&real_values());
+    g.bench_function("fit_all_python312_zip_x86_64", |b| {
+        b.iter(|| black_box(fit_all(&data)))
+    });
     g.finish();
 }
 

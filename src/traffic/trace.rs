@@ -17,7 +17,6 @@
 //! Every problem with the file is an [`InputError`] naming the file, the row (data rows count
 //! from 1, the header is row 0) and what was expected.
 
-use std::fs::File;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -26,7 +25,7 @@ use crate::error::{InputError, InputResult};
 use crate::input::{Bounded, InputKind};
 
 /// A trace file opened with the bounds of its kind.
-type TraceFile = Bounded<File>;
+type TraceFile = Bounded<crate::input::Source>;
 
 /// The default name of the timestamp column of a per-request trace.
 pub const DEFAULT_TIMESTAMP_COLUMN: &str = "timestamp";

@@ -338,10 +338,7 @@ fn bad_input_gives_none() {
 /// median within 3 %.
 #[test]
 fn lambda_perf_python312_zip_x86() {
-    let Some(path) = common::shared_data("lambda-perf/python-init-durations-2022-2024.csv") else {
-        return;
-    };
-    let mut rdr = csv::Reader::from_path(path).unwrap();
+    let mut rdr = common::data_csv("lambda-perf/python-init-durations-2022-2024.csv.gz");
     let mut x = Vec::new();
     for rec in rdr.records() {
         let r = rec.unwrap();

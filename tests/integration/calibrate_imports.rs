@@ -79,10 +79,7 @@ fn a_broken_trace_adds_to_the_costs_but_not_to_the_graph() {
 
 #[test]
 fn datasci_profiles_fold_to_their_measured_totals() {
-    let Some(path) = common::shared_data("datasci-perf/importtime_profiles_2023-12-08_us.csv")
-    else {
-        return;
-    };
+    let path = common::data("datasci-perf/importtime_profiles_2023-12-08_us.csv");
     let all = read_importtime_file(&path).unwrap();
     let packaging = all
         .key_columns
@@ -130,9 +127,7 @@ fn datasci_profiles_fold_to_their_measured_totals() {
 
 #[test]
 fn the_shipped_datasci_model_is_the_recipe_output_and_its_init_matches_the_measured_mean() {
-    if common::shared_data("datasci-perf/importtime_profiles_2023-12-08_us.csv").is_none() {
-        return;
-    }
+    common::data("datasci-perf/importtime_profiles_2023-12-08_us.csv");
     let dir = tempfile::tempdir().unwrap();
     let cal = dir.path().join("models/calibration");
     let wl = dir.path().join("models/workloads/calibrated");

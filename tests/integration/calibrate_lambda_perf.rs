@@ -1,7 +1,6 @@
 //! The calibration recipe on lambda-perf (models/calibration/lambda-perf.toml), end to end:
 //! the shipped calibrated models are exactly what the recipe writes, the models trained on
 //! data up to 2024-06-30 predict the rest of 2024, and the data prefer the boosted init CPU.
-//! Skipped when ../shared is absent.
 
 use crate::common;
 
@@ -12,8 +11,8 @@ use coldsim::calibrate::recipe::{RecipeOutcome, run_recipe};
 const ROOT: &str = env!("CARGO_MANIFEST_DIR");
 
 /// Runs the shipped recipe with its outputs redirected into a temporary copy of `models/`.
-fn run_in_temp() -> Option<(tempfile::TempDir, RecipeOutcome)> {
-    common::shared_data("lambda-perf/python-init-durations-2022-2024.csv")?;
+fn run_in_temp() -> (tempfile::TempDir, RecipeOutcome) {
+    common::data("lambda-perf/python-init-durations-2022-2024.csv.gz");
     let dir = tempfile::tempdir().unwrap();
     let recipe_dir = dir.path().join("models/calibration");
     std::fs::create_dir_all(&recipe_dir).unwrap();
@@ -24,7 +23,7 @@ fn run_in_temp() -> Option<(tempfile::TempDir, RecipeOutcome)> {
     )
     .unwrap();
     let outcome = run_recipe(&recipe).unwrap_or_else(|e| panic!("{e:#}"));
-    Some((dir, outcome))
+    (dir, outcome)
 }
 
 /// Every file under `dir`, relative to it, sorted.
@@ -57,9 +56,7 @@ fn body(path: &Path) -> String {
 
 #[test]
 fn recipe_regenerates_the_shipped_models_validates_on_held_out_data_and_prefers_boost() {
-    let Some((dir, outcome)) = run_in_temp() else {
-        return;
-    };
+    let (dir, outcome) = run_in_temp();
 
     // 1. The shipped files are the recipe's output, byte for byte (but the command line).
     for sub in [

@@ -1,5 +1,5 @@
 //! Readers of measurement files (src/calibrate/read/): exact counts and row-numbered warnings
-//! on hand-made fixtures, unit conversions, and the real shared data where present.
+//! on hand-made fixtures, unit conversions, and the real measurement data in data/.
 
 use crate::common;
 
@@ -330,9 +330,7 @@ fn generic_unknown_column_lists_the_columns() {
 
 #[test]
 fn generic_lambda_perf_counts() {
-    let Some(path) = common::shared_data("lambda-perf/python-init-durations-2022-2024.csv") else {
-        return;
-    };
+    let path = common::data("lambda-perf/python-init-durations-2022-2024.csv.gz");
     let all = ColumnMapping::parse("init_duration_ms", "", Some("date"), &[]).unwrap();
     let o = read_generic_file(&path, &all).unwrap();
     assert_eq!(o.diagnostics.rows_read, 390_759);
@@ -552,10 +550,7 @@ fn import_tables_one_time_per_module() {
 
 #[test]
 fn real_import_tables() {
-    let Some(top) = common::shared_data("datasci-perf/importtime_toplevel_2023-11-23_us.csv")
-    else {
-        return;
-    };
+    let top = common::data("datasci-perf/importtime_toplevel_2023-11-23_us.csv");
     let tr = read_import_table_file(&top).unwrap();
     let d = &tr.diagnostics;
     assert_eq!((d.rows_read, d.records, d.warning_count()), (235, 235, 0));
@@ -568,9 +563,7 @@ fn real_import_tables() {
     assert_eq!(z.events[11].module, "numpy");
     assert_eq!(z.events[11].cumulative_us, 939_036);
 
-    let Some(measure) = common::shared_data("datasci-perf/import_measure_2023-11-24_us.csv") else {
-        return;
-    };
+    let measure = common::data("datasci-perf/import_measure_2023-11-24_us.csv");
     let tr = read_import_table_file(&measure).unwrap();
     assert_eq!(tr.diagnostics.records, 60);
     assert_eq!(tr.diagnostics.warning_count(), 0);
@@ -602,10 +595,7 @@ fn residual(t: &ImportTrace, i: usize) -> (i64, i64) {
 
 #[test]
 fn real_importtime_profiles_tree() {
-    let Some(path) = common::shared_data("datasci-perf/importtime_profiles_2023-12-08_us.csv")
-    else {
-        return;
-    };
+    let path = common::data("datasci-perf/importtime_profiles_2023-12-08_us.csv");
     let tr = read_importtime_profiles_file(&path).unwrap();
     let d = &tr.diagnostics;
     assert_eq!(

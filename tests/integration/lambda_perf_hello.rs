@@ -1,5 +1,5 @@
 //! The python3.12 hello-world model against lambda-perf's forced cold starts, zip and image,
-//! x86_64 and arm64 (../shared/data/lambda-perf/python-init-durations-2022-2024.csv).
+//! x86_64 and arm64 (data/lambda-perf/python-init-durations-2022-2024.csv.gz).
 //!
 //! The image's extra init is not a fitted constant: it is the runtime's chunk reads
 //! (`package.image.runtime_read_mb` of models/workloads/python312-hello.toml) going one
@@ -19,8 +19,8 @@ use coldsim::stats::histogram::nearest_rank;
 const DAYS: u32 = 400;
 
 /// (packaging, arch) -> (p50, p90) of init_duration_ms, python 3.12, all memory sizes
-/// pooled. Fallback when ../shared is absent; computed from the CSV when it is present
-/// (the test then also checks that these constants still match it within 1%).
+/// pooled, rounded to 0.1 ms: the test computes them from the CSV and checks that these
+/// constants still match it within 1%, so the table documents the data it tests against.
 const DATA: [(&str, &str, f64, f64); 4] = [
     ("zip", "x86_64", 89.2, 120.2),
     ("zip", "arm64", 80.6, 91.7),
@@ -33,9 +33,8 @@ fn quantile(sorted: &[f64], q: f64) -> f64 {
 }
 
 /// Python 3.12 init durations by (packaging, arch), from the CSV.
-fn data_percentiles() -> Option<BTreeMap<(String, String), (f64, f64)>> {
-    let path = common::shared_data("lambda-perf/python-init-durations-2022-2024.csv")?;
-    let mut reader = csv::Reader::from_path(path).unwrap();
+fn data_percentiles() -> BTreeMap<(String, String), (f64, f64)> {
+    let mut reader = common::data_csv("lambda-perf/python-init-durations-2022-2024.csv.gz");
     let mut groups: BTreeMap<(String, String), Vec<f64>> = BTreeMap::new();
     for rec in reader.records() {
         let r = rec.unwrap();
@@ -47,16 +46,14 @@ fn data_percentiles() -> Option<BTreeMap<(String, String), (f64, f64)>> {
             .or_default()
             .push(r[7].parse().unwrap());
     }
-    Some(
-        groups
-            .into_iter()
-            .map(|(k, mut v)| {
-                v.sort_by(f64::total_cmp);
-                let q = (quantile(&v, 0.5), quantile(&v, 0.9));
-                (k, q)
-            })
-            .collect(),
-    )
+    groups
+        .into_iter()
+        .map(|(k, mut v)| {
+            v.sort_by(f64::total_cmp);
+            let q = (quantile(&v, 0.5), quantile(&v, 0.9));
+            (k, q)
+        })
+        .collect()
 }
 
 /// The lambda-perf protocol: each function is redeployed every day, then invoked 10 times
@@ -139,15 +136,9 @@ fn hello_world_zip_and_image_init_p50_p90_match_lambda_perf_python312() {
     let from_csv = data_percentiles();
     for (packaging, arch, p50, p90) in DATA {
         let name = format!("{packaging}-{arch}");
-        let (want50, want90) = match &from_csv {
-            Some(m) => {
-                let (c50, c90) = m[&(packaging.to_string(), arch.to_string())];
-                // The fallback constants are the CSV's values rounded to 0.1 ms.
-                assert!((c50 / p50 - 1.0).abs() < 0.01 && (c90 / p90 - 1.0).abs() < 0.01);
-                (c50, c90)
-            }
-            None => (p50, p90),
-        };
+        let (want50, want90) = from_csv[&(packaging.to_string(), arch.to_string())];
+        // The table's constants are the CSV's values rounded to 0.1 ms.
+        assert!((want50 / p50 - 1.0).abs() < 0.01 && (want90 / p90 - 1.0).abs() < 0.01);
         // Every call was a cold start (the protocol forces it).
         let inits = s.get(&name, "inits").unwrap();
         // Reads per cold start: the runtime's 48 MB (10^6 bytes) is ceil(48e6 / 524,288)

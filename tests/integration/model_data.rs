@@ -1,4 +1,4 @@
-//! Models checked against the measurements in ../shared/data (see common::shared_data).
+//! Models checked against the measurements in data/ (see common::data).
 
 use crate::common;
 
@@ -11,9 +11,8 @@ use coldsim::stats::histogram::nearest_rank;
 type Group = (String, String, String, u32);
 
 /// Init durations (ms) of lambda-perf forced cold starts, by group.
-fn lambda_perf() -> Option<BTreeMap<Group, Vec<f64>>> {
-    let path = common::shared_data("lambda-perf/python-init-durations-2022-2024.csv")?;
-    let mut reader = csv::Reader::from_path(path).unwrap();
+fn lambda_perf() -> BTreeMap<Group, Vec<f64>> {
+    let mut reader = common::data_csv("lambda-perf/python-init-durations-2022-2024.csv.gz");
     let mut groups: BTreeMap<_, Vec<f64>> = BTreeMap::new();
     for rec in reader.records() {
         let r = rec.unwrap();
@@ -25,7 +24,7 @@ fn lambda_perf() -> Option<BTreeMap<Group, Vec<f64>>> {
         );
         groups.entry(key).or_default().push(r[7].parse().unwrap());
     }
-    Some(groups)
+    groups
 }
 
 fn quantile(sorted: &[f64], q: f64) -> f64 {
@@ -57,7 +56,7 @@ rate = 0.1
 
 #[test]
 fn hello_world_model_reproduces_lambda_perf_python312_zip_init_p50_and_p90() {
-    let Some(groups) = lambda_perf() else { return };
+    let groups = lambda_perf();
     for arch in ["x86_64", "arm64"] {
         for memory in [128u32, 1024] {
             let mut data: Vec<f64> = groups
@@ -84,7 +83,7 @@ fn hello_world_model_reproduces_lambda_perf_python312_zip_init_p50_and_p90() {
 fn lambda_perf_init_does_not_depend_on_memory_so_the_model_ignores_it() {
     // The premise of the init model: per-memory medians of python3.12 zip init differ by
     // less than 3% between 128 and 1,024 MB.
-    let Some(groups) = lambda_perf() else { return };
+    let groups = lambda_perf();
     for arch in ["x86_64", "arm64"] {
         let median = |m: u32| {
             let mut v = groups[&("3.12".into(), "zip".into(), arch.into(), m)].clone();
@@ -105,10 +104,7 @@ fn handler_time_scales_with_memory_as_the_2017_cpu_bound_measurements_do() {
     // 128..1,536 MB. The handler model, t(m) = t1 × ((1 − f) + f × 1769 / m), fitted with
     // one CPU-bound share f and one scale t1 per runtime (minimax over f, t1 by least
     // squares in log space), must put every memory size within 10% of the median.
-    let Some(path) = common::shared_data("coldstart-comparison-2017/results_parsed.csv") else {
-        return;
-    };
-    let mut reader = csv::Reader::from_path(path).unwrap();
+    let mut reader = common::data_csv("coldstart-comparison-2017/results_parsed.csv.gz");
     let mut groups: BTreeMap<(String, u32), Vec<f64>> = BTreeMap::new();
     for rec in reader.records() {
         let r = rec.unwrap();
@@ -179,12 +175,8 @@ fn datasci_module_costs_match_the_importtime_profiles() {
     // cumulative time (pyarrow: its entry under pandas; pandas: minus pyarrow); run share =
     // median image p95 / median zip p95 over the warm hours 2023-11-28 (pyarrow takes
     // pandas' share); boto3 ships bytecode, all run. Tolerance: 1% or 0.1 ms (rounding).
-    let (Some(profiles), Some(p95)) = (
-        common::shared_data("datasci-perf/importtime_profiles_2023-12-08_us.csv"),
-        common::shared_data("datasci-perf/module-load-p95-by-hour.csv"),
-    ) else {
-        return;
-    };
+    let profiles = common::data("datasci-perf/importtime_profiles_2023-12-08_us.csv");
+    let p95 = common::data("datasci-perf/module-load-p95-by-hour.csv");
     let tops = [
         "boto3",
         "numpy",
@@ -280,7 +272,7 @@ fn python39_zip_runtime_init_quantiles_match_lambda_perf() {
     // The datasci model's runtime init is a lognormal through lambda-perf's python 3.9 zip
     // p50 and p90 (all memory sizes pooled), as the hello model does for 3.12: recompute
     // them (nearest rank) and check the model file's numbers within 0.1 ms.
-    let Some(groups) = lambda_perf() else { return };
+    let groups = lambda_perf();
     let path = concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/models/workloads/python39-datasci.toml"
@@ -311,12 +303,8 @@ fn datasci_zip_init_duration_mean_matches_the_measured_zip_mean_at_every_memory(
     // 3,007 ms at 1,024 / 1,769 / 3,538 / 10,240 MB. The model's parts come from other
     // files (importtime profiles, module-load p95s, lambda-perf), so this is an independent
     // check. Tolerance 10%, the accuracy the project promises for init figures.
-    let Some(path) =
-        common::shared_data("datasci-perf/init_duration_mean_by_pkg_mem_2023-11-27_28.csv")
-    else {
-        return;
-    };
-    let mut reader = csv::Reader::from_path(path).unwrap();
+    let mut reader =
+        common::data_csv("datasci-perf/init_duration_mean_by_pkg_mem_2023-11-27_28.csv");
     for rec in reader.records() {
         let r = rec.unwrap();
         if &r[0] != "zip" {
@@ -361,9 +349,7 @@ fn datasci_image_read_sizes_are_the_first_bursts_extra_time_over_the_origin_late
     // p99.9 175 ms: 41.04 ms), MB = chunks × 0.524288; pandas' extra (pandas with pyarrow)
     // split by installed size, pandas 61 : pyarrow 125 (facts.md §3). Tolerance: 0.05 MB
     // (the file rounds to 0.1 MB).
-    let Some(p95) = common::shared_data("datasci-perf/module-load-p95-by-hour.csv") else {
-        return;
-    };
+    let p95 = common::data("datasci-perf/module-load-p95-by-hour.csv");
     let mut reader = csv::Reader::from_path(p95).unwrap();
     let headers = reader.headers().unwrap().clone();
     let rows: Vec<csv::StringRecord> = reader.records().map(|r| r.unwrap()).collect();

@@ -1,6 +1,6 @@
 //! The seed article's experiment (scenarios/zip-vs-image.toml): its findings must come out of
 //! the mechanism (chunk caches, bytecode, CPU), not out of constants per packaging. Data:
-//! ../shared/data/datasci-perf/ (module-load-p95-by-hour.csv,
+//! data/datasci-perf/ (module-load-p95-by-hour.csv,
 //! init_duration_mean_by_pkg_mem_2023-11-27_28.csv).
 
 use crate::common;

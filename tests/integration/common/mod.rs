@@ -117,21 +117,24 @@ file = "{}"
     )
 }
 
-/// A file of the shared measurement data (`../shared/data/...`), if present. Outside CI a
-/// checkout without the shared folder skips data tests; in CI (`CI` set) their absence is
-/// a failure, so these tests cannot pass by not running.
-pub fn shared_data(rel: &str) -> Option<PathBuf> {
-    let p = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../shared/data")
-        .join(rel);
-    if p.exists() {
-        Some(p)
-    } else if std::env::var_os("CI").is_some() {
-        panic!("{} is missing in CI", p.display());
-    } else {
-        eprintln!("skipped: {} not found", p.display());
-        None
-    }
+/// A file of the repository's measurement data (`data/...`, see data/README.md). The data
+/// ships with the repository, so a missing file is a failure, never a skipped test.
+pub fn data(rel: &str) -> PathBuf {
+    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("data").join(rel);
+    assert!(
+        p.is_file(),
+        "test data {} is missing: the repository ships it (data/README.md)",
+        p.display()
+    );
+    p
+}
+
+/// A CSV reader over a data file, decompressing a `.gz` one (through coldsim's own bounded
+/// reader, as `calibrate` reads it).
+pub fn data_csv(rel: &str) -> csv::Reader<coldsim::input::Bounded<coldsim::input::Source>> {
+    let path = data(rel);
+    let file = coldsim::input::open(&path, coldsim::input::InputKind::Data).unwrap();
+    csv::Reader::from_reader(file)
 }
 
 /// Runs the `coldsim` binary with `args`; returns (exit code, stderr).
