@@ -7,7 +7,7 @@ use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
 use crate::output::{AtomicFile, OutputError};
-use crate::sim::{InvocationRecord, InvocationSink};
+use crate::outcome::invocation::{InvocationRecord, InvocationSink};
 
 /// Writes invocation rows to a CSV file.
 pub struct InvocationCsv {

@@ -42,7 +42,7 @@ use crate::traffic::ArrivalStream;
 
 use async_queue::Waiting;
 use lazy::LazyCompletions;
-pub use sink::{InvocationRecord, InvocationSink};
+pub use crate::outcome::invocation::{InvocationRecord, InvocationSink};
 
 /// Everything that can happen in a run.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
