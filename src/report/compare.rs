@@ -402,25 +402,36 @@ pub fn sweep_json(s: &Sweep) -> Value {
     );
     root.insert("replications".into(), Value::from(s.replications));
     root.insert("seed".into(), Value::from(s.seed));
+    root.insert("axes".into(), axes_json(s));
+    root.insert("points".into(), points_json(s));
+    if let Some(o) = &s.objective {
+        root.insert("objective".into(), objective_json(s, o));
+    }
+    Value::Object(root)
+}
+
+/// Each axis of a sweep: its key and its values.
+fn axes_json(s: &Sweep) -> Value {
     let axes = s
         .axes
         .iter()
         .map(|a| {
+            let values = a
+                .values
+                .iter()
+                .map(|(_, v)| serde_json::to_value(v).unwrap_or(Value::Null))
+                .collect();
             let mut o = Map::new();
             o.insert("key".into(), Value::from(a.key.clone()));
-            o.insert(
-                "values".into(),
-                Value::Array(
-                    a.values
-                        .iter()
-                        .map(|(_, v)| serde_json::to_value(v).unwrap_or(Value::Null))
-                        .collect(),
-                ),
-            );
+            o.insert("values".into(), Value::Array(values));
             Value::Object(o)
         })
         .collect();
-    root.insert("axes".into(), Value::Array(axes));
+    Value::Array(axes)
+}
+
+/// Each grid point: its name, overrides, figures and full output.
+fn points_json(s: &Sweep) -> Value {
     let points = s
         .points
         .iter()
@@ -433,65 +444,64 @@ pub fn sweep_json(s: &Sweep) -> Value {
             Value::Object(o)
         })
         .collect();
-    root.insert("points".into(), Value::Array(points));
-    if let Some(o) = &s.objective {
-        let mut m = Map::new();
-        m.insert("text".into(), Value::from(o.text.clone()));
-        m.insert("figure".into(), Value::from(o.key.clone()));
-        match &s.choice {
-            Some(Choice::Best {
-                point,
-                runner_up,
-                margins,
-                feasible,
-            }) => {
-                m.insert("best".into(), Value::from(s.points[*point].name.clone()));
-                m.insert("feasible".into(), Value::from(*feasible));
-                m.insert(
-                    "runner_up".into(),
-                    runner_up.map_or(Value::Null, |(j, _)| Value::from(s.points[j].name.clone())),
-                );
-                m.insert(
-                    "margins".into(),
-                    Value::Array(
-                        margins
-                            .iter()
-                            .map(|g| {
-                                let mut x = Map::new();
-                                x.insert(
-                                    "constraint".into(),
-                                    Value::from(o.constraints[g.constraint].text.clone()),
-                                );
-                                x.insert("value".into(), number(g.value));
-                                x.insert("slack".into(), number(g.slack));
-                                Value::Object(x)
-                            })
-                            .collect(),
-                    ),
-                );
-            }
-            Some(Choice::Infeasible {
-                fail_everywhere, ..
-            }) => {
-                m.insert("best".into(), Value::Null);
-                m.insert(
-                    "fail_everywhere".into(),
-                    Value::Array(
-                        fail_everywhere
-                            .iter()
-                            .map(|&k| Value::from(o.constraints[k].text.clone()))
-                            .collect(),
-                    ),
-                );
-            }
-            _ => {
-                m.insert("best".into(), Value::Null);
-            }
+    Value::Array(points)
+}
+
+/// The objective and its outcome: the best point, runner-up and margins, or the
+/// constraints that fail everywhere, and the message.
+fn objective_json(s: &Sweep, o: &Objective) -> Value {
+    let mut m = Map::new();
+    m.insert("text".into(), Value::from(o.text.clone()));
+    m.insert("figure".into(), Value::from(o.key.clone()));
+    match &s.choice {
+        Some(Choice::Best {
+            point,
+            runner_up,
+            margins,
+            feasible,
+        }) => {
+            m.insert("best".into(), Value::from(s.points[*point].name.clone()));
+            m.insert("feasible".into(), Value::from(*feasible));
+            m.insert(
+                "runner_up".into(),
+                runner_up.map_or(Value::Null, |(j, _)| Value::from(s.points[j].name.clone())),
+            );
+            m.insert("margins".into(), margins_json(o, margins));
         }
-        m.insert("message".into(), Value::from(choice_text(s)));
-        root.insert("objective".into(), Value::Object(m));
+        Some(Choice::Infeasible {
+            fail_everywhere, ..
+        }) => {
+            m.insert("best".into(), Value::Null);
+            let failing = fail_everywhere
+                .iter()
+                .map(|&k| Value::from(o.constraints[k].text.clone()))
+                .collect();
+            m.insert("fail_everywhere".into(), Value::Array(failing));
+        }
+        _ => {
+            m.insert("best".into(), Value::Null);
+        }
     }
-    Value::Object(root)
+    m.insert("message".into(), Value::from(choice_text(s)));
+    Value::Object(m)
+}
+
+/// The chosen point's margin to each constraint: the constraint, its value and its slack.
+fn margins_json(o: &Objective, margins: &[Margin]) -> Value {
+    let margins = margins
+        .iter()
+        .map(|g| {
+            let mut x = Map::new();
+            x.insert(
+                "constraint".into(),
+                Value::from(o.constraints[g.constraint].text.clone()),
+            );
+            x.insert("value".into(), number(g.value));
+            x.insert("slack".into(), number(g.slack));
+            Value::Object(x)
+        })
+        .collect();
+    Value::Array(margins)
 }
 
 #[cfg(test)]
