@@ -211,7 +211,12 @@ fn comparison_files(
         .map(|v| (v.name.clone(), cold_latency_of(&v.run, fi)))
         .collect();
     let title = format!("{}: cold-start latency per variant ({scope})", c.scenario);
-    plot(dir, CDF_SVG, plots::cold_latency_cdf(&title, &hists), written)?;
+    plot(
+        dir,
+        CDF_SVG,
+        plots::cold_latency_cdf(&title, &hists),
+        written,
+    )?;
     let timelines = comparison_timelines(c, fi);
     if let Some(timelines) = &timelines {
         over_time_plots(dir, c, &scope, timelines, written)?;
@@ -323,10 +328,20 @@ fn sweep_files(dir: &Path, s: &Sweep, written: &mut Vec<PathBuf>) -> Result<(), 
             "{}: cold-start latency per grid point ({scope})",
             s.scenario
         );
-        plot(dir, CDF_SVG, plots::cold_latency_cdf(&title, &hists), written)?;
+        plot(
+            dir,
+            CDF_SVG,
+            plots::cold_latency_cdf(&title, &hists),
+            written,
+        )?;
     }
     write(dir, "sweep.json", &pretty(&sweep_json(s)), written)?;
-    write(dir, "report.md", &sweep_markdown(s, &scope, with_cdf), written)
+    write(
+        dir,
+        "report.md",
+        &sweep_markdown(s, &scope, with_cdf),
+        written,
+    )
 }
 
 /// The cost of grid point `i` against its p99 latency: (p99 ms, cost), the cost per 30-day
