@@ -404,6 +404,63 @@ fn compare_keys(a: &[String], b: &[String]) -> std::cmp::Ordering {
     a.len().cmp(&b.len())
 }
 
+/// Positions in the header of the columns a mapping names, and how many fields a row needs.
+struct MappedColumns {
+    value: usize,
+    groups: Vec<usize>,
+    time: Option<usize>,
+    filters: Vec<(usize, Vec<Vec<u8>>)>,
+    needed: usize,
+}
+
+impl MappedColumns {
+    /// Finds the mapped columns (value, groups, time, filters, in this order); a missing one
+    /// is an error that lists the header's columns.
+    fn locate(header: &[String], mapping: &ColumnMapping, path: &Path) -> InputResult<Self> {
+        let col = |name: &str| -> InputResult<usize> {
+            header
+                .iter()
+                .position(|h| h == name)
+                .ok_or_else(|| missing_column(header, name, path))
+        };
+        let value = col(&mapping.value)?;
+        let groups: Vec<usize> = mapping
+            .groups
+            .iter()
+            .map(|g| col(g))
+            .collect::<InputResult<_>>()?;
+        let time = mapping.time.as_deref().map(col).transpose()?;
+        let filters: Vec<(usize, Vec<Vec<u8>>)> = mapping
+            .filters
+            .iter()
+            .map(|(c, vs)| Ok((col(c)?, vs.iter().map(|v| v.as_bytes().to_vec()).collect())))
+            .collect::<InputResult<_>>()?;
+        let needed = groups
+            .iter()
+            .chain(time.iter())
+            .chain(filters.iter().map(|(i, _)| i))
+            .fold(value, |m, &i| m.max(i))
+            + 1;
+        Ok(MappedColumns {
+            value,
+            groups,
+            time,
+            filters,
+            needed,
+        })
+    }
+}
+
+/// What one data row gives.
+enum RowOutcome {
+    /// A value in ms, with its day when the mapping names a time column.
+    Value(f64, Option<Day>),
+    /// The row fails a filter.
+    Ignored,
+    /// The row is skipped, for this reason.
+    Warning(String),
+}
+
 /// Reads a CSV through `mapping`. Errors: no header; a mapped column that is not in the
 /// header (the message lists the columns). A row that is too short, or whose value or date
 /// does not parse (or whose value is negative, NaN or infinite), is a warning and skipped;
@@ -415,31 +472,7 @@ pub fn read_generic(
 ) -> InputResult<Observations> {
     let mut rdr = csv_reader(bytes);
     let header = csv_header(&mut rdr, path)?;
-    let col = |name: &str| -> InputResult<usize> {
-        header
-            .iter()
-            .position(|h| h == name)
-            .ok_or_else(|| missing_column(&header, name, path))
-    };
-    let value_i = col(&mapping.value)?;
-    let group_i: Vec<usize> = mapping
-        .groups
-        .iter()
-        .map(|g| col(g))
-        .collect::<InputResult<_>>()?;
-    let time_i = mapping.time.as_deref().map(col).transpose()?;
-    let filters: Vec<(usize, Vec<Vec<u8>>)> = mapping
-        .filters
-        .iter()
-        .map(|(c, vs)| Ok((col(c)?, vs.iter().map(|v| v.as_bytes().to_vec()).collect())))
-        .collect::<InputResult<_>>()?;
-    let needed = group_i
-        .iter()
-        .chain(time_i.iter())
-        .chain(filters.iter().map(|(i, _)| i))
-        .fold(value_i, |m, &i| m.max(i))
-        + 1;
-    let scale = mapping.value_unit.ms_per_unit();
+    let cols = MappedColumns::locate(&header, mapping, path)?;
     let mut b = Builder::default();
     let mut d = Diagnostics::default();
     let mut rec = csv::ByteRecord::new();
@@ -448,51 +481,20 @@ pub fn read_generic(
     while next_record(&mut rdr, &mut rec, row + 1, path)? {
         row += 1;
         d.rows_read += 1;
-        if rec.len() < needed {
-            d.warn(
-                row,
-                format!("row has {} fields, at least {needed} needed", rec.len()),
-            );
-            continue;
-        }
-        let field = |i: usize| rec.get(i).unwrap_or_default().trim_ascii();
-        if !filters
-            .iter()
-            .all(|(i, vs)| vs.iter().any(|v| v.as_slice() == field(*i)))
-        {
-            d.ignored += 1;
-            continue;
-        }
-        let value_ms = match super::parse_nonneg(field(value_i)) {
-            Ok(v) => v * scale,
-            Err(e) => {
-                d.warn(row, format!("{} {e}", mapping.value));
+        let (value_ms, day) = match mapped_row(&rec, &header, mapping, &cols) {
+            RowOutcome::Value(v, day) => (v, day),
+            RowOutcome::Ignored => {
+                d.ignored += 1;
+                continue;
+            }
+            RowOutcome::Warning(msg) => {
+                d.warn(row, msg);
                 continue;
             }
         };
-        let day = match time_i {
-            None => None,
-            Some(i) => {
-                let f = field(i);
-                match std::str::from_utf8(f).ok().and_then(Day::parse_prefix) {
-                    Some(day) => Some(day),
-                    None => {
-                        d.warn(
-                            row,
-                            format!(
-                                "{} `{}` does not start with a date YYYY-MM-DD",
-                                header[i],
-                                clip(&String::from_utf8_lossy(f))
-                            ),
-                        );
-                        continue;
-                    }
-                }
-            }
-        };
         key.clear();
-        for &i in &group_i {
-            push_key_part(&mut key, field(i));
+        for &i in &cols.groups {
+            push_key_part(&mut key, rec.get(i).unwrap_or_default().trim_ascii());
         }
         let group = b.intern(&key);
         b.values.push(Observation {
@@ -503,6 +505,47 @@ pub fn read_generic(
         d.records += 1;
     }
     Ok(b.finish(mapping.groups.clone(), d))
+}
+
+/// One data row through the mapping: long enough, passing the filters, with a value and (if
+/// mapped) a date that parse.
+fn mapped_row(
+    rec: &csv::ByteRecord,
+    header: &[String],
+    mapping: &ColumnMapping,
+    cols: &MappedColumns,
+) -> RowOutcome {
+    let needed = cols.needed;
+    if rec.len() < needed {
+        return RowOutcome::Warning(format!(
+            "row has {} fields, at least {needed} needed",
+            rec.len()
+        ));
+    }
+    let field = |i: usize| rec.get(i).unwrap_or_default().trim_ascii();
+    if !cols
+        .filters
+        .iter()
+        .all(|(i, vs)| vs.iter().any(|v| v.as_slice() == field(*i)))
+    {
+        return RowOutcome::Ignored;
+    }
+    let value_ms = match super::parse_nonneg(field(cols.value)) {
+        Ok(v) => v * mapping.value_unit.ms_per_unit(),
+        Err(e) => return RowOutcome::Warning(format!("{} {e}", mapping.value)),
+    };
+    let Some(i) = cols.time else {
+        return RowOutcome::Value(value_ms, None);
+    };
+    let f = field(i);
+    match std::str::from_utf8(f).ok().and_then(Day::parse_prefix) {
+        Some(day) => RowOutcome::Value(value_ms, Some(day)),
+        None => RowOutcome::Warning(format!(
+            "{} `{}` does not start with a date YYYY-MM-DD",
+            header[i],
+            clip(&String::from_utf8_lossy(f))
+        )),
+    }
 }
 
 /// [`read_generic`] of the file at `path`.
