@@ -7,6 +7,8 @@ use std::fmt::Write;
 
 use serde_json::{Map, Value};
 
+use super::json::number;
+
 use crate::whatif::objective::Objective;
 use crate::whatif::sweep::{Choice, Margin, Sweep};
 use crate::whatif::{Comparison, Paired, Row};
@@ -114,19 +116,6 @@ pub fn render_comparison_table(c: &Comparison) -> String {
     );
     pad_table(&mut out, &comparison_rows(c));
     out
-}
-
-/// Rounds to 9 significant digits, as the scenario JSON does.
-fn number(x: f64) -> Value {
-    if !x.is_finite() {
-        return Value::Null;
-    }
-    if x == x.trunc() && x.abs() < 9.0e15 {
-        return Value::from(x as i64);
-    }
-    let digits = 8 - x.abs().log10().floor() as i32;
-    let scale = 10f64.powi(digits.clamp(-300, 300));
-    serde_json::Number::from_f64((x * scale).round() / scale).map_or(Value::Null, Value::Number)
 }
 
 fn opt(x: Option<f64>) -> Value {

@@ -249,26 +249,25 @@ fn over_time_plots(
     timelines: &[OverTime],
     written: &mut Vec<PathBuf>,
 ) -> Result<(), OutputError> {
-    let counts: Vec<_> = timelines
-        .iter()
-        .map(|(name, bin, counts, _)| (name.clone(), *bin, counts.as_slice()))
-        .collect();
-    let title = format!(
-        "{}: cold starts over time per variant ({scope})",
-        c.scenario
-    );
-    let svg = plots::over_time(&title, "cold starts", &counts);
-    plot(dir, TIMELINE_SVG, svg, written)?;
-    let peaks: Vec<_> = timelines
-        .iter()
-        .map(|(name, bin, _, peaks)| (name.clone(), *bin, peaks.as_slice()))
-        .collect();
-    let title = format!(
-        "{}: live sandboxes over time per variant ({scope})",
-        c.scenario
-    );
-    let svg = plots::over_time(&title, "peak live sandboxes", &peaks);
-    plot(dir, LIVE_SVG, svg, written)
+    type Pick = fn(&OverTime) -> &[f64];
+    let charts: [(&str, &str, &str, Pick); 2] = [
+        (TIMELINE_SVG, "cold starts", "cold starts", |t| &t.2),
+        (LIVE_SVG, "live sandboxes", "peak live sandboxes", |t| &t.3),
+    ];
+    for (name, what, y_label, pick) in charts {
+        let series: Vec<_> = timelines
+            .iter()
+            .map(|t| (t.0.clone(), t.1, pick(t)))
+            .collect();
+        let title = format!("{}: {what} over time per variant ({scope})", c.scenario);
+        plot(
+            dir,
+            name,
+            plots::over_time(&title, y_label, &series),
+            written,
+        )?;
+    }
+    Ok(())
 }
 
 /// `report.md` of a comparison: setup, variants, table, findings and plots.

@@ -235,12 +235,7 @@ impl Observations {
             if by_memory {
                 push_key_part(&mut key, r.memory_size_mb.to_string().as_bytes());
             }
-            let g = b.intern(&key);
-            b.values.push(Observation {
-                group: g,
-                day: r.day,
-                value_ms: v,
-            });
+            b.push(&key, r.day, v);
             d.records += 1;
         }
         let cols = if by_memory {
@@ -296,12 +291,7 @@ impl Observations {
                     ),
                 }
             }
-            let g = b.intern(&key);
-            b.values.push(Observation {
-                group: g,
-                day: r.day,
-                value_ms: v,
-            });
+            b.push(&key, r.day, v);
             d.records += 1;
         }
         let cols = group_by
@@ -345,6 +335,16 @@ struct Builder {
 }
 
 impl Builder {
+    /// Adds one observation to the group of `key`.
+    fn push(&mut self, key: &[u8], day: Option<Day>, value_ms: f64) {
+        let group = self.intern(key);
+        self.values.push(Observation {
+            group,
+            day,
+            value_ms,
+        });
+    }
+
     fn intern(&mut self, key: &[u8]) -> u32 {
         if let Some(&g) = self.index.get(key) {
             return g;
@@ -496,12 +496,7 @@ pub fn read_generic(
         for &i in &cols.groups {
             push_key_part(&mut key, rec.get(i).unwrap_or_default().trim_ascii());
         }
-        let group = b.intern(&key);
-        b.values.push(Observation {
-            group,
-            day,
-            value_ms,
-        });
+        b.push(&key, day, value_ms);
         d.records += 1;
     }
     Ok(b.finish(mapping.groups.clone(), d))
