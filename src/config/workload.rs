@@ -389,77 +389,112 @@ fn build_delivery(
     setup: &FunctionSetup,
     read_bytes: &[u64],
 ) -> InputResult<CodeDelivery> {
-    let packages = wf.package.as_ref();
-    let zip_total_check = |archives: &[ZipArchive], key: &str| -> InputResult<()> {
-        let total: u64 = archives.iter().map(|a| a.unzipped_bytes).sum();
-        if total > MAX_UNZIPPED_BYTES {
-            return Err(ctx.err(
-                key,
-                format!(
-                    "the unzipped code of function \"{}\" is {:.1} MB (layers included), over \
-                     Lambda's limit of 250 MB ({MAX_UNZIPPED_BYTES} bytes); package it as an image",
-                    setup.name,
-                    total as f64 / MB as f64
-                ),
-            ));
-        }
-        Ok(())
+    let archives = match setup.packaging {
+        Packaging::Zip => zip_archives(ctx, wf, setup)?,
+        Packaging::ZipLayers => zip_layer_archives(ctx, wf, setup)?,
+        Packaging::Image => return build_image(ctx, wf, setup, read_bytes),
+        Packaging::Snapstart => return build_snapshot(ctx, wf, setup),
     };
-    let zip = |name: &str, key: &str, zip_mb: f64, unzipped_mb: f64| -> InputResult<ZipArchive> {
-        Ok(ZipArchive {
-            name: name.to_string(),
-            zip_bytes: mb_to_bytes(ctx, &format!("{key}.zip_mb"), zip_mb)?,
-            unzipped_bytes: mb_to_bytes(ctx, &format!("{key}.unzipped_mb"), unzipped_mb)?,
-        })
-    };
-    match setup.packaging {
-        Packaging::Zip => {
-            let archives = match packages.and_then(|p| p.zip.as_ref()) {
-                Some(z) => vec![zip(setup.name, "package.zip", z.zip_mb, z.unzipped_mb)?],
-                None => Vec::new(),
-            };
-            zip_total_check(&archives, "package.zip.unzipped_mb")?;
-            Ok(CodeDelivery::Zip {
-                archives,
-                transfer: setup.platform.zip.clone(),
-            })
-        }
-        Packaging::ZipLayers => {
-            let Some(z) = packages.and_then(|p| p.zip_layers.as_ref()) else {
-                unreachable!("checked by build_cold_start");
-            };
-            if z.layers.len() > MAX_LAYERS {
-                return Err(ctx.err(
-                    "package.zip_layers.layer",
-                    format!(
-                        "a function may use at most {MAX_LAYERS} layers; this build has {}",
-                        z.layers.len()
-                    ),
-                ));
-            }
-            let mut archives = vec![zip(
+    Ok(CodeDelivery::Zip {
+        archives,
+        transfer: setup.platform.zip.clone(),
+    })
+}
+
+/// One ZIP archive from its `<key>.zip_mb` and `<key>.unzipped_mb`.
+fn zip_archive(
+    ctx: &Ctx,
+    name: &str,
+    key: &str,
+    zip_mb: f64,
+    unzipped_mb: f64,
+) -> InputResult<ZipArchive> {
+    Ok(ZipArchive {
+        name: name.to_string(),
+        zip_bytes: mb_to_bytes(ctx, &format!("{key}.zip_mb"), zip_mb)?,
+        unzipped_bytes: mb_to_bytes(ctx, &format!("{key}.unzipped_mb"), unzipped_mb)?,
+    })
+}
+
+/// The unzipped code, layers included, within Lambda's 250 MB (error at `key`).
+fn check_unzipped_total(
+    ctx: &Ctx,
+    setup: &FunctionSetup,
+    archives: &[ZipArchive],
+    key: &str,
+) -> InputResult<()> {
+    let total: u64 = archives.iter().map(|a| a.unzipped_bytes).sum();
+    if total > MAX_UNZIPPED_BYTES {
+        return Err(ctx.err(
+            key,
+            format!(
+                "the unzipped code of function \"{}\" is {:.1} MB (layers included), over \
+                 Lambda's limit of 250 MB ({MAX_UNZIPPED_BYTES} bytes); package it as an image",
                 setup.name,
-                "package.zip_layers",
-                z.zip_mb,
-                z.unzipped_mb,
-            )?];
-            for (i, l) in z.layers.iter().enumerate() {
-                archives.push(zip(
-                    &l.name,
-                    &format!("package.zip_layers.layer[{i}]"),
-                    l.zip_mb,
-                    l.unzipped_mb,
-                )?);
-            }
-            zip_total_check(&archives, "package.zip_layers")?;
-            Ok(CodeDelivery::Zip {
-                archives,
-                transfer: setup.platform.zip.clone(),
-            })
-        }
-        Packaging::Image => build_image(ctx, wf, setup, read_bytes),
-        Packaging::Snapstart => build_snapshot(ctx, wf, setup),
+                total as f64 / MB as f64
+            ),
+        ));
     }
+    Ok(())
+}
+
+/// The archive of `[package.zip]` (none without the table).
+fn zip_archives(
+    ctx: &Ctx,
+    wf: &WorkloadFile,
+    setup: &FunctionSetup,
+) -> InputResult<Vec<ZipArchive>> {
+    let archives = match wf.package.as_ref().and_then(|p| p.zip.as_ref()) {
+        Some(z) => vec![zip_archive(
+            ctx,
+            setup.name,
+            "package.zip",
+            z.zip_mb,
+            z.unzipped_mb,
+        )?],
+        None => Vec::new(),
+    };
+    check_unzipped_total(ctx, setup, &archives, "package.zip.unzipped_mb")?;
+    Ok(archives)
+}
+
+/// The function's archive then its layers' (at most [`MAX_LAYERS`]), from
+/// `[package.zip_layers]`.
+fn zip_layer_archives(
+    ctx: &Ctx,
+    wf: &WorkloadFile,
+    setup: &FunctionSetup,
+) -> InputResult<Vec<ZipArchive>> {
+    let Some(z) = wf.package.as_ref().and_then(|p| p.zip_layers.as_ref()) else {
+        unreachable!("checked by build_cold_start");
+    };
+    if z.layers.len() > MAX_LAYERS {
+        return Err(ctx.err(
+            "package.zip_layers.layer",
+            format!(
+                "a function may use at most {MAX_LAYERS} layers; this build has {}",
+                z.layers.len()
+            ),
+        ));
+    }
+    let mut archives = vec![zip_archive(
+        ctx,
+        setup.name,
+        "package.zip_layers",
+        z.zip_mb,
+        z.unzipped_mb,
+    )?];
+    for (i, l) in z.layers.iter().enumerate() {
+        archives.push(zip_archive(
+            ctx,
+            &l.name,
+            &format!("package.zip_layers.layer[{i}]"),
+            l.zip_mb,
+            l.unzipped_mb,
+        )?);
+    }
+    check_unzipped_total(ctx, setup, &archives, "package.zip_layers")?;
+    Ok(archives)
 }
 
 /// `init_crash_probability`, checked (default 0).

@@ -81,74 +81,93 @@ impl ColumnMapping {
         time: Option<&str>,
         filters: &[String],
     ) -> InputResult<ColumnMapping> {
-        let usage = |m: String| InputError::Usage(m);
-        let (col, unit) = match value.rsplit_once(':') {
-            Some((c, u)) => (
-                c.trim(),
-                Some(ValueUnit::parse(u.trim()).ok_or_else(|| {
-                    usage(format!(
-                        "value column `{value}`: unit `{}` is not one of ms, us, s",
-                        u.trim()
-                    ))
-                })?),
-            ),
-            None => (value.trim(), None),
-        };
-        if col.is_empty() {
-            return Err(usage(format!(
-                "value column `{value}`: expected COLUMN or COLUMN:UNIT (UNIT = ms, us, s)"
-            )));
-        }
-        let value_unit = unit.unwrap_or(if col.ends_with("_us") {
-            ValueUnit::Us
-        } else if col.ends_with("_s") {
-            ValueUnit::S
-        } else {
-            ValueUnit::Ms
-        });
-        let groups: Vec<String> = if group.trim().is_empty() {
-            Vec::new()
-        } else {
-            group.split(',').map(|g| g.trim().to_string()).collect()
-        };
-        if groups.iter().any(String::is_empty) {
-            return Err(usage(format!(
-                "group columns `{group}`: expected a comma-separated list of column names"
-            )));
-        }
-        for (i, g) in groups.iter().enumerate() {
-            if groups[..i].contains(g) {
-                return Err(usage(format!("group column `{g}` is listed twice")));
-            }
-        }
+        let (col, value_unit) = value_column(value)?;
+        let groups = group_columns(group)?;
         let time = match time.map(str::trim) {
-            Some("") => return Err(usage("time column: empty name".to_string())),
+            Some("") => return Err(InputError::Usage("time column: empty name".to_string())),
             t => t.map(str::to_string),
         };
-        let mut fs = Vec::new();
-        for f in filters {
-            let Some((c, vs)) = f.split_once('=') else {
-                return Err(usage(format!(
-                    "filter `{f}`: expected COLUMN=VALUE1,VALUE2,…"
-                )));
-            };
-            let c = c.trim();
-            let vals: Vec<String> = vs.split(',').map(|v| v.trim().to_string()).collect();
-            if c.is_empty() || vals.iter().any(String::is_empty) {
-                return Err(usage(format!(
-                    "filter `{f}`: expected COLUMN=VALUE1,VALUE2,… with no empty name or value"
-                )));
-            }
-            fs.push((c.to_string(), vals));
-        }
+        let filters = filters
+            .iter()
+            .map(|f| filter(f))
+            .collect::<InputResult<_>>()?;
         Ok(ColumnMapping {
-            value: col.to_string(),
+            value: col,
             value_unit,
             groups,
             time,
-            filters: fs,
+            filters,
         })
     }
+}
+
+/// `COLUMN` or `COLUMN:UNIT`; without a unit, a name ending in `_us` or `_s` gives that unit,
+/// anything else ms.
+fn value_column(value: &str) -> InputResult<(String, ValueUnit)> {
+    let (col, unit) = match value.rsplit_once(':') {
+        Some((c, u)) => (
+            c.trim(),
+            Some(ValueUnit::parse(u.trim()).ok_or_else(|| {
+                InputError::Usage(format!(
+                    "value column `{value}`: unit `{}` is not one of ms, us, s",
+                    u.trim()
+                ))
+            })?),
+        ),
+        None => (value.trim(), None),
+    };
+    if col.is_empty() {
+        return Err(InputError::Usage(format!(
+            "value column `{value}`: expected COLUMN or COLUMN:UNIT (UNIT = ms, us, s)"
+        )));
+    }
+    let value_unit = unit.unwrap_or(if col.ends_with("_us") {
+        ValueUnit::Us
+    } else if col.ends_with("_s") {
+        ValueUnit::S
+    } else {
+        ValueUnit::Ms
+    });
+    Ok((col.to_string(), value_unit))
+}
+
+/// A comma-separated list of group columns (empty: none), no name empty or repeated.
+fn group_columns(group: &str) -> InputResult<Vec<String>> {
+    let groups: Vec<String> = if group.trim().is_empty() {
+        Vec::new()
+    } else {
+        group.split(',').map(|g| g.trim().to_string()).collect()
+    };
+    if groups.iter().any(String::is_empty) {
+        return Err(InputError::Usage(format!(
+            "group columns `{group}`: expected a comma-separated list of column names"
+        )));
+    }
+    for (i, g) in groups.iter().enumerate() {
+        if groups[..i].contains(g) {
+            return Err(InputError::Usage(format!(
+                "group column `{g}` is listed twice"
+            )));
+        }
+    }
+    Ok(groups)
+}
+
+/// A filter `COLUMN=V1,V2,…`, no name or value empty.
+fn filter(f: &str) -> InputResult<(String, Vec<String>)> {
+    let Some((c, vs)) = f.split_once('=') else {
+        return Err(InputError::Usage(format!(
+            "filter `{f}`: expected COLUMN=VALUE1,VALUE2,…"
+        )));
+    };
+    let c = c.trim();
+    let vals: Vec<String> = vs.split(',').map(|v| v.trim().to_string()).collect();
+    if c.is_empty() || vals.iter().any(String::is_empty) {
+        return Err(InputError::Usage(format!(
+            "filter `{f}`: expected COLUMN=VALUE1,VALUE2,… with no empty name or value"
+        )));
+    }
+    Ok((c.to_string(), vals))
 }
 
 /// One measured value.
