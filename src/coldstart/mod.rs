@@ -240,6 +240,76 @@ impl InitRun {
     }
 }
 
+/// Where one init's chunk reads go: the image code (None for ZIP: no reads), the tiers, the
+/// tally of reads served, the sandbox's worker, the time of the cold start and the drawn
+/// jitter.
+struct InitReads<'r, 'a> {
+    code: Option<&'r ImageCode>,
+    image: &'r mut Option<ImageAccess<'a>>,
+    served: &'r mut (TierCounts, u64),
+    worker: WorkerId,
+    now: SimTime,
+    jitter: f64,
+}
+
+impl InitReads<'_, '_> {
+    /// Reads `positions` from `at`; returns the time they take.
+    #[inline]
+    fn positions(&mut self, positions: &[u32], at: SimTime) -> SimDuration {
+        read_positions(
+            self.image,
+            self.served,
+            self.worker,
+            positions,
+            self.now,
+            at,
+            self.jitter,
+        )
+    }
+
+    /// Reads module `m`'s chunks from `at` (nothing for ZIP code).
+    #[inline]
+    fn module(&mut self, m: usize, at: SimTime) -> SimDuration {
+        match self.code {
+            Some(code) => self.positions(&code.module_reads[m], at),
+            None => SimDuration::ZERO,
+        }
+    }
+}
+
+/// The eager imports from `start`, top-level group by group: per module its chunk reads,
+/// then its CPU work (its CPU µs × the import `noise`, at `speed` vCPUs).
+/// Fills `top_import_us` with each group's time; returns the imports' time and their chunk
+/// I/O time.
+#[inline]
+fn eager_imports(
+    init: &InitModel,
+    reads: &mut InitReads<'_, '_>,
+    noise: f64,
+    speed: f64,
+    start: SimTime,
+    top_import_us: &mut [u64],
+) -> (SimDuration, SimDuration) {
+    let mut io = SimDuration::ZERO;
+    let mut cursor = start;
+    let mut cpu_us = 0.0f64;
+    for (g, (_, modules)) in init.eager.iter().enumerate() {
+        let group_start = cursor;
+        for &m in modules {
+            let t = reads.module(m as usize, cursor);
+            io += t;
+            cursor += t;
+            let before = SimDuration::from_us_f64(cpu_us);
+            cpu_us += init.modules[m as usize].cpu_us * noise / speed;
+            cursor += SimDuration::from_us_f64(cpu_us) - before;
+        }
+        if let Some(slot) = top_import_us.get_mut(g) {
+            *slot = cursor.since(group_start).as_us();
+        }
+    }
+    (cursor.since(start), io)
+}
+
 /// Runs init once from `start` at `vcpus`: runtime start with its chunk reads, the eager
 /// imports (per module, its chunk reads then its CPU work), user init, and the wait for
 /// extensions. `code` None (ZIP) reads no chunks.
@@ -261,53 +331,34 @@ fn run_init(
     } else {
         drawn.runtime
     };
-    let mut io = SimDuration::ZERO;
+    let mut reads = InitReads {
+        code,
+        image,
+        served,
+        worker,
+        now,
+        jitter: drawn.jitter,
+    };
     // Runtime start: its chunk reads, then its own work.
-    if let Some(code) = code {
-        io += read_positions(
-            image,
-            served,
-            worker,
-            &code.runtime_reads,
-            now,
-            start,
-            drawn.jitter,
-        );
-    }
+    let mut io = match code {
+        Some(code) => reads.positions(&code.runtime_reads, start),
+        None => SimDuration::ZERO,
+    };
     let runtime_phase = runtime + io;
     // The init thread's CPU speed, shared with extensions.
     let noise = drawn.noise;
     let user_1vcpu = drawn.user_1vcpu;
     let thread_ms = (init.eager_cpu_us * noise + user_1vcpu.as_us() as f64) / 1e3;
     let (speed, extensions_ms) = cpu::init_thread_speed(thread_ms, &init.extension_ms, vcpus);
-    let mut cursor = start + runtime_phase;
-    let imports_start = cursor;
-    let mut cpu_us = 0.0f64;
-    for (g, (_, modules)) in init.eager.iter().enumerate() {
-        let group_start = cursor;
-        for &m in modules {
-            if let Some(code) = code {
-                let t = read_positions(
-                    image,
-                    served,
-                    worker,
-                    &code.module_reads[m as usize],
-                    now,
-                    cursor,
-                    drawn.jitter,
-                );
-                io += t;
-                cursor += t;
-            }
-            let before = SimDuration::from_us_f64(cpu_us);
-            cpu_us += init.modules[m as usize].cpu_us * noise / speed;
-            cursor += SimDuration::from_us_f64(cpu_us) - before;
-        }
-        if let Some(slot) = top_import_us.get_mut(g) {
-            *slot = cursor.since(group_start).as_us();
-        }
-    }
-    let imports = cursor.since(imports_start);
+    let (imports, imports_io) = eager_imports(
+        init,
+        &mut reads,
+        noise,
+        speed,
+        start + runtime_phase,
+        top_import_us,
+    );
+    io += imports_io;
     let user = if speed == 1.0 {
         user_1vcpu
     } else {
