@@ -223,6 +223,7 @@ struct Drawn {
 }
 
 /// The phases of one run of init.
+#[derive(Clone, Copy)]
 struct InitRun {
     runtime: SimDuration,
     imports: SimDuration,
@@ -237,6 +238,76 @@ impl InitRun {
     fn duration(&self) -> SimDuration {
         self.runtime + self.imports + self.user + self.extensions
     }
+}
+
+/// Where one init's chunk reads go: the image code (None for ZIP: no reads), the tiers, the
+/// tally of reads served, the sandbox's worker, the time of the cold start and the drawn
+/// jitter.
+struct InitReads<'r, 'a> {
+    code: Option<&'r ImageCode>,
+    image: &'r mut Option<ImageAccess<'a>>,
+    served: &'r mut (TierCounts, u64),
+    worker: WorkerId,
+    now: SimTime,
+    jitter: f64,
+}
+
+impl InitReads<'_, '_> {
+    /// Reads `positions` from `at`; returns the time they take.
+    #[inline]
+    fn positions(&mut self, positions: &[u32], at: SimTime) -> SimDuration {
+        read_positions(
+            self.image,
+            self.served,
+            self.worker,
+            positions,
+            self.now,
+            at,
+            self.jitter,
+        )
+    }
+
+    /// Reads module `m`'s chunks from `at` (nothing for ZIP code).
+    #[inline]
+    fn module(&mut self, m: usize, at: SimTime) -> SimDuration {
+        match self.code {
+            Some(code) => self.positions(&code.module_reads[m], at),
+            None => SimDuration::ZERO,
+        }
+    }
+}
+
+/// The eager imports from `start`, top-level group by group: per module its chunk reads,
+/// then its CPU work (its CPU µs × the import `noise`, at `speed` vCPUs).
+/// Fills `top_import_us` with each group's time; returns the imports' time and their chunk
+/// I/O time.
+#[inline]
+fn eager_imports(
+    init: &InitModel,
+    reads: &mut InitReads<'_, '_>,
+    noise: f64,
+    speed: f64,
+    start: SimTime,
+    top_import_us: &mut [u64],
+) -> (SimDuration, SimDuration) {
+    let mut io = SimDuration::ZERO;
+    let mut cursor = start;
+    let mut cpu_us = 0.0f64;
+    for (g, (_, modules)) in init.eager.iter().enumerate() {
+        let group_start = cursor;
+        for &m in modules {
+            let t = reads.module(m as usize, cursor);
+            io += t;
+            cursor += t;
+            let before = SimDuration::from_us_f64(cpu_us);
+            cpu_us += init.modules[m as usize].cpu_us * noise / speed;
+            cursor += SimDuration::from_us_f64(cpu_us) - before;
+        }
+        if let Some(slot) = top_import_us.get_mut(g) {
+            *slot = cursor.since(group_start).as_us();
+        }
+    }
+    (cursor.since(start), io)
 }
 
 /// Runs init once from `start` at `vcpus`: runtime start with its chunk reads, the eager
@@ -260,53 +331,34 @@ fn run_init(
     } else {
         drawn.runtime
     };
-    let mut io = SimDuration::ZERO;
+    let mut reads = InitReads {
+        code,
+        image,
+        served,
+        worker,
+        now,
+        jitter: drawn.jitter,
+    };
     // Runtime start: its chunk reads, then its own work.
-    if let Some(code) = code {
-        io += read_positions(
-            image,
-            served,
-            worker,
-            &code.runtime_reads,
-            now,
-            start,
-            drawn.jitter,
-        );
-    }
+    let mut io = match code {
+        Some(code) => reads.positions(&code.runtime_reads, start),
+        None => SimDuration::ZERO,
+    };
     let runtime_phase = runtime + io;
     // The init thread's CPU speed, shared with extensions.
     let noise = drawn.noise;
     let user_1vcpu = drawn.user_1vcpu;
     let thread_ms = (init.eager_cpu_us * noise + user_1vcpu.as_us() as f64) / 1e3;
     let (speed, extensions_ms) = cpu::init_thread_speed(thread_ms, &init.extension_ms, vcpus);
-    let mut cursor = start + runtime_phase;
-    let imports_start = cursor;
-    let mut cpu_us = 0.0f64;
-    for (g, (_, modules)) in init.eager.iter().enumerate() {
-        let group_start = cursor;
-        for &m in modules {
-            if let Some(code) = code {
-                let t = read_positions(
-                    image,
-                    served,
-                    worker,
-                    &code.module_reads[m as usize],
-                    now,
-                    cursor,
-                    drawn.jitter,
-                );
-                io += t;
-                cursor += t;
-            }
-            let before = SimDuration::from_us_f64(cpu_us);
-            cpu_us += init.modules[m as usize].cpu_us * noise / speed;
-            cursor += SimDuration::from_us_f64(cpu_us) - before;
-        }
-        if let Some(slot) = top_import_us.get_mut(g) {
-            *slot = cursor.since(group_start).as_us();
-        }
-    }
-    let imports = cursor.since(imports_start);
+    let (imports, imports_io) = eager_imports(
+        init,
+        &mut reads,
+        noise,
+        speed,
+        start + runtime_phase,
+        top_import_us,
+    );
+    io += imports_io;
     let user = if speed == 1.0 {
         user_1vcpu
     } else {
@@ -366,132 +418,183 @@ fn draw_restore(
     d
 }
 
+/// Where and with what one cold start's init runs, fixed before it starts: the image code
+/// (None for ZIP), the drawn values, the sandbox's worker, the CPU allowance and the start.
+struct InitPlan<'c> {
+    code: Option<&'c ImageCode>,
+    drawn: Drawn,
+    worker: WorkerId,
+    vcpus: f64,
+    start: SimTime,
+}
+
+/// Draws a cold start of ZIP or image code: the phases before init, init (retried once
+/// after a timeout or crash), then the totals.
+#[inline]
+fn draw_phases(
+    place: &Dist,
+    boot: &Dist,
+    delivery: &CodeDelivery,
+    init: &InitModel,
+    env: &mut DrawEnv<'_>,
+) -> ColdStartDraw {
+    let mut d = ColdStartDraw::default();
+    let plan = plan_init(&mut d, place, boot, delivery, init, env);
+    let mut served = (TierCounts::default(), 0u64);
+    let (run, io) = run_init_with_retry(&mut d, init, &plan, &mut served, env);
+    d.phases[Phase::RuntimeInit as usize] = run.runtime;
+    d.phases[Phase::Imports as usize] = run.imports;
+    d.phases[Phase::UserInit as usize] = run.user;
+    d.phases[Phase::Extensions as usize] = run.extensions;
+    d.init_duration = run.duration();
+    d.cold_latency = d.phases[Phase::Place as usize]
+        + d.phases[Phase::CodeFetch as usize]
+        + d.phases[Phase::Boot as usize]
+        + d.wasted_init
+        + d.init_duration;
+    d.chunk_io = io;
+    d.served = served.0;
+    d.coalesced = served.1;
+    d.loaded = init.eager_set;
+    d
+}
+
+/// Draws placement, code fetch (ZIP) and boot into `d`, places the sandbox (image), and
+/// draws init's random values, in this order (the stream's order is part of the output).
+#[inline]
+fn plan_init<'c>(
+    d: &mut ColdStartDraw,
+    place: &Dist,
+    boot: &Dist,
+    delivery: &'c CodeDelivery,
+    init: &InitModel,
+    env: &mut DrawEnv<'_>,
+) -> InitPlan<'c> {
+    let rng = &mut *env.rng;
+    d.phases[Phase::Place as usize] = place.sample(rng);
+    let (jitter_sigma, code) = match delivery {
+        CodeDelivery::Zip { archives, transfer } => {
+            d.phases[Phase::CodeFetch as usize] = transfer.fetch_time(archives, rng);
+            (0.0, None)
+        }
+        CodeDelivery::Image(code) => (code.read_jitter_sigma, Some(&**code)),
+        CodeDelivery::Snapstart(_) => unreachable!("restored by draw_restore"),
+    };
+    d.phases[Phase::Boot as usize] = boot.sample(rng);
+    // The runtime's start is one thread's CPU work, measured under the boost: it runs at
+    // min(1, allowance) vCPU, so only the proportional hypothesis below 1,769 MB slows it
+    // (DESIGN.md, "CPU").
+    let runtime = init.runtime_init.sample(rng);
+    let vcpus = match env.kind {
+        InitKind::OnDemand => init.init_vcpus,
+        InitKind::Unboosted => init.unboosted_vcpus,
+    };
+    let worker = match (&mut env.image, code) {
+        (Some(access), Some(_)) => access.fleet.place(env.function).worker,
+        _ => WorkerId(0),
+    };
+    d.worker = worker.0;
+    let rng = &mut *env.rng;
+    let jitter = if code.is_some() {
+        mean_one_lognormal(jitter_sigma, rng)
+    } else {
+        1.0
+    };
+    let user_1vcpu = init.user_init.sample(rng);
+    let noise = if init.eager_cpu_us > 0.0 {
+        mean_one_lognormal(init.import_noise_sigma, rng)
+    } else {
+        1.0
+    };
+    let drawn = Drawn {
+        runtime,
+        user_1vcpu,
+        noise,
+        jitter,
+    };
+    let start = env.now
+        + d.phases[Phase::Place as usize]
+        + d.phases[Phase::CodeFetch as usize]
+        + d.phases[Phase::Boot as usize];
+    InitPlan {
+        code,
+        drawn,
+        worker,
+        vcpus,
+        start,
+    }
+}
+
+/// Runs init as planned; returns its last run and the chunk I/O time of all runs.
+///
+/// Re-init (facts.md "INIT phase limits"): an on-demand init over the limit is cut there; a
+/// crash wastes the init's drawn time. Either way the init is retried inside the invocation
+/// as a suppressed init without the boost, with the same work (the same draws), not
+/// limited, reading its chunks again through the tiers (the first attempt filled the worker
+/// cache; reads it had not done by the cut wait for their fills in flight). The crash is
+/// drawn last, and only with a crash probability, so models without one draw the same
+/// numbers. Sets `d.wasted_init` and `d.reinit` on a retry.
+#[inline]
+fn run_init_with_retry(
+    d: &mut ColdStartDraw,
+    init: &InitModel,
+    plan: &InitPlan<'_>,
+    served: &mut (TierCounts, u64),
+    env: &mut DrawEnv<'_>,
+) -> (InitRun, SimDuration) {
+    let mut attempt = |vcpus: f64, start: SimTime, env: &mut DrawEnv<'_>| {
+        run_init(
+            init,
+            plan.code,
+            &plan.drawn,
+            vcpus,
+            &mut env.image,
+            served,
+            plan.worker,
+            env.now,
+            start,
+            env.top_import_us,
+        )
+    };
+    let run = attempt(plan.vcpus, plan.start, env);
+    if env.kind != InitKind::OnDemand {
+        return (run, run.io);
+    }
+    let first = run.duration();
+    let timed_out = init.init_timeout.is_some_and(|t| first > t);
+    let crashed = init.crash_probability > 0.0 && env.rng.random::<f64>() < init.crash_probability;
+    if !(timed_out || crashed) {
+        return (run, run.io);
+    }
+    d.wasted_init = init.init_timeout.map_or(first, |t| first.min(t));
+    d.reinit = true;
+    let retry = attempt(init.unboosted_vcpus, plan.start + d.wasted_init, env);
+    let io = run.io + retry.io;
+    (retry, io)
+}
+
 impl ColdStartModel {
     /// Draws one cold start.
     pub fn draw(&self, env: &mut DrawEnv<'_>) -> ColdStartDraw {
-        let mut d = ColdStartDraw::default();
         match self {
             ColdStartModel::Phases {
                 place,
                 boot,
                 delivery,
                 init,
-            } => {
-                if let CodeDelivery::Snapstart(snap) = delivery {
-                    return draw_restore(place, boot, snap, init, env);
-                }
-                let rng = &mut *env.rng;
-                d.phases[Phase::Place as usize] = place.sample(rng);
-                let (jitter_sigma, image_code) = match delivery {
-                    CodeDelivery::Zip { archives, transfer } => {
-                        d.phases[Phase::CodeFetch as usize] = transfer.fetch_time(archives, rng);
-                        (0.0, None)
-                    }
-                    CodeDelivery::Image(code) => (code.read_jitter_sigma, Some(&**code)),
-                    CodeDelivery::Snapstart(_) => unreachable!("restored above"),
-                };
-                d.phases[Phase::Boot as usize] = boot.sample(rng);
-                // The runtime's start is one thread's CPU work, measured under the boost: it
-                // runs at min(1, allowance) vCPU, so only the proportional hypothesis below
-                // 1,769 MB slows it (DESIGN.md, "CPU").
-                let runtime = init.runtime_init.sample(rng);
-                let vcpus = match env.kind {
-                    InitKind::OnDemand => init.init_vcpus,
-                    InitKind::Unboosted => init.unboosted_vcpus,
-                };
-                let worker = match (&mut env.image, image_code) {
-                    (Some(access), Some(_)) => access.fleet.place(env.function).worker,
-                    _ => WorkerId(0),
-                };
-                d.worker = worker.0;
-                let jitter = if image_code.is_some() {
-                    mean_one_lognormal(jitter_sigma, rng)
-                } else {
-                    1.0
-                };
-                let user_1vcpu = init.user_init.sample(rng);
-                let noise = if init.eager_cpu_us > 0.0 {
-                    mean_one_lognormal(init.import_noise_sigma, rng)
-                } else {
-                    1.0
-                };
-                let drawn = Drawn {
-                    runtime,
-                    user_1vcpu,
-                    noise,
-                    jitter,
-                };
-                let init_start = env.now
-                    + d.phases[Phase::Place as usize]
-                    + d.phases[Phase::CodeFetch as usize]
-                    + d.phases[Phase::Boot as usize];
-                let mut served = (TierCounts::default(), 0u64);
-                let mut run = run_init(
-                    init,
-                    image_code,
-                    &drawn,
-                    vcpus,
-                    &mut env.image,
-                    &mut served,
-                    worker,
-                    env.now,
-                    init_start,
-                    env.top_import_us,
-                );
-                let mut io = run.io;
-                // Re-init (facts.md "INIT phase limits"): an on-demand init over the limit is
-                // cut there; a crash wastes the init's drawn time. Either way the init is
-                // retried inside the invocation as a suppressed init without the boost, with
-                // the same work (the same draws), not limited, reading its chunks again through
-                // the tiers (the first attempt filled the worker cache; reads it had not done
-                // by the cut wait for their fills in flight). The crash is drawn last, and only
-                // with a crash probability, so models without one draw the same numbers.
-                if env.kind == InitKind::OnDemand {
-                    let first = run.duration();
-                    let timed_out = init.init_timeout.is_some_and(|t| first > t);
-                    let crashed = init.crash_probability > 0.0
-                        && env.rng.random::<f64>() < init.crash_probability;
-                    if timed_out || crashed {
-                        d.wasted_init = init.init_timeout.map_or(first, |t| first.min(t));
-                        d.reinit = true;
-                        run = run_init(
-                            init,
-                            image_code,
-                            &drawn,
-                            init.unboosted_vcpus,
-                            &mut env.image,
-                            &mut served,
-                            worker,
-                            env.now,
-                            init_start + d.wasted_init,
-                            env.top_import_us,
-                        );
-                        io += run.io;
-                    }
-                }
-                d.phases[Phase::RuntimeInit as usize] = run.runtime;
-                d.phases[Phase::Imports as usize] = run.imports;
-                d.phases[Phase::UserInit as usize] = run.user;
-                d.phases[Phase::Extensions as usize] = run.extensions;
-                d.init_duration = run.duration();
-                d.cold_latency = d.phases[Phase::Place as usize]
-                    + d.phases[Phase::CodeFetch as usize]
-                    + d.phases[Phase::Boot as usize]
-                    + d.wasted_init
-                    + d.init_duration;
-                d.chunk_io = io;
-                d.served = served.0;
-                d.coalesced = served.1;
-                d.loaded = init.eager_set;
-            }
+            } => match delivery {
+                CodeDelivery::Snapstart(snap) => draw_restore(place, boot, snap, init, env),
+                _ => draw_phases(place, boot, delivery, init, env),
+            },
             ColdStartModel::Override(dist) => {
                 let t = dist.sample(env.rng);
+                let mut d = ColdStartDraw::default();
                 d.phases[Phase::Abstract as usize] = t;
                 d.init_duration = t;
                 d.cold_latency = t;
+                d
             }
         }
-        d
     }
 
     /// The cost of the lazy imports of one request on a warm or just-initialised sandbox:

@@ -6,7 +6,9 @@ use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
 use super::dist::DistSpec;
-use super::file::{FunctionSection, InitCpuKind, PlatformRef, PlatformSection, ScenarioFile};
+use super::file::{
+    FunctionSection, InitCpuKind, PlatformRef, PlatformSection, RunSection, ScenarioFile,
+};
 use super::paths::{parse_toml, read_toml, resolve};
 use super::storage::MAX_LRU_BACKGROUND_REQUESTS;
 use super::units::parse_clock_time;
@@ -204,60 +206,10 @@ fn load_empirical(scenario: &Path, key: &str, name: &str, column: &str) -> Input
 
 fn build(path: &Path, raw: ScenarioFile) -> InputResult<Scenario> {
     let ctx = Ctx { file: path };
-    let duration = raw.run.duration.0;
-    if duration.as_us() == 0 {
-        return Err(ctx.err("run.duration", "must be longer than zero"));
-    }
-    let warmup = raw.run.warmup.map(|w| w.0).unwrap_or_default();
-    if warmup >= duration {
-        return Err(ctx.err(
-            "run.warmup",
-            format!("must be shorter than run.duration ({duration})"),
-        ));
-    }
-    let replications = raw.run.replications.unwrap_or(1);
-    if !(1..=10_000).contains(&replications) {
-        return Err(ctx.err("run.replications", "must be between 1 and 10,000"));
-    }
+    let (duration, warmup, replications) = run_settings(&ctx, &raw.run)?;
     let platform = build_platform(path, raw.platform)?;
-    if raw.functions.is_empty() {
-        return Err(ctx.err("function", "a scenario needs at least one [[function]]"));
-    }
-    let mut names = HashSet::new();
-    let mut functions = Vec::with_capacity(raw.functions.len());
-    for (i, f) in raw.functions.iter().enumerate() {
-        if !f.name.is_empty() && f.name.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(ctx.err(
-                format!("function[{i}].name"),
-                format!(
-                    "\"{}\" is all digits, which what-if keys (`function.NAME.KEY`) would \
-                     confuse with a position; use a name with a letter",
-                    f.name
-                ),
-            ));
-        }
-        if !names.insert(f.name.clone()) {
-            return Err(ctx.err(
-                format!("function[{i}].name"),
-                format!("\"{}\" is used twice", f.name),
-            ));
-        }
-        functions.push(build_function(&ctx, i, f, &platform)?);
-    }
-    let reserved: u64 = functions
-        .iter()
-        .filter_map(|f| f.reserved_concurrency)
-        .map(u64::from)
-        .sum();
-    if reserved > platform.account_concurrency as u64 {
-        return Err(ctx.err(
-            "function.reserved_concurrency",
-            format!(
-                "reservations add up to {reserved}, more than the account concurrency {}",
-                platform.account_concurrency
-            ),
-        ));
-    }
+    let functions = build_functions(&ctx, &raw.functions, &platform)?;
+    check_reservations(&ctx, &functions, &platform)?;
     let mut traffic = Vec::with_capacity(raw.traffic.len());
     for (i, t) in raw.traffic.iter().enumerate() {
         let end = SimTime::ZERO + duration;
@@ -290,6 +242,83 @@ fn build(path: &Path, raw: ScenarioFile) -> InputResult<Scenario> {
     };
     super::work::check(&sc)?;
     Ok(sc)
+}
+
+/// `[run]`: the duration (above zero), the warm-up (shorter than the run) and the number of
+/// replications (1 to 10,000).
+fn run_settings(ctx: &Ctx, run: &RunSection) -> InputResult<(SimDuration, SimDuration, u32)> {
+    let duration = run.duration.0;
+    if duration.as_us() == 0 {
+        return Err(ctx.err("run.duration", "must be longer than zero"));
+    }
+    let warmup = run.warmup.map(|w| w.0).unwrap_or_default();
+    if warmup >= duration {
+        return Err(ctx.err(
+            "run.warmup",
+            format!("must be shorter than run.duration ({duration})"),
+        ));
+    }
+    let replications = run.replications.unwrap_or(1);
+    if !(1..=10_000).contains(&replications) {
+        return Err(ctx.err("run.replications", "must be between 1 and 10,000"));
+    }
+    Ok((duration, warmup, replications))
+}
+
+/// The `[[function]]` tables (at least one), each with a unique name that is not all digits.
+fn build_functions(
+    ctx: &Ctx,
+    raw: &[FunctionSection],
+    platform: &PlatformParams,
+) -> InputResult<Vec<Function>> {
+    if raw.is_empty() {
+        return Err(ctx.err("function", "a scenario needs at least one [[function]]"));
+    }
+    let mut names = HashSet::new();
+    let mut functions = Vec::with_capacity(raw.len());
+    for (i, f) in raw.iter().enumerate() {
+        if !f.name.is_empty() && f.name.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(ctx.err(
+                format!("function[{i}].name"),
+                format!(
+                    "\"{}\" is all digits, which what-if keys (`function.NAME.KEY`) would \
+                     confuse with a position; use a name with a letter",
+                    f.name
+                ),
+            ));
+        }
+        if !names.insert(f.name.clone()) {
+            return Err(ctx.err(
+                format!("function[{i}].name"),
+                format!("\"{}\" is used twice", f.name),
+            ));
+        }
+        functions.push(build_function(ctx, i, f, platform)?);
+    }
+    Ok(functions)
+}
+
+/// Reserved concurrency adds up to at most the account's concurrency.
+fn check_reservations(
+    ctx: &Ctx,
+    functions: &[Function],
+    platform: &PlatformParams,
+) -> InputResult<()> {
+    let reserved: u64 = functions
+        .iter()
+        .filter_map(|f| f.reserved_concurrency)
+        .map(u64::from)
+        .sum();
+    if reserved > platform.account_concurrency as u64 {
+        return Err(ctx.err(
+            "function.reserved_concurrency",
+            format!(
+                "reservations add up to {reserved}, more than the account concurrency {}",
+                platform.account_concurrency
+            ),
+        ));
+    }
+    Ok(())
 }
 
 /// The `[[deploy]]` tables, checked and sorted by time.

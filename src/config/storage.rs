@@ -122,22 +122,23 @@ fn gib_to_chunks(ctx: &Ctx, key: &str, gib: Option<f64>) -> InputResult<u32> {
     Ok(chunks.round() as u32)
 }
 
-/// The fleet and tiers from `[storage]`.
-pub(crate) fn build_storage(ctx: &Ctx, s: Option<StorageSection>) -> InputResult<StorageParams> {
-    let s = s.unwrap_or_default();
-    let count = |key: &str, v: Option<u32>, max: u32| -> InputResult<u32> {
-        let n = *required(ctx, key, &v)?;
-        if (1..=max).contains(&n) {
-            Ok(n)
-        } else {
-            Err(ctx.err(
-                format!("platform.{key}"),
-                format!("must be between 1 and {max}; got {n}"),
-            ))
-        }
-    };
-    let azs = count("storage.azs", s.azs, 64)?;
-    let workers_per_az = count("storage.workers_per_az", s.workers_per_az, MAX_WORKERS)?;
+/// Count `v` at `platform.<key>`: required, between 1 and `max`.
+fn count_in(ctx: &Ctx, key: &str, v: Option<u32>, max: u32) -> InputResult<u32> {
+    let n = *required(ctx, key, &v)?;
+    if (1..=max).contains(&n) {
+        Ok(n)
+    } else {
+        Err(ctx.err(
+            format!("platform.{key}"),
+            format!("must be between 1 and {max}; got {n}"),
+        ))
+    }
+}
+
+/// AZs and workers per AZ, at most [`MAX_WORKERS`] workers in all.
+fn fleet_size(ctx: &Ctx, s: &StorageSection) -> InputResult<(u32, u32)> {
+    let azs = count_in(ctx, "storage.azs", s.azs, 64)?;
+    let workers_per_az = count_in(ctx, "storage.workers_per_az", s.workers_per_az, MAX_WORKERS)?;
     if azs as u64 * workers_per_az as u64 > MAX_WORKERS as u64 {
         return Err(ctx.err(
             "platform.storage.workers_per_az",
@@ -148,66 +149,79 @@ pub(crate) fn build_storage(ctx: &Ctx, s: Option<StorageSection>) -> InputResult
             ),
         ));
     }
-    let placement = match required(ctx, "storage.placement", &s.placement)?.as_str() {
-        "random" => Placement::Random,
-        "sticky" => Placement::Sticky {
-            spread: count("storage.sticky_spread", s.sticky_spread, 1_000_000)?,
+    Ok((azs, workers_per_az))
+}
+
+/// `storage.placement`: `random`, or `sticky` with its spread.
+fn placement(ctx: &Ctx, s: &StorageSection) -> InputResult<Placement> {
+    Ok(
+        match required(ctx, "storage.placement", &s.placement)?.as_str() {
+            "random" => Placement::Random,
+            "sticky" => Placement::Sticky {
+                spread: count_in(ctx, "storage.sticky_spread", s.sticky_spread, 1_000_000)?,
+            },
+            other => {
+                return Err(ctx.err(
+                    "platform.storage.placement",
+                    format!("expected \"random\" or \"sticky\"; got \"{other}\""),
+                ));
+            }
         },
-        other => {
-            return Err(ctx.err(
-                "platform.storage.placement",
-                format!("expected \"random\" or \"sticky\"; got \"{other}\""),
-            ));
-        }
-    };
-    let model = match required(ctx, "storage.cache_model", &s.cache_model)?.as_str() {
-        "characteristic_time" => CacheModel::CharacteristicTime,
-        "lru" => CacheModel::ExplicitLru,
-        other => {
-            return Err(ctx.err(
-                "platform.storage.cache_model",
-                format!("expected \"characteristic_time\" or \"lru\"; got \"{other}\""),
-            ));
-        }
-    };
-    let alpha = *required(
+    )
+}
+
+/// `storage.cache_model`: `characteristic_time` or `lru`.
+fn cache_model(ctx: &Ctx, s: &StorageSection) -> InputResult<CacheModel> {
+    Ok(
+        match required(ctx, "storage.cache_model", &s.cache_model)?.as_str() {
+            "characteristic_time" => CacheModel::CharacteristicTime,
+            "lru" => CacheModel::ExplicitLru,
+            other => {
+                return Err(ctx.err(
+                    "platform.storage.cache_model",
+                    format!("expected \"characteristic_time\" or \"lru\"; got \"{other}\""),
+                ));
+            }
+        },
+    )
+}
+
+/// The background load of tier `key` (`worker` or `az`): None at rate zero.
+fn background(
+    ctx: &Ctx,
+    key: &str,
+    rate: Option<f64>,
+    chunks: Option<u32>,
+    alpha: f64,
+) -> InputResult<Option<BackgroundLoad>> {
+    let rate = *required(ctx, &format!("storage.{key}_background_reads_per_s"), &rate)?;
+    let n_chunks = count_in(
         ctx,
-        "storage.background_zipf_alpha",
-        &s.background_zipf_alpha,
+        &format!("storage.{key}_background_chunks"),
+        chunks,
+        MAX_BACKGROUND_CHUNKS,
     )?;
-    let background = |key: &str,
-                      rate: Option<f64>,
-                      chunks: Option<u32>|
-     -> InputResult<Option<BackgroundLoad>> {
-        let rate = *required(ctx, &format!("storage.{key}_background_reads_per_s"), &rate)?;
-        let n_chunks = count(
-            &format!("storage.{key}_background_chunks"),
-            chunks,
-            MAX_BACKGROUND_CHUNKS,
-        )?;
-        if !(rate.is_finite() && rate >= 0.0) {
-            return Err(ctx.err(
-                format!("platform.storage.{key}_background_reads_per_s"),
-                format!("must be a non-negative rate; got {rate}"),
-            ));
-        }
-        if rate == 0.0 {
-            return Ok(None);
-        }
-        let load = BackgroundLoad {
-            n_chunks,
-            zipf_alpha: alpha,
-            rate_per_s: rate,
-        };
-        load.validate()
-            .map_err(|e| ctx.err("platform.storage.background_zipf_alpha", e.to_string()))?;
-        Ok(Some(load))
+    if !(rate.is_finite() && rate >= 0.0) {
+        return Err(ctx.err(
+            format!("platform.storage.{key}_background_reads_per_s"),
+            format!("must be a non-negative rate; got {rate}"),
+        ));
+    }
+    if rate == 0.0 {
+        return Ok(None);
+    }
+    let load = BackgroundLoad {
+        n_chunks,
+        zipf_alpha: alpha,
+        rate_per_s: rate,
     };
-    let parallel = count(
-        "storage.parallel_fetches",
-        s.parallel_fetches,
-        MAX_PARALLEL_FETCHES,
-    )?;
+    load.validate()
+        .map_err(|e| ctx.err("platform.storage.background_zipf_alpha", e.to_string()))?;
+    Ok(Some(load))
+}
+
+/// `storage.read_jitter_sigma`, between 0 and 2.
+fn read_jitter(ctx: &Ctx, s: &StorageSection) -> InputResult<f64> {
     let jitter = *required(ctx, "storage.read_jitter_sigma", &s.read_jitter_sigma)?;
     if !(jitter.is_finite() && (0.0..=2.0).contains(&jitter)) {
         return Err(ctx.err(
@@ -215,6 +229,31 @@ pub(crate) fn build_storage(ctx: &Ctx, s: Option<StorageSection>) -> InputResult
             format!("must be between 0 and 2; got {jitter}"),
         ));
     }
+    Ok(jitter)
+}
+
+/// The fleet and tiers from `[storage]`. Keys are checked in a fixed order (the first bad
+/// one is reported).
+pub(crate) fn build_storage(ctx: &Ctx, s: Option<StorageSection>) -> InputResult<StorageParams> {
+    let s = s.unwrap_or_default();
+    let (azs, workers_per_az) = fleet_size(ctx, &s)?;
+    let placement = placement(ctx, &s)?;
+    let model = cache_model(ctx, &s)?;
+    let alpha = *required(
+        ctx,
+        "storage.background_zipf_alpha",
+        &s.background_zipf_alpha,
+    )?;
+    let background = |key: &str, rate: Option<f64>, chunks: Option<u32>| {
+        background(ctx, key, rate, chunks, alpha)
+    };
+    let parallel = count_in(
+        ctx,
+        "storage.parallel_fetches",
+        s.parallel_fetches,
+        MAX_PARALLEL_FETCHES,
+    )?;
+    let jitter = read_jitter(ctx, &s)?;
     Ok(StorageParams {
         fleet: FleetSpec {
             azs,

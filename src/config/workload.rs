@@ -5,7 +5,7 @@
 
 use std::path::Path;
 
-use super::file::{ImportStyle, ModuleSection, WorkloadFile};
+use super::file::{ImagePackage, ImportStyle, ModuleSection, WorkloadFile};
 use super::paths::read_toml;
 use super::scenario::Ctx;
 use crate::coldstart::delivery::{MAX_LAYERS, MAX_UNZIPPED_BYTES};
@@ -389,77 +389,112 @@ fn build_delivery(
     setup: &FunctionSetup,
     read_bytes: &[u64],
 ) -> InputResult<CodeDelivery> {
-    let packages = wf.package.as_ref();
-    let zip_total_check = |archives: &[ZipArchive], key: &str| -> InputResult<()> {
-        let total: u64 = archives.iter().map(|a| a.unzipped_bytes).sum();
-        if total > MAX_UNZIPPED_BYTES {
-            return Err(ctx.err(
-                key,
-                format!(
-                    "the unzipped code of function \"{}\" is {:.1} MB (layers included), over \
-                     Lambda's limit of 250 MB ({MAX_UNZIPPED_BYTES} bytes); package it as an image",
-                    setup.name,
-                    total as f64 / MB as f64
-                ),
-            ));
-        }
-        Ok(())
+    let archives = match setup.packaging {
+        Packaging::Zip => zip_archives(ctx, wf, setup)?,
+        Packaging::ZipLayers => zip_layer_archives(ctx, wf, setup)?,
+        Packaging::Image => return build_image(ctx, wf, setup, read_bytes),
+        Packaging::Snapstart => return build_snapshot(ctx, wf, setup),
     };
-    let zip = |name: &str, key: &str, zip_mb: f64, unzipped_mb: f64| -> InputResult<ZipArchive> {
-        Ok(ZipArchive {
-            name: name.to_string(),
-            zip_bytes: mb_to_bytes(ctx, &format!("{key}.zip_mb"), zip_mb)?,
-            unzipped_bytes: mb_to_bytes(ctx, &format!("{key}.unzipped_mb"), unzipped_mb)?,
-        })
-    };
-    match setup.packaging {
-        Packaging::Zip => {
-            let archives = match packages.and_then(|p| p.zip.as_ref()) {
-                Some(z) => vec![zip(setup.name, "package.zip", z.zip_mb, z.unzipped_mb)?],
-                None => Vec::new(),
-            };
-            zip_total_check(&archives, "package.zip.unzipped_mb")?;
-            Ok(CodeDelivery::Zip {
-                archives,
-                transfer: setup.platform.zip.clone(),
-            })
-        }
-        Packaging::ZipLayers => {
-            let Some(z) = packages.and_then(|p| p.zip_layers.as_ref()) else {
-                unreachable!("checked by build_cold_start");
-            };
-            if z.layers.len() > MAX_LAYERS {
-                return Err(ctx.err(
-                    "package.zip_layers.layer",
-                    format!(
-                        "a function may use at most {MAX_LAYERS} layers; this build has {}",
-                        z.layers.len()
-                    ),
-                ));
-            }
-            let mut archives = vec![zip(
+    Ok(CodeDelivery::Zip {
+        archives,
+        transfer: setup.platform.zip.clone(),
+    })
+}
+
+/// One ZIP archive from its `<key>.zip_mb` and `<key>.unzipped_mb`.
+fn zip_archive(
+    ctx: &Ctx,
+    name: &str,
+    key: &str,
+    zip_mb: f64,
+    unzipped_mb: f64,
+) -> InputResult<ZipArchive> {
+    Ok(ZipArchive {
+        name: name.to_string(),
+        zip_bytes: mb_to_bytes(ctx, &format!("{key}.zip_mb"), zip_mb)?,
+        unzipped_bytes: mb_to_bytes(ctx, &format!("{key}.unzipped_mb"), unzipped_mb)?,
+    })
+}
+
+/// The unzipped code, layers included, within Lambda's 250 MB (error at `key`).
+fn check_unzipped_total(
+    ctx: &Ctx,
+    setup: &FunctionSetup,
+    archives: &[ZipArchive],
+    key: &str,
+) -> InputResult<()> {
+    let total: u64 = archives.iter().map(|a| a.unzipped_bytes).sum();
+    if total > MAX_UNZIPPED_BYTES {
+        return Err(ctx.err(
+            key,
+            format!(
+                "the unzipped code of function \"{}\" is {:.1} MB (layers included), over \
+                 Lambda's limit of 250 MB ({MAX_UNZIPPED_BYTES} bytes); package it as an image",
                 setup.name,
-                "package.zip_layers",
-                z.zip_mb,
-                z.unzipped_mb,
-            )?];
-            for (i, l) in z.layers.iter().enumerate() {
-                archives.push(zip(
-                    &l.name,
-                    &format!("package.zip_layers.layer[{i}]"),
-                    l.zip_mb,
-                    l.unzipped_mb,
-                )?);
-            }
-            zip_total_check(&archives, "package.zip_layers")?;
-            Ok(CodeDelivery::Zip {
-                archives,
-                transfer: setup.platform.zip.clone(),
-            })
-        }
-        Packaging::Image => build_image(ctx, wf, setup, read_bytes),
-        Packaging::Snapstart => build_snapshot(ctx, wf, setup),
+                total as f64 / MB as f64
+            ),
+        ));
     }
+    Ok(())
+}
+
+/// The archive of `[package.zip]` (none without the table).
+fn zip_archives(
+    ctx: &Ctx,
+    wf: &WorkloadFile,
+    setup: &FunctionSetup,
+) -> InputResult<Vec<ZipArchive>> {
+    let archives = match wf.package.as_ref().and_then(|p| p.zip.as_ref()) {
+        Some(z) => vec![zip_archive(
+            ctx,
+            setup.name,
+            "package.zip",
+            z.zip_mb,
+            z.unzipped_mb,
+        )?],
+        None => Vec::new(),
+    };
+    check_unzipped_total(ctx, setup, &archives, "package.zip.unzipped_mb")?;
+    Ok(archives)
+}
+
+/// The function's archive then its layers' (at most [`MAX_LAYERS`]), from
+/// `[package.zip_layers]`.
+fn zip_layer_archives(
+    ctx: &Ctx,
+    wf: &WorkloadFile,
+    setup: &FunctionSetup,
+) -> InputResult<Vec<ZipArchive>> {
+    let Some(z) = wf.package.as_ref().and_then(|p| p.zip_layers.as_ref()) else {
+        unreachable!("checked by build_cold_start");
+    };
+    if z.layers.len() > MAX_LAYERS {
+        return Err(ctx.err(
+            "package.zip_layers.layer",
+            format!(
+                "a function may use at most {MAX_LAYERS} layers; this build has {}",
+                z.layers.len()
+            ),
+        ));
+    }
+    let mut archives = vec![zip_archive(
+        ctx,
+        setup.name,
+        "package.zip_layers",
+        z.zip_mb,
+        z.unzipped_mb,
+    )?];
+    for (i, l) in z.layers.iter().enumerate() {
+        archives.push(zip_archive(
+            ctx,
+            &l.name,
+            &format!("package.zip_layers.layer[{i}]"),
+            l.zip_mb,
+            l.unzipped_mb,
+        )?);
+    }
+    check_unzipped_total(ctx, setup, &archives, "package.zip_layers")?;
+    Ok(archives)
 }
 
 /// `init_crash_probability`, checked (default 0).
@@ -556,6 +591,29 @@ fn build_image(
     let Some(img) = wf.package.as_ref().and_then(|p| p.image.as_ref()) else {
         unreachable!("checked by build_cold_start");
     };
+    let (layers, shared_layers) = image_layers(ctx, img)?;
+    let version = ImageVersion::build(setup.name, &layers).map_err(|e| {
+        ctx.err(
+            "package.image.layer",
+            format!("function \"{}\": {e}", setup.name),
+        )
+    })?;
+    let runtime_reads = image_runtime_reads(ctx, img, setup, &version)?;
+    let mut module_reads = Vec::with_capacity(wf.modules.len());
+    for (i, (m, &rb)) in wf.modules.iter().zip(read_bytes).enumerate() {
+        module_reads.push(image_module_reads(ctx, img, &version, i, m, rb)?);
+    }
+    Ok(CodeDelivery::Image(Box::new(ImageCode {
+        version,
+        runtime_reads,
+        module_reads,
+        shared_layers,
+        read_jitter_sigma: setup.platform.storage.read_jitter_sigma,
+    })))
+}
+
+/// The image's layers (at least one), and the indices of those shared with other functions.
+fn image_layers(ctx: &Ctx, img: &ImagePackage) -> InputResult<(Vec<Layer>, Vec<usize>)> {
     if img.layers.is_empty() {
         return Err(ctx.err(
             "package.image.layer",
@@ -573,25 +631,35 @@ fn build_image(
             shared_layers.push(i);
         }
     }
-    let version = ImageVersion::build(setup.name, &layers).map_err(|e| {
-        ctx.err(
-            "package.image.layer",
-            format!("function \"{}\": {e}", setup.name),
-        )
-    })?;
-    // In u64: a read of more chunks than a u32 holds must fail the layer check below, not
-    // wrap around.
-    let chunks_of = |bytes: u64| bytes.div_ceil(CHUNK_BYTES);
-    let span = |i: usize| {
-        let s = &version.layers()[i];
-        (s.first_chunk, s.n_chunks)
-    };
+    Ok((layers, shared_layers))
+}
+
+/// Chunks of `bytes`, in u64: a read of more chunks than a u32 holds must fail the layer
+/// checks, not wrap around.
+fn chunks_of(bytes: u64) -> u64 {
+    bytes.div_ceil(CHUNK_BYTES)
+}
+
+/// First chunk and chunk count of layer `i` of `version`.
+fn layer_span(version: &ImageVersion, i: usize) -> (u32, u32) {
+    let s = &version.layers()[i];
+    (s.first_chunk, s.n_chunks)
+}
+
+/// The runtime's start reads: `runtime_read_mb` for the function's architecture, from the
+/// start of the base layer, which must hold them.
+fn image_runtime_reads(
+    ctx: &Ctx,
+    img: &ImagePackage,
+    setup: &FunctionSetup,
+    version: &ImageVersion,
+) -> InputResult<Vec<u32>> {
     let runtime_bytes = mb_to_bytes(
         ctx,
         "package.image.runtime_read_mb",
         img.runtime_read_mb.map_or(0.0, |r| r.get(setup.arch)),
     )?;
-    let (first, len) = span(0);
+    let (first, len) = layer_span(version, 0);
     if chunks_of(runtime_bytes) > len as u64 {
         return Err(ctx.err(
             "package.image.runtime_read_mb",
@@ -601,49 +669,55 @@ fn build_image(
             ),
         ));
     }
-    let runtime_reads = run_in_layer("runtime", first, len, chunks_of(runtime_bytes) as u32);
-    let top = img.layers.len() - 1;
-    let mut module_reads = Vec::with_capacity(wf.modules.len());
-    for (i, (m, &rb)) in wf.modules.iter().zip(read_bytes).enumerate() {
-        let layer = match &m.layer {
-            None => top,
-            Some(name) => img.layers.iter().position(|l| &l.name == name).ok_or_else(|| {
-                ctx.err(
-                    format!("module[{i}].layer"),
-                    format!(
-                        "module \"{}\" is in layer \"{name}\", which [package.image] does not have (layers: {})",
-                        m.name,
-                        img.layers.iter().map(|l| l.name.as_str()).collect::<Vec<_>>().join(", ")
-                    ),
-                )
-            })?,
-        };
-        let (first, len) = span(layer);
-        if chunks_of(rb) > len as u64 {
-            let key = if m.read_mb.is_some() {
-                "read_mb"
-            } else {
-                "read_bytes"
-            };
-            return Err(ctx.err(
-                format!("module[{i}].{key}"),
+    Ok(run_in_layer(
+        "runtime",
+        first,
+        len,
+        chunks_of(runtime_bytes) as u32,
+    ))
+}
+
+/// Module `i`'s reads (`rb` bytes) in its layer (the top layer unless it names one), which
+/// must exist and hold them.
+fn image_module_reads(
+    ctx: &Ctx,
+    img: &ImagePackage,
+    version: &ImageVersion,
+    i: usize,
+    m: &ModuleSection,
+    rb: u64,
+) -> InputResult<Vec<u32>> {
+    let layer = match &m.layer {
+        None => img.layers.len() - 1,
+        Some(name) => img.layers.iter().position(|l| &l.name == name).ok_or_else(|| {
+            ctx.err(
+                format!("module[{i}].layer"),
                 format!(
-                    "module \"{}\" reads {} chunks of 512 KiB, more than its layer \"{}\" holds ({len})",
+                    "module \"{}\" is in layer \"{name}\", which [package.image] does not have (layers: {})",
                     m.name,
-                    chunks_of(rb),
-                    img.layers[layer].name
+                    img.layers.iter().map(|l| l.name.as_str()).collect::<Vec<_>>().join(", ")
                 ),
-            ));
-        }
-        module_reads.push(run_in_layer(&m.name, first, len, chunks_of(rb) as u32));
+            )
+        })?,
+    };
+    let (first, len) = layer_span(version, layer);
+    if chunks_of(rb) > len as u64 {
+        let key = if m.read_mb.is_some() {
+            "read_mb"
+        } else {
+            "read_bytes"
+        };
+        return Err(ctx.err(
+            format!("module[{i}].{key}"),
+            format!(
+                "module \"{}\" reads {} chunks of 512 KiB, more than its layer \"{}\" holds ({len})",
+                m.name,
+                chunks_of(rb),
+                img.layers[layer].name
+            ),
+        ));
     }
-    Ok(CodeDelivery::Image(Box::new(ImageCode {
-        version,
-        runtime_reads,
-        module_reads,
-        shared_layers,
-        read_jitter_sigma: setup.platform.storage.read_jitter_sigma,
-    })))
+    Ok(run_in_layer(&m.name, first, len, chunks_of(rb) as u32))
 }
 
 /// The import graph's errors, named as a reader of the file would look for them.

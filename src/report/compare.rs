@@ -7,6 +7,8 @@ use std::fmt::Write;
 
 use serde_json::{Map, Value};
 
+use super::json::number;
+
 use crate::whatif::objective::Objective;
 use crate::whatif::sweep::{Choice, Margin, Sweep};
 use crate::whatif::{Comparison, Paired, Row};
@@ -114,19 +116,6 @@ pub fn render_comparison_table(c: &Comparison) -> String {
     );
     pad_table(&mut out, &comparison_rows(c));
     out
-}
-
-/// Rounds to 9 significant digits, as the scenario JSON does.
-fn number(x: f64) -> Value {
-    if !x.is_finite() {
-        return Value::Null;
-    }
-    if x == x.trunc() && x.abs() < 9.0e15 {
-        return Value::from(x as i64);
-    }
-    let digits = 8 - x.abs().log10().floor() as i32;
-    let scale = 10f64.powi(digits.clamp(-300, 300));
-    serde_json::Number::from_f64((x * scale).round() / scale).map_or(Value::Null, Value::Number)
 }
 
 fn opt(x: Option<f64>) -> Value {
@@ -402,25 +391,36 @@ pub fn sweep_json(s: &Sweep) -> Value {
     );
     root.insert("replications".into(), Value::from(s.replications));
     root.insert("seed".into(), Value::from(s.seed));
+    root.insert("axes".into(), axes_json(s));
+    root.insert("points".into(), points_json(s));
+    if let Some(o) = &s.objective {
+        root.insert("objective".into(), objective_json(s, o));
+    }
+    Value::Object(root)
+}
+
+/// Each axis of a sweep: its key and its values.
+fn axes_json(s: &Sweep) -> Value {
     let axes = s
         .axes
         .iter()
         .map(|a| {
+            let values = a
+                .values
+                .iter()
+                .map(|(_, v)| serde_json::to_value(v).unwrap_or(Value::Null))
+                .collect();
             let mut o = Map::new();
             o.insert("key".into(), Value::from(a.key.clone()));
-            o.insert(
-                "values".into(),
-                Value::Array(
-                    a.values
-                        .iter()
-                        .map(|(_, v)| serde_json::to_value(v).unwrap_or(Value::Null))
-                        .collect(),
-                ),
-            );
+            o.insert("values".into(), Value::Array(values));
             Value::Object(o)
         })
         .collect();
-    root.insert("axes".into(), Value::Array(axes));
+    Value::Array(axes)
+}
+
+/// Each grid point: its name, overrides, figures and full output.
+fn points_json(s: &Sweep) -> Value {
     let points = s
         .points
         .iter()
@@ -433,65 +433,64 @@ pub fn sweep_json(s: &Sweep) -> Value {
             Value::Object(o)
         })
         .collect();
-    root.insert("points".into(), Value::Array(points));
-    if let Some(o) = &s.objective {
-        let mut m = Map::new();
-        m.insert("text".into(), Value::from(o.text.clone()));
-        m.insert("figure".into(), Value::from(o.key.clone()));
-        match &s.choice {
-            Some(Choice::Best {
-                point,
-                runner_up,
-                margins,
-                feasible,
-            }) => {
-                m.insert("best".into(), Value::from(s.points[*point].name.clone()));
-                m.insert("feasible".into(), Value::from(*feasible));
-                m.insert(
-                    "runner_up".into(),
-                    runner_up.map_or(Value::Null, |(j, _)| Value::from(s.points[j].name.clone())),
-                );
-                m.insert(
-                    "margins".into(),
-                    Value::Array(
-                        margins
-                            .iter()
-                            .map(|g| {
-                                let mut x = Map::new();
-                                x.insert(
-                                    "constraint".into(),
-                                    Value::from(o.constraints[g.constraint].text.clone()),
-                                );
-                                x.insert("value".into(), number(g.value));
-                                x.insert("slack".into(), number(g.slack));
-                                Value::Object(x)
-                            })
-                            .collect(),
-                    ),
-                );
-            }
-            Some(Choice::Infeasible {
-                fail_everywhere, ..
-            }) => {
-                m.insert("best".into(), Value::Null);
-                m.insert(
-                    "fail_everywhere".into(),
-                    Value::Array(
-                        fail_everywhere
-                            .iter()
-                            .map(|&k| Value::from(o.constraints[k].text.clone()))
-                            .collect(),
-                    ),
-                );
-            }
-            _ => {
-                m.insert("best".into(), Value::Null);
-            }
+    Value::Array(points)
+}
+
+/// The objective and its outcome: the best point, runner-up and margins, or the
+/// constraints that fail everywhere, and the message.
+fn objective_json(s: &Sweep, o: &Objective) -> Value {
+    let mut m = Map::new();
+    m.insert("text".into(), Value::from(o.text.clone()));
+    m.insert("figure".into(), Value::from(o.key.clone()));
+    match &s.choice {
+        Some(Choice::Best {
+            point,
+            runner_up,
+            margins,
+            feasible,
+        }) => {
+            m.insert("best".into(), Value::from(s.points[*point].name.clone()));
+            m.insert("feasible".into(), Value::from(*feasible));
+            m.insert(
+                "runner_up".into(),
+                runner_up.map_or(Value::Null, |(j, _)| Value::from(s.points[j].name.clone())),
+            );
+            m.insert("margins".into(), margins_json(o, margins));
         }
-        m.insert("message".into(), Value::from(choice_text(s)));
-        root.insert("objective".into(), Value::Object(m));
+        Some(Choice::Infeasible {
+            fail_everywhere, ..
+        }) => {
+            m.insert("best".into(), Value::Null);
+            let failing = fail_everywhere
+                .iter()
+                .map(|&k| Value::from(o.constraints[k].text.clone()))
+                .collect();
+            m.insert("fail_everywhere".into(), Value::Array(failing));
+        }
+        _ => {
+            m.insert("best".into(), Value::Null);
+        }
     }
-    Value::Object(root)
+    m.insert("message".into(), Value::from(choice_text(s)));
+    Value::Object(m)
+}
+
+/// The chosen point's margin to each constraint: the constraint, its value and its slack.
+fn margins_json(o: &Objective, margins: &[Margin]) -> Value {
+    let margins = margins
+        .iter()
+        .map(|g| {
+            let mut x = Map::new();
+            x.insert(
+                "constraint".into(),
+                Value::from(o.constraints[g.constraint].text.clone()),
+            );
+            x.insert("value".into(), number(g.value));
+            x.insert("slack".into(), number(g.slack));
+            Value::Object(x)
+        })
+        .collect();
+    Value::Array(margins)
 }
 
 #[cfg(test)]

@@ -6,8 +6,8 @@
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
+use crate::outcome::invocation::{InvocationRecord, InvocationSink};
 use crate::output::{AtomicFile, OutputError};
-use crate::sim::{InvocationRecord, InvocationSink};
 
 /// Writes invocation rows to a CSV file.
 pub struct InvocationCsv {

@@ -7,8 +7,9 @@ use serde_json::{Map, Value};
 
 use crate::stats::figures::{Figure, Summary};
 
-/// Rounds to 9 significant digits: stable text, far below any model's precision.
-fn number(x: f64) -> Value {
+/// Rounds to 9 significant digits: stable text, far below any model's precision (the
+/// scenario JSON and the compare/sweep JSON).
+pub(super) fn number(x: f64) -> Value {
     if !x.is_finite() {
         return Value::Null;
     }

@@ -12,7 +12,10 @@ use super::compare::{
     sweep_json, sweep_rows,
 };
 use super::plots;
+use crate::engine::SimDuration;
 use crate::outcome::figure_key as K;
+use crate::outcome::run::DetailedRun;
+use crate::stats::Histogram;
 use crate::whatif::sweep::{Choice, Sweep};
 use crate::whatif::{Comparison, Paired};
 
@@ -174,45 +177,57 @@ pub fn write_comparison_report(dir: &Path, c: &Comparison) -> Result<Vec<PathBuf
     write_report_folder(dir, |dir, written| comparison_files(dir, c, written))
 }
 
+/// `all functions`, or `function NAME` when the report is about one function.
+fn scope_text(function: Option<&str>) -> String {
+    function.map_or("all functions".to_string(), |f| format!("function {f}"))
+}
+
+/// Index of the named function in a run's summary (None: the total over all functions).
+fn summary_index(run: &DetailedRun, function: Option<&String>) -> Option<usize> {
+    function.and_then(|f| run.summary.functions.iter().position(|(n, _)| n == f))
+}
+
+/// The cold-start latency histogram of function `fi` of a run, or of all its functions.
+fn cold_latency_of(run: &DetailedRun, fi: Option<usize>) -> &Histogram {
+    match fi {
+        Some(i) => &run.cold_latency[i],
+        None => &run.cold_latency_total,
+    }
+}
+
+/// Per variant: its name, timeline bin, cold starts per bin and peak live sandboxes per bin.
+type OverTime = (String, SimDuration, Vec<f64>, Vec<f64>);
+
 fn comparison_files(
     dir: &Path,
     c: &Comparison,
     written: &mut Vec<PathBuf>,
 ) -> Result<(), OutputError> {
-    let fi = c.function.as_ref().and_then(|f| {
-        c.variants[0]
-            .run
-            .summary
-            .functions
-            .iter()
-            .position(|(n, _)| n == f)
-    });
-    let scope = c
-        .function
-        .as_deref()
-        .map_or("all functions".to_string(), |f| format!("function {f}"));
-    let hists: Vec<(String, &crate::stats::Histogram)> = c
+    let fi = summary_index(&c.variants[0].run, c.function.as_ref());
+    let scope = scope_text(c.function.as_deref());
+    let hists: Vec<(String, &Histogram)> = c
         .variants
         .iter()
-        .map(|v| {
-            let h = match fi {
-                Some(i) => &v.run.cold_latency[i],
-                None => &v.run.cold_latency_total,
-            };
-            (v.name.clone(), h)
-        })
+        .map(|v| (v.name.clone(), cold_latency_of(&v.run, fi)))
         .collect();
+    let title = format!("{}: cold-start latency per variant ({scope})", c.scenario);
     plot(
         dir,
         CDF_SVG,
-        plots::cold_latency_cdf(
-            &format!("{}: cold-start latency per variant ({scope})", c.scenario),
-            &hists,
-        ),
+        plots::cold_latency_cdf(&title, &hists),
         written,
     )?;
-    // Per variant: its timeline, cold starts per bin and peak live sandboxes per bin.
-    type OverTime = (String, crate::engine::SimDuration, Vec<f64>, Vec<f64>);
+    let timelines = comparison_timelines(c, fi);
+    if let Some(timelines) = &timelines {
+        over_time_plots(dir, c, &scope, timelines, written)?;
+    }
+    write(dir, "compare.json", &pretty(&comparison_json(c)), written)?;
+    let md = comparison_markdown(c, &scope, timelines.is_some());
+    write(dir, "report.md", &md, written)
+}
+
+/// Every variant's timeline, or None if one of them has none (or there are no variants).
+fn comparison_timelines(c: &Comparison, fi: Option<usize>) -> Option<Vec<OverTime>> {
     let timelines: Vec<OverTime> = c
         .variants
         .iter()
@@ -223,42 +238,40 @@ fn comparison_files(
             Some((v.name.clone(), bin, counts, peaks))
         })
         .collect();
-    let has_timeline = timelines.len() == c.variants.len() && !timelines.is_empty();
-    if has_timeline {
+    (timelines.len() == c.variants.len() && !timelines.is_empty()).then_some(timelines)
+}
+
+/// The cold starts over time and live sandboxes over time plots of a comparison.
+fn over_time_plots(
+    dir: &Path,
+    c: &Comparison,
+    scope: &str,
+    timelines: &[OverTime],
+    written: &mut Vec<PathBuf>,
+) -> Result<(), OutputError> {
+    type Pick = fn(&OverTime) -> &[f64];
+    let charts: [(&str, &str, &str, Pick); 2] = [
+        (TIMELINE_SVG, "cold starts", "cold starts", |t| &t.2),
+        (LIVE_SVG, "live sandboxes", "peak live sandboxes", |t| &t.3),
+    ];
+    for (name, what, y_label, pick) in charts {
+        let series: Vec<_> = timelines
+            .iter()
+            .map(|t| (t.0.clone(), t.1, pick(t)))
+            .collect();
+        let title = format!("{}: {what} over time per variant ({scope})", c.scenario);
         plot(
             dir,
-            TIMELINE_SVG,
-            plots::over_time(
-                &format!(
-                    "{}: cold starts over time per variant ({scope})",
-                    c.scenario
-                ),
-                "cold starts",
-                &timelines
-                    .iter()
-                    .map(|(name, bin, counts, _)| (name.clone(), *bin, counts.as_slice()))
-                    .collect::<Vec<_>>(),
-            ),
-            written,
-        )?;
-        plot(
-            dir,
-            LIVE_SVG,
-            plots::over_time(
-                &format!(
-                    "{}: live sandboxes over time per variant ({scope})",
-                    c.scenario
-                ),
-                "peak live sandboxes",
-                &timelines
-                    .iter()
-                    .map(|(name, bin, _, peaks)| (name.clone(), *bin, peaks.as_slice()))
-                    .collect::<Vec<_>>(),
-            ),
+            name,
+            plots::over_time(&title, y_label, &series),
             written,
         )?;
     }
-    write(dir, "compare.json", &pretty(&comparison_json(c)), written)?;
+    Ok(())
+}
+
+/// `report.md` of a comparison: setup, variants, table, findings and plots.
+fn comparison_markdown(c: &Comparison, scope: &str, has_timeline: bool) -> String {
     let mut md = String::new();
     let _ = writeln!(md, "# What-if comparison: {}\n", c.scenario);
     let _ = writeln!(
@@ -288,7 +301,7 @@ fn comparison_files(
         let _ = writeln!(md, "![live sandboxes over time]({LIVE_SVG})\n");
     }
     let _ = writeln!(md, "Data: [compare.json](compare.json)");
-    write(dir, "report.md", &md, written)
+    md
 }
 
 /// Writes the report of a sweep into `dir` (created if needed, replaced as a whole if it
@@ -300,42 +313,105 @@ pub fn write_sweep_report(dir: &Path, s: &Sweep) -> Result<Vec<PathBuf>, OutputE
 }
 
 fn sweep_files(dir: &Path, s: &Sweep, written: &mut Vec<PathBuf>) -> Result<(), OutputError> {
-    let scope = s
-        .function
-        .as_deref()
-        .map_or("all functions".to_string(), |f| format!("function {f}"));
-    let first = &s.axes[0];
-    let last_seg = first.key.rsplit('.').next().unwrap_or(&first.key);
-    let inner: usize = s.axes[1..].iter().map(|a| a.values.len()).product();
-    // Cost per 30-day month (comparable across run lengths) when every point has it, else
-    // the bill of the simulated run.
-    let scope_name = s.function.as_deref().unwrap_or("total");
-    let per_month = |i: usize| {
-        s.points[i]
-            .run
-            .summary
-            .get(scope_name, K::COST_PER_MONTH_USD.name())
+    let scope = scope_text(s.function.as_deref());
+    sweep_cost_plot(dir, s, &scope, written)?;
+    let with_cdf = s.points.len() <= 8;
+    if with_cdf {
+        let fi = summary_index(&s.points[0].run, s.function.as_ref());
+        let hists: Vec<(String, &Histogram)> = s
+            .points
+            .iter()
+            .map(|p| (p.name.clone(), cold_latency_of(&p.run, fi)))
+            .collect();
+        let title = format!(
+            "{}: cold-start latency per grid point ({scope})",
+            s.scenario
+        );
+        plot(
+            dir,
+            CDF_SVG,
+            plots::cold_latency_cdf(&title, &hists),
+            written,
+        )?;
+    }
+    write(dir, "sweep.json", &pretty(&sweep_json(s)), written)?;
+    write(
+        dir,
+        "report.md",
+        &sweep_markdown(s, &scope, with_cdf),
+        written,
+    )
+}
+
+/// The cost of grid point `i` against its p99 latency: (p99 ms, cost), the cost per 30-day
+/// month (comparable across run lengths) when `monthly`, else the bill of the simulated run.
+fn cost_point(s: &Sweep, i: usize, monthly: bool) -> Option<(f64, f64)> {
+    let cost = if monthly {
+        monthly_cost(s, i)
+    } else {
+        s.points[i].mean(K::COST_USD.name())
     };
-    let monthly = (0..s.points.len()).all(|i| per_month(i).is_some());
+    Some((s.points[i].mean(K::LATENCY_MS.p99.name())?, cost?))
+}
+
+/// Cost per 30-day month of grid point `i`, for the sweep's function or the total.
+fn monthly_cost(s: &Sweep, i: usize) -> Option<f64> {
+    let scope_name = s.function.as_deref().unwrap_or("total");
+    s.points[i]
+        .run
+        .summary
+        .get(scope_name, K::COST_PER_MONTH_USD.name())
+}
+
+/// The cost vs p99 plot: one series per value of the first axis (consecutive values merged
+/// beyond [`MAX_COST_SERIES`]), the chosen point marked.
+fn sweep_cost_plot(
+    dir: &Path,
+    s: &Sweep,
+    scope: &str,
+    written: &mut Vec<PathBuf>,
+) -> Result<(), OutputError> {
+    let monthly = (0..s.points.len()).all(|i| monthly_cost(s, i).is_some());
     let cost_label = if monthly {
         "cost (USD per month)"
     } else {
         "cost (USD per simulated run)"
     };
-    let xy = |i: usize| -> Option<(f64, f64)> {
-        let cost = if monthly {
-            per_month(i)
-        } else {
-            s.points[i].mean(K::COST_USD.name())
-        };
-        Some((s.points[i].mean(K::LATENCY_MS.p99.name())?, cost?))
+    let groups = cost_series(s, monthly);
+    let chosen = match &s.choice {
+        Some(Choice::Best { point, .. }) => {
+            cost_point(s, *point, monthly).map(|p| (s.points[*point].name.clone(), p))
+        }
+        _ => None,
     };
+    let title = format!(
+        "{}: cost vs p99 latency per grid point ({scope})",
+        s.scenario
+    );
+    let svg = plots::cost_vs_p99(
+        &title,
+        "p99 end-to-end latency (ms)",
+        cost_label,
+        &groups,
+        chosen,
+    );
+    plot(dir, COST_SVG, svg, written)
+}
+
+/// The series of the cost vs p99 plot: grid points grouped by the first axis's value, at
+/// most [`MAX_COST_SERIES`] groups, each named after its value or range of values.
+fn cost_series(s: &Sweep, monthly: bool) -> Vec<(String, Vec<(f64, f64)>)> {
+    let first = &s.axes[0];
+    let last_seg = first.key.rsplit('.').next().unwrap_or(&first.key);
+    let inner: usize = s.axes[1..].iter().map(|a| a.values.len()).product();
     let per_series = first.values.len().div_ceil(MAX_COST_SERIES).max(1);
-    let groups: Vec<(String, Vec<(f64, f64)>)> = (0..first.values.len())
+    (0..first.values.len())
         .step_by(per_series)
         .map(|g0| {
             let g1 = (g0 + per_series).min(first.values.len());
-            let pts = (g0 * inner..g1 * inner).filter_map(xy).collect();
+            let pts = (g0 * inner..g1 * inner)
+                .filter_map(|i| cost_point(s, i, monthly))
+                .collect();
             let (lo, hi) = (&first.values[g0].0, &first.values[g1 - 1].0);
             let name = if g1 - g0 == 1 {
                 format!("{last_seg}={lo}")
@@ -344,61 +420,11 @@ fn sweep_files(dir: &Path, s: &Sweep, written: &mut Vec<PathBuf>) -> Result<(), 
             };
             (name, pts)
         })
-        .collect();
-    let chosen = match &s.choice {
-        Some(Choice::Best { point, .. }) => xy(*point).map(|p| (s.points[*point].name.clone(), p)),
-        _ => None,
-    };
-    plot(
-        dir,
-        COST_SVG,
-        plots::cost_vs_p99(
-            &format!(
-                "{}: cost vs p99 latency per grid point ({scope})",
-                s.scenario
-            ),
-            "p99 end-to-end latency (ms)",
-            cost_label,
-            &groups,
-            chosen,
-        ),
-        written,
-    )?;
-    let fi = s.function.as_ref().and_then(|f| {
-        s.points[0]
-            .run
-            .summary
-            .functions
-            .iter()
-            .position(|(n, _)| n == f)
-    });
-    let with_cdf = s.points.len() <= 8;
-    if with_cdf {
-        let hists: Vec<(String, &crate::stats::Histogram)> = s
-            .points
-            .iter()
-            .map(|p| {
-                let h = match fi {
-                    Some(i) => &p.run.cold_latency[i],
-                    None => &p.run.cold_latency_total,
-                };
-                (p.name.clone(), h)
-            })
-            .collect();
-        plot(
-            dir,
-            CDF_SVG,
-            plots::cold_latency_cdf(
-                &format!(
-                    "{}: cold-start latency per grid point ({scope})",
-                    s.scenario
-                ),
-                &hists,
-            ),
-            written,
-        )?;
-    }
-    write(dir, "sweep.json", &pretty(&sweep_json(s)), written)?;
+        .collect()
+}
+
+/// `report.md` of a sweep: grid, table, findings and plots.
+fn sweep_markdown(s: &Sweep, scope: &str, with_cdf: bool) -> String {
     let mut md = String::new();
     let _ = writeln!(md, "# What-if sweep: {}\n", s.scenario);
     let axes: Vec<String> = s
@@ -435,7 +461,7 @@ fn sweep_files(dir: &Path, s: &Sweep, written: &mut Vec<PathBuf>) -> Result<(), 
         let _ = writeln!(md, "![cold-start latency CDF]({CDF_SVG})\n");
     }
     let _ = writeln!(md, "Data: [sweep.json](sweep.json)");
-    write(dir, "report.md", &md, written)
+    md
 }
 
 /// Ranges over the grid, written from the numbers: where cost and p99 latency are lowest

@@ -40,9 +40,9 @@ use crate::storage::chunk::ImageVersion;
 use crate::storage::fleet::Fleet;
 use crate::traffic::ArrivalStream;
 
+pub use crate::outcome::invocation::{InvocationRecord, InvocationSink};
 use async_queue::Waiting;
 use lazy::LazyCompletions;
-pub use sink::{InvocationRecord, InvocationSink};
 
 /// Everything that can happen in a run.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

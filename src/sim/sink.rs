@@ -1,29 +1,12 @@
 //! The per-invocation sink: every counted invocation, streamed as it finishes (the
 //! `--invocations-csv` output), never stored. With a sink every completion is an event, so
-//! records come in completion order.
+//! records come in completion order. The record and sink types live in
+//! [`crate::outcome::invocation`].
 
 use super::World;
 use crate::engine::SimTime;
-use crate::platform::sandbox::{Request, SandboxId};
-
-/// One finished invocation, for the per-invocation CSV.
-#[derive(Clone, Copy, Debug)]
-pub struct InvocationRecord {
-    /// Index of the function.
-    pub function: u32,
-    /// The sandbox that served it.
-    pub sandbox: u32,
-    /// Request details.
-    pub request: Request,
-    /// When it finished.
-    pub end: SimTime,
-}
-
-/// Receives every counted invocation as it finishes (streamed, never stored).
-pub trait InvocationSink {
-    /// Called once per finished invocation.
-    fn record(&mut self, replication: u32, rec: &InvocationRecord) -> std::io::Result<()>;
-}
+use crate::outcome::invocation::InvocationRecord;
+use crate::platform::sandbox::SandboxId;
 
 impl World<'_> {
     /// Hands the request sandbox `id` of function `f` finished at `now` to the sink, if there
@@ -52,6 +35,7 @@ mod tests {
     use super::super::{SimError, run};
     use super::*;
     use crate::config::load_scenario;
+    use crate::outcome::invocation::InvocationSink;
 
     /// Fails from the `fail_at`-th record on, counting the records it was given.
     struct Failing {

@@ -137,6 +137,96 @@ fn parse_seconds(field: &[u8]) -> Result<SimTime, String> {
     Ok(SimTime(us as u64))
 }
 
+/// Position of the column named `wanted` in the header `names`; the error lists the columns.
+fn timestamp_column(path: &Path, names: &[String], wanted: &str) -> InputResult<usize> {
+    names.iter().position(|n| n == wanted).ok_or_else(|| {
+        InputError::file(
+            path,
+            format!(
+                "no column named '{wanted}' for the arrival timestamps; the header has: {}",
+                names
+                    .iter()
+                    .map(|n| format!("'{n}'"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        )
+    })
+}
+
+/// Reads every data row's arrival time in column `column_index` (named `wanted`), checking
+/// they do not decrease; returns the number of rows and the first and last arrival times.
+fn scan_timestamps(
+    path: &Path,
+    reader: &mut csv::Reader<TraceFile>,
+    column_index: usize,
+    wanted: &str,
+) -> InputResult<(u64, SimTime, SimTime)> {
+    let mut record = csv::ByteRecord::new();
+    let mut rows: u64 = 0;
+    let mut last = SimTime::ZERO;
+    let mut first = SimTime::ZERO;
+    loop {
+        let row = rows + 1;
+        match reader.read_byte_record(&mut record) {
+            Ok(true) => {}
+            Ok(false) => break,
+            Err(e) => return Err(csv_error(path, row, e)),
+        }
+        let time = row_time(path, row, &record, column_index, wanted)?;
+        if time < last {
+            return Err(InputError::row(
+                path,
+                row,
+                format!(
+                    "column '{wanted}': arrival at {} s is earlier than the previous row's {} \
+                     s; expected rows sorted by time (non-decreasing)",
+                    record.get(column_index).map_or(String::new(), shown),
+                    last.as_secs_f64()
+                ),
+            ));
+        }
+        if row == 1 {
+            first = time;
+        }
+        last = time;
+        rows = row;
+    }
+    Ok((rows, first, last))
+}
+
+/// The arrival time of data row `row`: its field `column_index`, in seconds.
+fn row_time(
+    path: &Path,
+    row: u64,
+    record: &csv::ByteRecord,
+    column_index: usize,
+    wanted: &str,
+) -> InputResult<SimTime> {
+    let field = record.get(column_index).ok_or_else(|| {
+        InputError::row(
+            path,
+            row,
+            format!(
+                "has {} field(s), so no value for column '{wanted}' (field {}); expected \
+                 the arrival time in seconds since the start of the trace",
+                record.len(),
+                column_index + 1
+            ),
+        )
+    })?;
+    parse_seconds(field).map_err(|what| {
+        InputError::row(
+            path,
+            row,
+            format!(
+                "column '{wanted}': {what}; expected the arrival time as a number of \
+                 seconds (>= 0) since the start of the trace"
+            ),
+        )
+    })
+}
+
 /// A validated per-request timestamp trace: a CSV file whose column `column` holds each
 /// request's arrival time in seconds since the start of the trace, in non-decreasing order.
 ///
@@ -172,71 +262,8 @@ impl TimestampTrace {
         let mut reader = csv_reader(path)?;
         let names = read_header(path, &mut reader)?;
         let wanted = column.trim();
-        let column_index = names.iter().position(|n| n == wanted).ok_or_else(|| {
-            InputError::file(
-                path,
-                format!(
-                    "no column named '{wanted}' for the arrival timestamps; the header has: {}",
-                    names
-                        .iter()
-                        .map(|n| format!("'{n}'"))
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ),
-            )
-        })?;
-
-        let mut record = csv::ByteRecord::new();
-        let mut rows: u64 = 0;
-        let mut last = SimTime::ZERO;
-        let mut first = SimTime::ZERO;
-        loop {
-            let row = rows + 1;
-            match reader.read_byte_record(&mut record) {
-                Ok(true) => {}
-                Ok(false) => break,
-                Err(e) => return Err(csv_error(path, row, e)),
-            }
-            let field = record.get(column_index).ok_or_else(|| {
-                InputError::row(
-                    path,
-                    row,
-                    format!(
-                        "has {} field(s), so no value for column '{wanted}' (field {}); expected \
-                         the arrival time in seconds since the start of the trace",
-                        record.len(),
-                        column_index + 1
-                    ),
-                )
-            })?;
-            let time = parse_seconds(field).map_err(|what| {
-                InputError::row(
-                    path,
-                    row,
-                    format!(
-                        "column '{wanted}': {what}; expected the arrival time as a number of \
-                         seconds (>= 0) since the start of the trace"
-                    ),
-                )
-            })?;
-            if time < last {
-                return Err(InputError::row(
-                    path,
-                    row,
-                    format!(
-                        "column '{wanted}': arrival at {} s is earlier than the previous row's {} \
-                         s; expected rows sorted by time (non-decreasing)",
-                        shown(field),
-                        last.as_secs_f64()
-                    ),
-                ));
-            }
-            if row == 1 {
-                first = time;
-            }
-            last = time;
-            rows = row;
-        }
+        let column_index = timestamp_column(path, &names, wanted)?;
+        let (rows, first, last) = scan_timestamps(path, &mut reader, column_index, wanted)?;
         if rows == 0 {
             return Err(InputError::file(
                 path,
@@ -409,91 +436,17 @@ impl Azure2019Trace {
         let mut reader = csv_reader(path)?;
         let names = read_header(path, &mut reader)?;
         let minutes = check_azure_header(path, &names)?;
-
         if let AzureSelector::Row(0) = selector {
             return Err(InputError::file(
                 path,
                 "function row 0 does not exist: data rows are numbered from 1 (the header is row 0)",
             ));
         }
-
         let mut record = csv::ByteRecord::new();
-        let mut rows: u64 = 0;
-        let row = loop {
-            let row = rows + 1;
-            match reader.read_byte_record(&mut record) {
-                Ok(true) => {}
-                Ok(false) => {
-                    return Err(InputError::file(
-                        path,
-                        match selector {
-                            AzureSelector::Function(hash) => format!(
-                                "no row has HashFunction '{}' (scanned {rows} data rows)",
-                                hash.trim()
-                            ),
-                            AzureSelector::Row(n) => format!(
-                                "function row {n} does not exist: the file has {rows} data rows"
-                            ),
-                        },
-                    ));
-                }
-                Err(e) => return Err(csv_error(path, row, e)),
-            }
-            rows = row;
-            let selected = match selector {
-                AzureSelector::Function(hash) => record
-                    .get(AZURE_HASH_COLUMN)
-                    .is_some_and(|h| trim(h) == hash.trim().as_bytes()),
-                AzureSelector::Row(n) => row == *n,
-            };
-            if selected {
-                break row;
-            }
-        };
-
-        let expected_fields = AZURE_KEY_COLUMNS.len() + minutes;
-        if record.len() != expected_fields {
-            return Err(InputError::row(
-                path,
-                row,
-                format!(
-                    "has {} fields; expected {expected_fields} like the header (HashOwner, \
-                     HashApp, HashFunction, Trigger and minute columns 1..{minutes})",
-                    record.len()
-                ),
-            ));
-        }
-        let mut per_minute = Vec::with_capacity(minutes);
-        let mut total: u64 = 0;
-        for (i, field) in record.iter().enumerate().skip(AZURE_KEY_COLUMNS.len()) {
-            let minute = i + 1 - AZURE_KEY_COLUMNS.len();
-            let count = std::str::from_utf8(trim(field))
-                .ok()
-                .and_then(|s| s.parse::<u32>().ok())
-                .filter(|&c| c <= AZURE_MAX_PER_MINUTE)
-                .ok_or_else(|| {
-                    InputError::row(
-                        path,
-                        row,
-                        format!(
-                            "column '{minute}': '{}' is not a valid invocation count; expected a \
-                             non-negative integer (at most {AZURE_MAX_PER_MINUTE})",
-                            shown(field)
-                        ),
-                    )
-                })?;
-            total += u64::from(count);
-            per_minute.push(count);
-        }
-
-        let hash = record
-            .get(AZURE_HASH_COLUMN)
-            .map(|h| String::from_utf8_lossy(trim(h)).into_owned())
-            .unwrap_or_default();
-        let trigger = record
-            .get(AZURE_TRIGGER_COLUMN)
-            .map(|t| String::from_utf8_lossy(trim(t)).into_owned())
-            .unwrap_or_default();
+        let row = find_azure_row(path, &mut reader, &mut record, selector)?;
+        let (per_minute, total) = azure_counts(path, row, &record, minutes)?;
+        let hash = azure_key(&record, AZURE_HASH_COLUMN);
+        let trigger = azure_key(&record, AZURE_TRIGGER_COLUMN);
         if total == 0 {
             return Err(InputError::file(
                 path,
@@ -554,6 +507,101 @@ impl Azure2019Trace {
             position: 0,
         }
     }
+}
+
+/// Reads rows into `record` up to the one `selector` picks; returns its 1-based number. The
+/// error says how many rows were scanned when none matches.
+fn find_azure_row(
+    path: &Path,
+    reader: &mut csv::Reader<TraceFile>,
+    record: &mut csv::ByteRecord,
+    selector: &AzureSelector,
+) -> InputResult<u64> {
+    let mut rows: u64 = 0;
+    loop {
+        let row = rows + 1;
+        match reader.read_byte_record(record) {
+            Ok(true) => {}
+            Ok(false) => {
+                return Err(InputError::file(
+                    path,
+                    match selector {
+                        AzureSelector::Function(hash) => format!(
+                            "no row has HashFunction '{}' (scanned {rows} data rows)",
+                            hash.trim()
+                        ),
+                        AzureSelector::Row(n) => format!(
+                            "function row {n} does not exist: the file has {rows} data rows"
+                        ),
+                    },
+                ));
+            }
+            Err(e) => return Err(csv_error(path, row, e)),
+        }
+        rows = row;
+        let selected = match selector {
+            AzureSelector::Function(hash) => record
+                .get(AZURE_HASH_COLUMN)
+                .is_some_and(|h| trim(h) == hash.trim().as_bytes()),
+            AzureSelector::Row(n) => row == *n,
+        };
+        if selected {
+            return Ok(row);
+        }
+    }
+}
+
+/// The per-minute invocation counts of the selected row `row` (as many fields as the header)
+/// and their sum.
+fn azure_counts(
+    path: &Path,
+    row: u64,
+    record: &csv::ByteRecord,
+    minutes: usize,
+) -> InputResult<(Vec<u32>, u64)> {
+    let expected_fields = AZURE_KEY_COLUMNS.len() + minutes;
+    if record.len() != expected_fields {
+        return Err(InputError::row(
+            path,
+            row,
+            format!(
+                "has {} fields; expected {expected_fields} like the header (HashOwner, \
+                 HashApp, HashFunction, Trigger and minute columns 1..{minutes})",
+                record.len()
+            ),
+        ));
+    }
+    let mut per_minute = Vec::with_capacity(minutes);
+    let mut total: u64 = 0;
+    for (i, field) in record.iter().enumerate().skip(AZURE_KEY_COLUMNS.len()) {
+        let minute = i + 1 - AZURE_KEY_COLUMNS.len();
+        let count = std::str::from_utf8(trim(field))
+            .ok()
+            .and_then(|s| s.parse::<u32>().ok())
+            .filter(|&c| c <= AZURE_MAX_PER_MINUTE)
+            .ok_or_else(|| {
+                InputError::row(
+                    path,
+                    row,
+                    format!(
+                        "column '{minute}': '{}' is not a valid invocation count; expected a \
+                         non-negative integer (at most {AZURE_MAX_PER_MINUTE})",
+                        shown(field)
+                    ),
+                )
+            })?;
+        total += u64::from(count);
+        per_minute.push(count);
+    }
+    Ok((per_minute, total))
+}
+
+/// Key column `column` of a row (hash or trigger), trimmed; empty if missing.
+fn azure_key(record: &csv::ByteRecord, column: usize) -> String {
+    record
+        .get(column)
+        .map(|h| String::from_utf8_lossy(trim(h)).into_owned())
+        .unwrap_or_default()
 }
 
 /// Checks that `names` is an Azure Functions 2019 invocation-count header and returns the number

@@ -81,74 +81,93 @@ impl ColumnMapping {
         time: Option<&str>,
         filters: &[String],
     ) -> InputResult<ColumnMapping> {
-        let usage = |m: String| InputError::Usage(m);
-        let (col, unit) = match value.rsplit_once(':') {
-            Some((c, u)) => (
-                c.trim(),
-                Some(ValueUnit::parse(u.trim()).ok_or_else(|| {
-                    usage(format!(
-                        "value column `{value}`: unit `{}` is not one of ms, us, s",
-                        u.trim()
-                    ))
-                })?),
-            ),
-            None => (value.trim(), None),
-        };
-        if col.is_empty() {
-            return Err(usage(format!(
-                "value column `{value}`: expected COLUMN or COLUMN:UNIT (UNIT = ms, us, s)"
-            )));
-        }
-        let value_unit = unit.unwrap_or(if col.ends_with("_us") {
-            ValueUnit::Us
-        } else if col.ends_with("_s") {
-            ValueUnit::S
-        } else {
-            ValueUnit::Ms
-        });
-        let groups: Vec<String> = if group.trim().is_empty() {
-            Vec::new()
-        } else {
-            group.split(',').map(|g| g.trim().to_string()).collect()
-        };
-        if groups.iter().any(String::is_empty) {
-            return Err(usage(format!(
-                "group columns `{group}`: expected a comma-separated list of column names"
-            )));
-        }
-        for (i, g) in groups.iter().enumerate() {
-            if groups[..i].contains(g) {
-                return Err(usage(format!("group column `{g}` is listed twice")));
-            }
-        }
+        let (col, value_unit) = value_column(value)?;
+        let groups = group_columns(group)?;
         let time = match time.map(str::trim) {
-            Some("") => return Err(usage("time column: empty name".to_string())),
+            Some("") => return Err(InputError::Usage("time column: empty name".to_string())),
             t => t.map(str::to_string),
         };
-        let mut fs = Vec::new();
-        for f in filters {
-            let Some((c, vs)) = f.split_once('=') else {
-                return Err(usage(format!(
-                    "filter `{f}`: expected COLUMN=VALUE1,VALUE2,…"
-                )));
-            };
-            let c = c.trim();
-            let vals: Vec<String> = vs.split(',').map(|v| v.trim().to_string()).collect();
-            if c.is_empty() || vals.iter().any(String::is_empty) {
-                return Err(usage(format!(
-                    "filter `{f}`: expected COLUMN=VALUE1,VALUE2,… with no empty name or value"
-                )));
-            }
-            fs.push((c.to_string(), vals));
-        }
+        let filters = filters
+            .iter()
+            .map(|f| filter(f))
+            .collect::<InputResult<_>>()?;
         Ok(ColumnMapping {
-            value: col.to_string(),
+            value: col,
             value_unit,
             groups,
             time,
-            filters: fs,
+            filters,
         })
     }
+}
+
+/// `COLUMN` or `COLUMN:UNIT`; without a unit, a name ending in `_us` or `_s` gives that unit,
+/// anything else ms.
+fn value_column(value: &str) -> InputResult<(String, ValueUnit)> {
+    let (col, unit) = match value.rsplit_once(':') {
+        Some((c, u)) => (
+            c.trim(),
+            Some(ValueUnit::parse(u.trim()).ok_or_else(|| {
+                InputError::Usage(format!(
+                    "value column `{value}`: unit `{}` is not one of ms, us, s",
+                    u.trim()
+                ))
+            })?),
+        ),
+        None => (value.trim(), None),
+    };
+    if col.is_empty() {
+        return Err(InputError::Usage(format!(
+            "value column `{value}`: expected COLUMN or COLUMN:UNIT (UNIT = ms, us, s)"
+        )));
+    }
+    let value_unit = unit.unwrap_or(if col.ends_with("_us") {
+        ValueUnit::Us
+    } else if col.ends_with("_s") {
+        ValueUnit::S
+    } else {
+        ValueUnit::Ms
+    });
+    Ok((col.to_string(), value_unit))
+}
+
+/// A comma-separated list of group columns (empty: none), no name empty or repeated.
+fn group_columns(group: &str) -> InputResult<Vec<String>> {
+    let groups: Vec<String> = if group.trim().is_empty() {
+        Vec::new()
+    } else {
+        group.split(',').map(|g| g.trim().to_string()).collect()
+    };
+    if groups.iter().any(String::is_empty) {
+        return Err(InputError::Usage(format!(
+            "group columns `{group}`: expected a comma-separated list of column names"
+        )));
+    }
+    for (i, g) in groups.iter().enumerate() {
+        if groups[..i].contains(g) {
+            return Err(InputError::Usage(format!(
+                "group column `{g}` is listed twice"
+            )));
+        }
+    }
+    Ok(groups)
+}
+
+/// A filter `COLUMN=V1,V2,…`, no name or value empty.
+fn filter(f: &str) -> InputResult<(String, Vec<String>)> {
+    let Some((c, vs)) = f.split_once('=') else {
+        return Err(InputError::Usage(format!(
+            "filter `{f}`: expected COLUMN=VALUE1,VALUE2,…"
+        )));
+    };
+    let c = c.trim();
+    let vals: Vec<String> = vs.split(',').map(|v| v.trim().to_string()).collect();
+    if c.is_empty() || vals.iter().any(String::is_empty) {
+        return Err(InputError::Usage(format!(
+            "filter `{f}`: expected COLUMN=VALUE1,VALUE2,… with no empty name or value"
+        )));
+    }
+    Ok((c.to_string(), vals))
 }
 
 /// One measured value.
@@ -235,12 +254,7 @@ impl Observations {
             if by_memory {
                 push_key_part(&mut key, r.memory_size_mb.to_string().as_bytes());
             }
-            let g = b.intern(&key);
-            b.values.push(Observation {
-                group: g,
-                day: r.day,
-                value_ms: v,
-            });
+            b.push(&key, r.day, v);
             d.records += 1;
         }
         let cols = if by_memory {
@@ -296,12 +310,7 @@ impl Observations {
                     ),
                 }
             }
-            let g = b.intern(&key);
-            b.values.push(Observation {
-                group: g,
-                day: r.day,
-                value_ms: v,
-            });
+            b.push(&key, r.day, v);
             d.records += 1;
         }
         let cols = group_by
@@ -345,6 +354,16 @@ struct Builder {
 }
 
 impl Builder {
+    /// Adds one observation to the group of `key`.
+    fn push(&mut self, key: &[u8], day: Option<Day>, value_ms: f64) {
+        let group = self.intern(key);
+        self.values.push(Observation {
+            group,
+            day,
+            value_ms,
+        });
+    }
+
     fn intern(&mut self, key: &[u8]) -> u32 {
         if let Some(&g) = self.index.get(key) {
             return g;
@@ -404,6 +423,63 @@ fn compare_keys(a: &[String], b: &[String]) -> std::cmp::Ordering {
     a.len().cmp(&b.len())
 }
 
+/// Positions in the header of the columns a mapping names, and how many fields a row needs.
+struct MappedColumns {
+    value: usize,
+    groups: Vec<usize>,
+    time: Option<usize>,
+    filters: Vec<(usize, Vec<Vec<u8>>)>,
+    needed: usize,
+}
+
+impl MappedColumns {
+    /// Finds the mapped columns (value, groups, time, filters, in this order); a missing one
+    /// is an error that lists the header's columns.
+    fn locate(header: &[String], mapping: &ColumnMapping, path: &Path) -> InputResult<Self> {
+        let col = |name: &str| -> InputResult<usize> {
+            header
+                .iter()
+                .position(|h| h == name)
+                .ok_or_else(|| missing_column(header, name, path))
+        };
+        let value = col(&mapping.value)?;
+        let groups: Vec<usize> = mapping
+            .groups
+            .iter()
+            .map(|g| col(g))
+            .collect::<InputResult<_>>()?;
+        let time = mapping.time.as_deref().map(col).transpose()?;
+        let filters: Vec<(usize, Vec<Vec<u8>>)> = mapping
+            .filters
+            .iter()
+            .map(|(c, vs)| Ok((col(c)?, vs.iter().map(|v| v.as_bytes().to_vec()).collect())))
+            .collect::<InputResult<_>>()?;
+        let needed = groups
+            .iter()
+            .chain(time.iter())
+            .chain(filters.iter().map(|(i, _)| i))
+            .fold(value, |m, &i| m.max(i))
+            + 1;
+        Ok(MappedColumns {
+            value,
+            groups,
+            time,
+            filters,
+            needed,
+        })
+    }
+}
+
+/// What one data row gives.
+enum RowOutcome {
+    /// A value in ms, with its day when the mapping names a time column.
+    Value(f64, Option<Day>),
+    /// The row fails a filter.
+    Ignored,
+    /// The row is skipped, for this reason.
+    Warning(String),
+}
+
 /// Reads a CSV through `mapping`. Errors: no header; a mapped column that is not in the
 /// header (the message lists the columns). A row that is too short, or whose value or date
 /// does not parse (or whose value is negative, NaN or infinite), is a warning and skipped;
@@ -415,31 +491,7 @@ pub fn read_generic(
 ) -> InputResult<Observations> {
     let mut rdr = csv_reader(bytes);
     let header = csv_header(&mut rdr, path)?;
-    let col = |name: &str| -> InputResult<usize> {
-        header
-            .iter()
-            .position(|h| h == name)
-            .ok_or_else(|| missing_column(&header, name, path))
-    };
-    let value_i = col(&mapping.value)?;
-    let group_i: Vec<usize> = mapping
-        .groups
-        .iter()
-        .map(|g| col(g))
-        .collect::<InputResult<_>>()?;
-    let time_i = mapping.time.as_deref().map(col).transpose()?;
-    let filters: Vec<(usize, Vec<Vec<u8>>)> = mapping
-        .filters
-        .iter()
-        .map(|(c, vs)| Ok((col(c)?, vs.iter().map(|v| v.as_bytes().to_vec()).collect())))
-        .collect::<InputResult<_>>()?;
-    let needed = group_i
-        .iter()
-        .chain(time_i.iter())
-        .chain(filters.iter().map(|(i, _)| i))
-        .fold(value_i, |m, &i| m.max(i))
-        + 1;
-    let scale = mapping.value_unit.ms_per_unit();
+    let cols = MappedColumns::locate(&header, mapping, path)?;
     let mut b = Builder::default();
     let mut d = Diagnostics::default();
     let mut rec = csv::ByteRecord::new();
@@ -448,61 +500,66 @@ pub fn read_generic(
     while next_record(&mut rdr, &mut rec, row + 1, path)? {
         row += 1;
         d.rows_read += 1;
-        if rec.len() < needed {
-            d.warn(
-                row,
-                format!("row has {} fields, at least {needed} needed", rec.len()),
-            );
-            continue;
-        }
-        let field = |i: usize| rec.get(i).unwrap_or_default().trim_ascii();
-        if !filters
-            .iter()
-            .all(|(i, vs)| vs.iter().any(|v| v.as_slice() == field(*i)))
-        {
-            d.ignored += 1;
-            continue;
-        }
-        let value_ms = match super::parse_nonneg(field(value_i)) {
-            Ok(v) => v * scale,
-            Err(e) => {
-                d.warn(row, format!("{} {e}", mapping.value));
+        let (value_ms, day) = match mapped_row(&rec, &header, mapping, &cols) {
+            RowOutcome::Value(v, day) => (v, day),
+            RowOutcome::Ignored => {
+                d.ignored += 1;
+                continue;
+            }
+            RowOutcome::Warning(msg) => {
+                d.warn(row, msg);
                 continue;
             }
         };
-        let day = match time_i {
-            None => None,
-            Some(i) => {
-                let f = field(i);
-                match std::str::from_utf8(f).ok().and_then(Day::parse_prefix) {
-                    Some(day) => Some(day),
-                    None => {
-                        d.warn(
-                            row,
-                            format!(
-                                "{} `{}` does not start with a date YYYY-MM-DD",
-                                header[i],
-                                clip(&String::from_utf8_lossy(f))
-                            ),
-                        );
-                        continue;
-                    }
-                }
-            }
-        };
         key.clear();
-        for &i in &group_i {
-            push_key_part(&mut key, field(i));
+        for &i in &cols.groups {
+            push_key_part(&mut key, rec.get(i).unwrap_or_default().trim_ascii());
         }
-        let group = b.intern(&key);
-        b.values.push(Observation {
-            group,
-            day,
-            value_ms,
-        });
+        b.push(&key, day, value_ms);
         d.records += 1;
     }
     Ok(b.finish(mapping.groups.clone(), d))
+}
+
+/// One data row through the mapping: long enough, passing the filters, with a value and (if
+/// mapped) a date that parse.
+fn mapped_row(
+    rec: &csv::ByteRecord,
+    header: &[String],
+    mapping: &ColumnMapping,
+    cols: &MappedColumns,
+) -> RowOutcome {
+    let needed = cols.needed;
+    if rec.len() < needed {
+        return RowOutcome::Warning(format!(
+            "row has {} fields, at least {needed} needed",
+            rec.len()
+        ));
+    }
+    let field = |i: usize| rec.get(i).unwrap_or_default().trim_ascii();
+    if !cols
+        .filters
+        .iter()
+        .all(|(i, vs)| vs.iter().any(|v| v.as_slice() == field(*i)))
+    {
+        return RowOutcome::Ignored;
+    }
+    let value_ms = match super::parse_nonneg(field(cols.value)) {
+        Ok(v) => v * mapping.value_unit.ms_per_unit(),
+        Err(e) => return RowOutcome::Warning(format!("{} {e}", mapping.value)),
+    };
+    let Some(i) = cols.time else {
+        return RowOutcome::Value(value_ms, None);
+    };
+    let f = field(i);
+    match std::str::from_utf8(f).ok().and_then(Day::parse_prefix) {
+        Some(day) => RowOutcome::Value(value_ms, Some(day)),
+        None => RowOutcome::Warning(format!(
+            "{} `{}` does not start with a date YYYY-MM-DD",
+            header[i],
+            clip(&String::from_utf8_lossy(f))
+        )),
+    }
 }
 
 /// [`read_generic`] of the file at `path`.

@@ -281,6 +281,101 @@ fn micros(f: &[u8]) -> Result<u64, String> {
 /// Rows grouped into traces by key, with their sort position and event.
 type Grouped = BTreeMap<usize, (Vec<String>, Vec<(u64, u64, ImportEvent)>)>;
 
+/// Positions in the header of the value columns (required), the optional columns, and the
+/// key columns (all the others).
+struct TableColumns {
+    values: Vec<usize>,
+    optional: Vec<Option<usize>>,
+    keys: Vec<usize>,
+}
+
+impl TableColumns {
+    /// Finds the columns; a missing value column is an error naming it.
+    fn locate(
+        header: &[String],
+        value_cols: &[&str],
+        optional: &[&str],
+        path: &Path,
+    ) -> InputResult<Self> {
+        let values: Vec<usize> = value_cols
+            .iter()
+            .map(|c| column(header, c, path))
+            .collect::<InputResult<_>>()?;
+        let opt: Vec<Option<usize>> = optional
+            .iter()
+            .map(|c| header.iter().position(|h| h == c))
+            .collect();
+        let keys: Vec<usize> = (0..header.len())
+            .filter(|&i| {
+                !value_cols.contains(&header[i].as_str()) && !optional.contains(&header[i].as_str())
+            })
+            .collect();
+        Ok(TableColumns {
+            values,
+            optional: opt,
+            keys,
+        })
+    }
+}
+
+/// Events grouped into traces by the key columns' cells, traces numbered in order of first
+/// appearance.
+#[derive(Default)]
+struct TraceGroups {
+    by_key: BTreeMap<Vec<u8>, usize>,
+    grouped: Grouped,
+    kbuf: Vec<u8>,
+}
+
+impl TraceGroups {
+    /// Adds event `ev` of data row `row` (sort position `pos`, else the row) to the trace of
+    /// its key.
+    fn add(
+        &mut self,
+        rec: &csv::ByteRecord,
+        keys: &[usize],
+        pos: Option<u64>,
+        row: u64,
+        ev: ImportEvent,
+    ) {
+        self.kbuf.clear();
+        for &i in keys {
+            let f = rec.get(i).unwrap_or_default();
+            self.kbuf.extend_from_slice(&(f.len() as u32).to_le_bytes());
+            self.kbuf.extend_from_slice(f);
+        }
+        let n = self.by_key.len();
+        let t = *self.by_key.entry(self.kbuf.clone()).or_insert(n);
+        let entry = self.grouped.entry(t).or_insert_with(|| {
+            (
+                keys.iter()
+                    .map(|&i| {
+                        String::from_utf8_lossy(rec.get(i).unwrap_or_default())
+                            .trim()
+                            .to_string()
+                    })
+                    .collect(),
+                Vec::new(),
+            )
+        });
+        entry.1.push((pos.unwrap_or(row), row, ev));
+    }
+
+    /// Each trace's events sorted by position (then row), built into `out`'s traces.
+    fn finish(self, self_known: bool, out: &mut ImportTraces) {
+        for (_, (key, mut evs)) in self.grouped {
+            evs.sort_by_key(|(pos, row, _)| (*pos, *row));
+            let t = build_trace(
+                key,
+                evs.into_iter().map(|(_, _, e)| e).collect(),
+                self_known,
+            );
+            note_trace(&mut out.notes, &t);
+            out.traces.push(t);
+        }
+    }
+}
+
 /// Shared body of the two CSV forms: `event` turns a row into (sort position, event).
 fn read_table(
     bytes: &[u8],
@@ -296,28 +391,14 @@ fn read_table(
 ) -> InputResult<ImportTraces> {
     let mut rdr = csv_reader(bytes);
     let header = csv_header(&mut rdr, path)?;
-    let idx: Vec<usize> = value_cols
-        .iter()
-        .map(|c| column(&header, c, path))
-        .collect::<InputResult<_>>()?;
-    let opt: Vec<Option<usize>> = optional
-        .iter()
-        .map(|c| header.iter().position(|h| h == c))
-        .collect();
-    let key_idx: Vec<usize> = (0..header.len())
-        .filter(|&i| {
-            !value_cols.contains(&header[i].as_str()) && !optional.contains(&header[i].as_str())
-        })
-        .collect();
+    let cols = TableColumns::locate(&header, value_cols, optional, path)?;
     let mut out = ImportTraces {
-        key_columns: key_idx.iter().map(|&i| header[i].clone()).collect(),
+        key_columns: cols.keys.iter().map(|&i| header[i].clone()).collect(),
         ..Default::default()
     };
-    let mut by_key: BTreeMap<Vec<u8>, usize> = BTreeMap::new();
-    let mut grouped: Grouped = BTreeMap::new();
+    let mut groups = TraceGroups::default();
     let mut rec = csv::ByteRecord::new();
     let mut row = 0u64;
-    let mut kbuf = Vec::new();
     while next_record(&mut rdr, &mut rec, row + 1, path)? {
         row += 1;
         out.diagnostics.rows_read += 1;
@@ -332,47 +413,15 @@ fn read_table(
             );
             continue;
         }
-        let (pos, ev) = match event(&rec, &idx, &opt) {
-            Ok(x) => x,
-            Err(m) => {
-                out.diagnostics.warn(row, m);
-                continue;
+        match event(&rec, &cols.values, &cols.optional) {
+            Ok((pos, ev)) => {
+                groups.add(&rec, &cols.keys, pos, row, ev);
+                out.diagnostics.records += 1;
             }
-        };
-        kbuf.clear();
-        for &i in &key_idx {
-            let f = rec.get(i).unwrap_or_default();
-            kbuf.extend_from_slice(&(f.len() as u32).to_le_bytes());
-            kbuf.extend_from_slice(f);
+            Err(m) => out.diagnostics.warn(row, m),
         }
-        let n = by_key.len();
-        let t = *by_key.entry(kbuf.clone()).or_insert(n);
-        let entry = grouped.entry(t).or_insert_with(|| {
-            (
-                key_idx
-                    .iter()
-                    .map(|&i| {
-                        String::from_utf8_lossy(rec.get(i).unwrap_or_default())
-                            .trim()
-                            .to_string()
-                    })
-                    .collect(),
-                Vec::new(),
-            )
-        });
-        entry.1.push((pos.unwrap_or(row), row, ev));
-        out.diagnostics.records += 1;
     }
-    for (_, (key, mut evs)) in grouped {
-        evs.sort_by_key(|(pos, row, _)| (*pos, *row));
-        let t = build_trace(
-            key,
-            evs.into_iter().map(|(_, _, e)| e).collect(),
-            self_known,
-        );
-        note_trace(&mut out.notes, &t);
-        out.traces.push(t);
-    }
+    groups.finish(self_known, &mut out);
     Ok(out)
 }
 

@@ -80,31 +80,53 @@ const KNOWN: [&str; 7] = [
     "@maxMemoryUsed",
 ];
 
+/// Positions of the known columns in the header, and of the extra ones.
+struct Columns {
+    timestamp: Option<usize>,
+    request: usize,
+    init: usize,
+    duration: usize,
+    billed: usize,
+    memory: usize,
+    max_memory: usize,
+    extra: Vec<usize>,
+}
+
+impl Columns {
+    /// Finds the columns; every known one but `@timestamp` is required, none twice.
+    fn locate(header: &[String], path: &Path) -> InputResult<Self> {
+        let cols = Columns {
+            timestamp: header.iter().position(|h| h == "@timestamp"),
+            request: column(header, "@requestId", path)?,
+            init: column(header, "@initDuration", path)?,
+            duration: column(header, "@duration", path)?,
+            billed: column(header, "@billedDuration", path)?,
+            memory: column(header, "@memorySize", path)?,
+            max_memory: column(header, "@maxMemoryUsed", path)?,
+            extra: (0..header.len())
+                .filter(|&i| !KNOWN.contains(&header[i].as_str()))
+                .collect(),
+        };
+        for name in KNOWN {
+            if header.iter().filter(|h| *h == name).count() > 1 {
+                return Err(InputError::file(
+                    path,
+                    format!("column `{name}` appears more than once"),
+                ));
+            }
+        }
+        Ok(cols)
+    }
+}
+
 /// Parses an Insights CSV export. Errors: no header, or a required column missing (named, with
 /// the columns that are there).
 pub fn read_insights(bytes: &[u8], path: &Path) -> InputResult<InsightsTable> {
     let mut rdr = csv_reader(bytes);
     let header = csv_header(&mut rdr, path)?;
-    let timestamp = header.iter().position(|h| h == "@timestamp");
-    let request = column(&header, "@requestId", path)?;
-    let init = column(&header, "@initDuration", path)?;
-    let duration = column(&header, "@duration", path)?;
-    let billed = column(&header, "@billedDuration", path)?;
-    let memory = column(&header, "@memorySize", path)?;
-    let max_memory = column(&header, "@maxMemoryUsed", path)?;
-    let extra_idx: Vec<usize> = (0..header.len())
-        .filter(|&i| !KNOWN.contains(&header[i].as_str()))
-        .collect();
-    for name in KNOWN {
-        if header.iter().filter(|h| *h == name).count() > 1 {
-            return Err(InputError::file(
-                path,
-                format!("column `{name}` appears more than once"),
-            ));
-        }
-    }
+    let cols = Columns::locate(&header, path)?;
     let mut table = InsightsTable {
-        extra_columns: extra_idx.iter().map(|&i| header[i].clone()).collect(),
+        extra_columns: cols.extra.iter().map(|&i| header[i].clone()).collect(),
         ..Default::default()
     };
     let mut rec = csv::ByteRecord::new();
@@ -112,68 +134,7 @@ pub fn read_insights(bytes: &[u8], path: &Path) -> InputResult<InsightsTable> {
     while next_record(&mut rdr, &mut rec, row + 1, path)? {
         row += 1;
         table.diagnostics.rows_read += 1;
-        let cell = |i: usize| rec.get(i);
-        let parsed = (|| -> Result<InsightsRecord, String> {
-            if rec.len() != header.len() {
-                return Err(format!(
-                    "row has {} fields, the header has {}",
-                    rec.len(),
-                    header.len()
-                ));
-            }
-            let text = |i: usize| -> Result<&str, String> {
-                std::str::from_utf8(cell(i).unwrap_or_default())
-                    .map(str::trim)
-                    .map_err(|_| format!("`{}` is not valid UTF-8", header[i]))
-            };
-            let day = match timestamp {
-                None => None,
-                Some(i) => {
-                    let t = text(i)?;
-                    if t.is_empty() {
-                        None
-                    } else {
-                        Some(Day::parse_prefix(t).ok_or_else(|| {
-                            format!("@timestamp `{}` does not start with YYYY-MM-DD", clip(t))
-                        })?)
-                    }
-                }
-            };
-            let ms = |i: usize| -> Result<f64, String> {
-                let t = text(i)?;
-                let t = t.strip_suffix("ms").unwrap_or(t);
-                parse_nonneg(t.as_bytes()).map_err(|e| format!("{} {e}", header[i]))
-            };
-            let init_duration_ms = if text(init)?.is_empty() {
-                None
-            } else {
-                Some(ms(init)?)
-            };
-            let request_id = text(request)?;
-            if request_id.is_empty() {
-                return Err("@requestId is blank".to_string());
-            }
-            let memory_size_mb = mem_mb(text(memory)?).map_err(|e| format!("@memorySize {e}"))?;
-            if memory_size_mb == 0 {
-                return Err("@memorySize is 0".to_string());
-            }
-            Ok(InsightsRecord {
-                row,
-                day,
-                request_id: request_id.to_string(),
-                init_duration_ms,
-                duration_ms: ms(duration)?,
-                billed_duration_ms: ms(billed)?,
-                memory_size_mb,
-                max_memory_used_mb: mem_mb(text(max_memory)?)
-                    .map_err(|e| format!("@maxMemoryUsed {e}"))?,
-                extra: extra_idx
-                    .iter()
-                    .map(|&i| String::from_utf8_lossy(cell(i).unwrap_or_default()).into_owned())
-                    .collect(),
-            })
-        })();
-        match parsed {
+        match parse_record(row, &rec, &header, &cols) {
             Ok(r) => {
                 table.diagnostics.records += 1;
                 table.records.push(r);
@@ -182,6 +143,86 @@ pub fn read_insights(bytes: &[u8], path: &Path) -> InputResult<InsightsTable> {
         }
     }
     Ok(table)
+}
+
+/// Cell `i` of `rec` as trimmed UTF-8.
+fn cell_text<'r>(rec: &'r csv::ByteRecord, header: &[String], i: usize) -> Result<&'r str, String> {
+    std::str::from_utf8(rec.get(i).unwrap_or_default())
+        .map(str::trim)
+        .map_err(|_| format!("`{}` is not valid UTF-8", header[i]))
+}
+
+/// Cell `i` of `rec` as non-negative milliseconds (an `ms` suffix allowed).
+fn cell_ms(rec: &csv::ByteRecord, header: &[String], i: usize) -> Result<f64, String> {
+    let t = cell_text(rec, header, i)?;
+    let t = t.strip_suffix("ms").unwrap_or(t);
+    parse_nonneg(t.as_bytes()).map_err(|e| format!("{} {e}", header[i]))
+}
+
+/// The day of `@timestamp` (None without the column or with a blank cell).
+fn record_day(
+    rec: &csv::ByteRecord,
+    header: &[String],
+    timestamp: Option<usize>,
+) -> Result<Option<Day>, String> {
+    let Some(i) = timestamp else {
+        return Ok(None);
+    };
+    let t = cell_text(rec, header, i)?;
+    if t.is_empty() {
+        return Ok(None);
+    }
+    Day::parse_prefix(t)
+        .map(Some)
+        .ok_or_else(|| format!("@timestamp `{}` does not start with YYYY-MM-DD", clip(t)))
+}
+
+/// One data row as a record, or the warning that says why it is skipped.
+fn parse_record(
+    row: u64,
+    rec: &csv::ByteRecord,
+    header: &[String],
+    cols: &Columns,
+) -> Result<InsightsRecord, String> {
+    if rec.len() != header.len() {
+        return Err(format!(
+            "row has {} fields, the header has {}",
+            rec.len(),
+            header.len()
+        ));
+    }
+    let text = |i: usize| cell_text(rec, header, i);
+    let ms = |i: usize| cell_ms(rec, header, i);
+    let day = record_day(rec, header, cols.timestamp)?;
+    let init_duration_ms = if text(cols.init)?.is_empty() {
+        None
+    } else {
+        Some(ms(cols.init)?)
+    };
+    let request_id = text(cols.request)?;
+    if request_id.is_empty() {
+        return Err("@requestId is blank".to_string());
+    }
+    let memory_size_mb = mem_mb(text(cols.memory)?).map_err(|e| format!("@memorySize {e}"))?;
+    if memory_size_mb == 0 {
+        return Err("@memorySize is 0".to_string());
+    }
+    Ok(InsightsRecord {
+        row,
+        day,
+        request_id: request_id.to_string(),
+        init_duration_ms,
+        duration_ms: ms(cols.duration)?,
+        billed_duration_ms: ms(cols.billed)?,
+        memory_size_mb,
+        max_memory_used_mb: mem_mb(text(cols.max_memory)?)
+            .map_err(|e| format!("@maxMemoryUsed {e}"))?,
+        extra: cols
+            .extra
+            .iter()
+            .map(|&i| String::from_utf8_lossy(rec.get(i).unwrap_or_default()).into_owned())
+            .collect(),
+    })
 }
 
 /// [`read_insights`] of the file at `path`.

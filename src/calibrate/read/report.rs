@@ -179,64 +179,17 @@ fn fields(text: &str) -> Vec<Field<'_>> {
 
 fn parse_fields(text: &str, line: u64, day: Option<Day>) -> Result<ReportRecord, String> {
     let fs = fields(text);
-    let get = |name: &str| fs.iter().find(|f| f.label == name);
-    let require = |name: &str| -> Result<&Field<'_>, String> {
-        match get(name) {
-            Some(f) if !f.value.is_empty() => Ok(f),
-            Some(_) => Err(format!("REPORT line has no value for `{name}`")),
-            None => Err(format!("REPORT line has no `{name}`")),
-        }
-    };
-    let request_id = require("RequestId")?.value.to_string();
-    let ms = |f: &Field<'_>| -> Result<f64, String> {
-        let v = number(&f.label, f.value)?;
-        match f.unit {
-            Some("ms") => Ok(v),
-            Some(u) => Err(format!("{} unit `{u}`: expected ms", f.label)),
-            None => Err(format!(
-                "{} `{}` has no unit (expected ms; truncated line?)",
-                f.label,
-                clip(f.value)
-            )),
-        }
-    };
-    let mb = |f: &Field<'_>| -> Result<u32, String> {
-        match f.unit {
-            Some("MB") => {}
-            Some(u) => return Err(format!("{} unit `{u}`: expected MB", f.label)),
-            None => {
-                return Err(format!(
-                    "{} `{}` has no unit (expected MB; truncated line?)",
-                    f.label,
-                    clip(f.value)
-                ));
-            }
-        }
-        f.value.parse::<u32>().map_err(|_| {
-            format!(
-                "{} `{}` is not a whole number of MB",
-                f.label,
-                clip(f.value)
-            )
-        })
-    };
-    let duration_ms = ms(require("Duration")?)?;
-    let billed_duration_ms = ms(require("Billed Duration")?)?;
-    let memory_size_mb = mb(require("Memory Size")?)?;
+    let request_id = required(&fs, "RequestId")?.value.to_string();
+    let duration_ms = ms_value(required(&fs, "Duration")?)?;
+    let billed_duration_ms = ms_value(required(&fs, "Billed Duration")?)?;
+    let memory_size_mb = mb_value(required(&fs, "Memory Size")?)?;
     if memory_size_mb == 0 {
         return Err("Memory Size is 0 MB".to_string());
     }
-    let max_memory_used_mb = mb(require("Max Memory Used")?)?;
-    let optional = |name: &str| -> Result<Option<f64>, String> {
-        match get(name) {
-            None => Ok(None),
-            Some(f) if f.value.is_empty() => Err(format!("REPORT line has no value for `{name}`")),
-            Some(f) => ms(f).map(Some),
-        }
-    };
-    let init_duration_ms = optional("Init Duration")?;
-    let restore_duration_ms = optional("Restore Duration")?;
-    optional("Billed Restore Duration")?;
+    let max_memory_used_mb = mb_value(required(&fs, "Max Memory Used")?)?;
+    let init_duration_ms = optional_ms(&fs, "Init Duration")?;
+    let restore_duration_ms = optional_ms(&fs, "Restore Duration")?;
+    optional_ms(&fs, "Billed Restore Duration")?;
     Ok(ReportRecord {
         line,
         day,
@@ -247,6 +200,60 @@ fn parse_fields(text: &str, line: u64, day: Option<Day>) -> Result<ReportRecord,
         max_memory_used_mb,
         init_duration_ms,
         restore_duration_ms,
+    })
+}
+
+/// The field labelled `name`, with a value.
+fn required<'f, 't>(fs: &'f [Field<'t>], name: &str) -> Result<&'f Field<'t>, String> {
+    match fs.iter().find(|f| f.label == name) {
+        Some(f) if !f.value.is_empty() => Ok(f),
+        Some(_) => Err(format!("REPORT line has no value for `{name}`")),
+        None => Err(format!("REPORT line has no `{name}`")),
+    }
+}
+
+/// The ms value of the field labelled `name`, None if the line has no such field.
+fn optional_ms(fs: &[Field<'_>], name: &str) -> Result<Option<f64>, String> {
+    match fs.iter().find(|f| f.label == name) {
+        None => Ok(None),
+        Some(f) if f.value.is_empty() => Err(format!("REPORT line has no value for `{name}`")),
+        Some(f) => ms_value(f).map(Some),
+    }
+}
+
+/// A field in ms (the unit is required).
+fn ms_value(f: &Field<'_>) -> Result<f64, String> {
+    let v = number(&f.label, f.value)?;
+    match f.unit {
+        Some("ms") => Ok(v),
+        Some(u) => Err(format!("{} unit `{u}`: expected ms", f.label)),
+        None => Err(format!(
+            "{} `{}` has no unit (expected ms; truncated line?)",
+            f.label,
+            clip(f.value)
+        )),
+    }
+}
+
+/// A field in whole MB (the unit is required).
+fn mb_value(f: &Field<'_>) -> Result<u32, String> {
+    match f.unit {
+        Some("MB") => {}
+        Some(u) => return Err(format!("{} unit `{u}`: expected MB", f.label)),
+        None => {
+            return Err(format!(
+                "{} `{}` has no unit (expected MB; truncated line?)",
+                f.label,
+                clip(f.value)
+            ));
+        }
+    }
+    f.value.parse::<u32>().map_err(|_| {
+        format!(
+            "{} `{}` is not a whole number of MB",
+            f.label,
+            clip(f.value)
+        )
     })
 }
 
