@@ -12,6 +12,7 @@
 
 pub mod objective;
 pub mod sweep;
+pub mod work;
 
 use std::path::Path;
 
@@ -193,6 +194,7 @@ pub(crate) fn build_all(
         let label = format!("{kind} \"{name}\"");
         let mut sc = build_variant(path, &base, &label, set)?;
         apply_overrides(&mut sc, opts.seed, opts.replications)?;
+        crate::config::work::check(&sc)?;
         if let Some(first) = out.first()
             && (sc.replications != first.replications || sc.seed != first.seed)
         {
@@ -254,6 +256,14 @@ pub fn compare(path: &Path, opts: &RunOptions) -> anyhow::Result<Comparison> {
     }
     let fi = function_index(&base_sc, opts.function.as_deref())?;
     let scenarios = build_all(path, "variant", &sets, opts)?;
+    work::check_total(path, "variants", &scenarios)?;
+    // Variants run one after another, each with its replications in parallel.
+    let jobs = scenarios[0].replications as usize;
+    if let Some(note) =
+        work::long_run_note(path, &scenarios, jobs, work::cores(), work::LONG_RUN_SECS)
+    {
+        eprintln!("{note}");
+    }
     let runs: Vec<DetailedRun> = scenarios
         .iter()
         .map(|sc| {

@@ -310,6 +310,15 @@ pub fn sweep(
     let base_sc = crate::config::load_scenario(path)?;
     let fi = function_index(&base_sc, opts.function.as_deref())?;
     let scenarios = build_all(path, "sweep point", &points, opts)?;
+    let grid_key = format!("sweep grid ({} points)", scenarios.len());
+    super::work::check_total(path, &grid_key, &scenarios)?;
+    // Points and their replications all run in parallel.
+    let jobs = scenarios.iter().map(|s| s.replications as usize).sum();
+    let cores = super::work::cores();
+    let secs = super::work::LONG_RUN_SECS;
+    if let Some(note) = super::work::long_run_note(path, &scenarios, jobs, cores, secs) {
+        eprintln!("{note}");
+    }
     let runs: Vec<DetailedRun> = scenarios
         .par_iter()
         .map(|sc| runner::run(sc, runner::RunOptions::default()))
