@@ -1,5 +1,6 @@
 //! The `calibrate` and `validate` commands, as library functions returning what they print.
 
+use super::error::CalibrateResult;
 use std::fmt::Write as _;
 use std::path::PathBuf;
 
@@ -100,7 +101,7 @@ pub struct CalibrateOptions {
 }
 
 /// Runs `coldsim calibrate`.
-pub fn calibrate(o: &CalibrateOptions) -> anyhow::Result<String> {
+pub fn calibrate(o: &CalibrateOptions) -> CalibrateResult<String> {
     if let Some(recipe) = &o.recipe {
         return Ok(run_recipe(recipe)?.text);
     }
@@ -300,7 +301,7 @@ pub struct ValidateOptions {
 }
 
 /// Runs `coldsim validate`.
-pub fn validate(o: &ValidateOptions) -> anyhow::Result<String> {
+pub fn validate(o: &ValidateOptions) -> CalibrateResult<String> {
     if !(1..=5000).contains(&o.days) {
         return Err(InputError::Usage(format!(
             "--days must be between 1 and 5000; got {}",

@@ -11,6 +11,7 @@
 //! Modules outside the top-level imports' subtrees (the runtime's own bootstrap imports) are
 //! left out: they are in the runtime's init.
 
+use super::error::CalibrateResult;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 use std::path::Path;
@@ -256,7 +257,7 @@ pub fn fold(traces: &[&ImportTrace], top: &[String], keep_from_ms: f64) -> Folde
 }
 
 /// The `[init.runtime]` table of a (calibrated) workload file, as text lines.
-fn runtime_table(path: &Path) -> anyhow::Result<String> {
+fn runtime_table(path: &Path) -> CalibrateResult<String> {
     let text = crate::input::read_text(path, crate::input::InputKind::Toml)?;
     let mut out = String::new();
     let mut inside = false;
@@ -308,7 +309,7 @@ pub struct ImportsModelSpec {
 }
 
 /// Writes the workload file of `folded`.
-pub fn write_imports_model(spec: &ImportsModelSpec, folded: &FoldedImports) -> anyhow::Result<()> {
+pub fn write_imports_model(spec: &ImportsModelSpec, folded: &FoldedImports) -> CalibrateResult<()> {
     check_loadable(folded).map_err(|m| InputError::file(&spec.out, m))?;
     if folded.modules.len() > MAX_MODULES {
         return Err(InputError::Usage(format!(
@@ -491,7 +492,7 @@ pub fn table(f: &FoldedImports) -> String {
 }
 
 /// `coldsim calibrate --reader importtime`: prints the folded graph of the selected traces.
-pub fn calibrate_imports(path: &Path, o: &CalibrateOptions) -> anyhow::Result<String> {
+pub fn calibrate_imports(path: &Path, o: &CalibrateOptions) -> CalibrateResult<String> {
     let all = read_importtime_file(path)?;
     if all.traces.is_empty() {
         return Err(InputError::file(

@@ -2,6 +2,7 @@
 //! with a workload model and compare the simulated `Init Duration` distribution with the
 //! measured one, group by group (KS distance, percentile errors, an overlay plot).
 
+use super::error::{CalibrateError, CalibrateResult};
 use std::fmt::Write as _;
 use std::path::Path;
 
@@ -92,7 +93,7 @@ pub fn validate(
     protocol: &ForcedCold,
     platform: &PlatformOverrides,
     seed: u64,
-) -> anyhow::Result<Vec<GroupCheck>> {
+) -> CalibrateResult<Vec<GroupCheck>> {
     let col = |name: &str| obs.group_columns.iter().position(|c| c == name);
     let (pc, ac, mc) = (col("packaging"), col("arch"), col("memory_mb"));
     let mut measured: Vec<Vec<f64>> = vec![Vec::new(); obs.groups.len()];
@@ -246,10 +247,10 @@ pub fn write_overlays(
     checks: &[GroupCheck],
     init_cpu: &str,
     prefix: &str,
-) -> anyhow::Result<()> {
+) -> CalibrateResult<()> {
     for c in checks {
         let svg = crate::report::svg::render(&overlay_chart(c, init_cpu))
-            .map_err(|e| anyhow::anyhow!("{e}"))?;
+            .map_err(|e| CalibrateError::Other(e.to_string()))?;
         let stem = super::fit_report::file_stem(&key_label(columns, &c.key));
         crate::output::write_atomic(&dir.join(format!("{prefix}{stem}.svg")), svg.as_bytes())?;
     }

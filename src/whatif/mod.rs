@@ -21,7 +21,7 @@ use crate::config::overrides::{Override, build_variant, from_set_table, read_tab
 use crate::error::{InputError, InputResult};
 use crate::outcome::figure_key as K;
 use crate::outcome::run::DetailedRun;
-use crate::runner::{self, apply_overrides};
+use crate::runner::{self, RunError, apply_overrides};
 use crate::stats::ci::mean_and_ci95;
 
 /// Figures shown side by side, in this order: `cost_usd` is the cost of the simulated run
@@ -212,7 +212,7 @@ pub(crate) fn build_all(
 
 /// Runs `coldsim compare`: the base scenario (named `base`) and each `[[variant]]` of the
 /// file at `path`. The baseline is the variant with `baseline = true`, else `base`.
-pub fn compare(path: &Path, opts: &RunOptions) -> anyhow::Result<Comparison> {
+pub fn compare(path: &Path, opts: &RunOptions) -> Result<Comparison, RunError> {
     let table = read_table(path)?;
     // Type the whole file first so errors in the base are reported as such.
     let base_sc = crate::config::load_scenario(path)?;
@@ -273,7 +273,7 @@ pub fn compare(path: &Path, opts: &RunOptions) -> anyhow::Result<Comparison> {
             };
             runner::run(sc, keep)
         })
-        .collect::<anyhow::Result<_>>()?;
+        .collect::<Result<_, RunError>>()?;
     let all_rows: Vec<Vec<Row>> = runs
         .iter()
         .enumerate()

@@ -12,7 +12,7 @@ use super::{COMPARE_KEYS, Paired, Row, RunOptions, build_all, function_index, pa
 use crate::config::overrides::{Override, parse_value, split_values};
 use crate::error::{InputError, InputResult};
 use crate::outcome::run::DetailedRun;
-use crate::runner;
+use crate::runner::{self, RunError};
 
 /// Most grid points accepted (a typo like `--set x=1,...` with thousands of values would
 /// otherwise run for hours).
@@ -305,7 +305,7 @@ pub fn sweep(
     axes: Vec<Axis>,
     objective: Option<Objective>,
     opts: &RunOptions,
-) -> anyhow::Result<Sweep> {
+) -> Result<Sweep, RunError> {
     let points = grid(&axes)?;
     let base_sc = crate::config::load_scenario(path)?;
     let fi = function_index(&base_sc, opts.function.as_deref())?;
@@ -322,7 +322,7 @@ pub fn sweep(
     let runs: Vec<DetailedRun> = scenarios
         .par_iter()
         .map(|sc| runner::run(sc, runner::RunOptions::default()))
-        .collect::<anyhow::Result<_>>()?;
+        .collect::<Result<_, RunError>>()?;
     let keys = keys_for(objective.as_ref());
     let key_refs: Vec<&str> = keys.iter().map(String::as_str).collect();
     let points: Vec<Point> = points
