@@ -367,6 +367,49 @@ pub struct ValidateOptions {
 
 /// Runs `coldsim validate`.
 pub fn validate(o: &ValidateOptions) -> CalibrateResult<String> {
+    check_validate_flags(o)?;
+    let source = o.read.source(o.data.clone());
+    let after = o.read.train_until()?;
+    let obs = source.load()?;
+    let protocol = ForcedCold {
+        days: o.days,
+        ..ForcedCold::default()
+    };
+    let mut text = String::new();
+    let mut all = Vec::new();
+    let mut results = Vec::new();
+    for h in &o.hypotheses {
+        let checks = validate_one(o, h, &obs, after, &protocol)?;
+        let scope = match after {
+            Some(d) => format!("rows after {d}"),
+            None => "all rows".into(),
+        };
+        let title = format!(
+            "validation of {} against {} ({scope}), init CPU {h}",
+            o.model.display(),
+            o.data.display()
+        );
+        text += &validate::table(&obs.group_columns, &title, &checks);
+        all.push(json!({"init_cpu": h, "groups": validate::to_json(&obs.group_columns, &checks)}));
+        if let Some(dir) = &o.report {
+            let prefix = format!("validate_{h}_");
+            validate::write_overlays(dir, &obs.group_columns, &checks, h, &prefix)?;
+        }
+        results.push((*h, checks));
+    }
+    if let [(_, boost), (_, proportional)] = results.as_slice() {
+        text += &verdict(boost, proportional);
+    }
+    let json_text = serde_json::to_string_pretty(&serde_json::Value::Array(all))? + "\n";
+    if let Some(dir) = &o.report {
+        crate::output::write_atomic(&dir.join("validation.txt"), text.as_bytes())?;
+        crate::output::write_atomic(&dir.join("validation.json"), json_text.as_bytes())?;
+    }
+    Ok(if o.json { json_text } else { text })
+}
+
+/// Validate's flags, checked before any data is read.
+fn check_validate_flags(o: &ValidateOptions) -> CalibrateResult<()> {
     if !(1..=5000).contains(&o.days) {
         return Err(InputError::Usage(format!(
             "--days must be between 1 and 5000; got {}",
@@ -385,68 +428,48 @@ pub fn validate(o: &ValidateOptions) -> CalibrateResult<String> {
             InputError::Usage(format!("model file not found: {}", o.model.display())).into(),
         );
     }
-    let source = o.read.source(o.data.clone());
-    let after = o.read.train_until()?;
-    let obs = source.load()?;
-    let protocol = ForcedCold {
-        days: o.days,
-        ..ForcedCold::default()
+    Ok(())
+}
+
+/// The protocol run under init-CPU hypothesis `h`, checked against the data; no
+/// measurements to compare is a usage error.
+fn validate_one(
+    o: &ValidateOptions,
+    h: &str,
+    obs: &Observations,
+    after: Option<super::Day>,
+    protocol: &ForcedCold,
+) -> CalibrateResult<Vec<validate::GroupCheck>> {
+    let platform = PlatformOverrides {
+        file: o.platform.clone(),
+        init_cpu: Some(h.to_string()),
+        read_jitter_sigma: None,
     };
-    let mut text = String::new();
-    let mut all = Vec::new();
-    let mut results = Vec::new();
-    for h in &o.hypotheses {
-        let platform = PlatformOverrides {
-            file: o.platform.clone(),
-            init_cpu: Some(h.to_string()),
-            read_jitter_sigma: None,
-        };
-        let checks = validate::validate(&o.model, &obs, after, &protocol, &platform, o.seed)?;
-        if checks.is_empty() {
-            return Err(InputError::Usage(format!(
-                "{}: no measurements to compare{}",
-                o.data.display(),
-                after.map_or(String::new(), |d| format!(" after {d}"))
-            ))
-            .into());
+    let checks = validate::validate(&o.model, obs, after, protocol, &platform, o.seed)?;
+    if checks.is_empty() {
+        return Err(InputError::Usage(format!(
+            "{}: no measurements to compare{}",
+            o.data.display(),
+            after.map_or(String::new(), |d| format!(" after {d}"))
+        ))
+        .into());
+    }
+    Ok(checks)
+}
+
+/// The verdict line when both hypotheses ran (boost first): the one with the smaller mean
+/// KS distance is the one the data support.
+fn verdict(boost: &[validate::GroupCheck], proportional: &[validate::GroupCheck]) -> String {
+    let mean_ks =
+        |c: &[validate::GroupCheck]| c.iter().map(|x| x.ks).sum::<f64>() / c.len().max(1) as f64;
+    let (b, p) = (mean_ks(boost), mean_ks(proportional));
+    format!(
+        "verdict: mean KS boost {b:.4} vs proportional {p:.4}: the data support {} (KS {:.1}x smaller)\n",
+        if b <= p { "boost" } else { "proportional" },
+        if b <= p {
+            p / b.max(1e-9)
+        } else {
+            b / p.max(1e-9)
         }
-        let scope = match after {
-            Some(d) => format!("rows after {d}"),
-            None => "all rows".into(),
-        };
-        let title = format!(
-            "validation of {} against {} ({scope}), init CPU {h}",
-            o.model.display(),
-            o.data.display()
-        );
-        text += &validate::table(&obs.group_columns, &title, &checks);
-        all.push(json!({"init_cpu": h, "groups": validate::to_json(&obs.group_columns, &checks)}));
-        if let Some(dir) = &o.report {
-            let prefix = format!("validate_{h}_");
-            validate::write_overlays(dir, &obs.group_columns, &checks, h, &prefix)?;
-        }
-        results.push((*h, checks));
-    }
-    if results.len() == 2 {
-        let mean_ks = |c: &[validate::GroupCheck]| {
-            c.iter().map(|x| x.ks).sum::<f64>() / c.len().max(1) as f64
-        };
-        let (b, p) = (mean_ks(&results[0].1), mean_ks(&results[1].1));
-        let _ = writeln!(
-            text,
-            "verdict: mean KS boost {b:.4} vs proportional {p:.4}: the data support {} (KS {:.1}x smaller)",
-            if b <= p { "boost" } else { "proportional" },
-            if b <= p {
-                p / b.max(1e-9)
-            } else {
-                b / p.max(1e-9)
-            }
-        );
-    }
-    let json_text = serde_json::to_string_pretty(&serde_json::Value::Array(all))? + "\n";
-    if let Some(dir) = &o.report {
-        crate::output::write_atomic(&dir.join("validation.txt"), text.as_bytes())?;
-        crate::output::write_atomic(&dir.join("validation.json"), json_text.as_bytes())?;
-    }
-    Ok(if o.json { json_text } else { text })
+    )
 }
