@@ -4,11 +4,15 @@
 //! disk, an I/O error) exits with 1. Output paths are checked before the run
 //! ([`crate::output::preflight`]) and written atomically.
 
+// The one module of the crate that uses anyhow (clippy.toml disallows it elsewhere).
+#![allow(clippy::disallowed_types, clippy::disallowed_macros)]
+
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use clap::{Parser, Subcommand, ValueEnum};
 
+use crate::calibrate::error::CalibrateError;
 use crate::calibrate::source::ReaderKind;
 use crate::config::load_scenario;
 use crate::error::InputError;
@@ -17,7 +21,7 @@ use crate::output::{OutputError, ReportDir, inputs::toml_inputs};
 use crate::report::invocations::InvocationCsv;
 use crate::report::progress::Progress;
 use crate::report::{csv_out, json, table};
-use crate::runner::{apply_overrides, run_scenario};
+use crate::runner::{RunError, apply_overrides, run_scenario};
 
 /// coldsim: simulate AWS Lambda cold starts for a function and a traffic pattern.
 #[derive(Parser, Debug)]
@@ -273,7 +277,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
                     let named = |e: OutputError| e.with_flag(CSV_FLAG);
                     let mut sink = InvocationCsv::create(path, names).map_err(named)?;
                     let s = run_scenario(&sc, Some(&mut sink), Some(progress.counter()))
-                        .map_err(|e| name_outputs(e, &[(CSV_FLAG, path)], None))?;
+                        .map_err(|e| name_outputs(e.into(), &[(CSV_FLAG, path)], None))?;
                     sink.finish().map_err(named)?;
                     s
                 }
@@ -317,20 +321,32 @@ const OUT_FLAG: &str = "--out";
 /// value, a bad output path), 1 for a fault of the machine (full disk, I/O error) or a bug.
 pub fn exit_code(e: &anyhow::Error) -> u8 {
     for cause in e.chain() {
-        if cause.downcast_ref::<InputError>().is_some() {
-            return 2;
-        }
-        let output = cause.downcast_ref::<OutputError>().or_else(|| {
-            cause
-                .downcast_ref::<std::io::Error>()
-                .and_then(|io| io.get_ref())
-                .and_then(|inner| inner.downcast_ref::<OutputError>())
-        });
-        if let Some(o) = output {
-            return if o.is_user_error() { 2 } else { 1 };
+        if let Some(user) = user_fault(cause) {
+            return if user { 2 } else { 1 };
         }
     }
     1
+}
+
+/// Whether `cause` is the user's fault (`Some(true)`, exit 2) or the machine's
+/// (`Some(false)`, exit 1), for the error types of the library; `None` for any other error.
+fn user_fault(cause: &(dyn std::error::Error + 'static)) -> Option<bool> {
+    if cause.downcast_ref::<InputError>().is_some() {
+        return Some(true);
+    }
+    if let Some(r) = cause.downcast_ref::<RunError>() {
+        return Some(r.is_user_error());
+    }
+    if let Some(c) = cause.downcast_ref::<CalibrateError>() {
+        return c.user_fault();
+    }
+    let output = cause.downcast_ref::<OutputError>().or_else(|| {
+        cause
+            .downcast_ref::<std::io::Error>()
+            .and_then(|io| io.get_ref())
+            .and_then(|inner| inner.downcast_ref::<OutputError>())
+    });
+    output.map(OutputError::is_user_error)
 }
 
 /// Prints `e` on stderr as `coldsim: error: ...` and returns its [`exit_code`].
@@ -347,11 +363,19 @@ fn name_outputs(
     outputs: &[(&str, &Path)],
     staging: Option<(&Path, &Path)>,
 ) -> anyhow::Error {
-    let output = match e.downcast_mut::<std::io::Error>() {
-        Some(io) => io
-            .get_mut()
-            .and_then(|inner| inner.downcast_mut::<OutputError>()),
-        None => e.downcast_mut::<OutputError>(),
+    let output = if e.is::<RunError>() {
+        e.downcast_mut::<RunError>()
+            .and_then(RunError::output_error_mut)
+    } else if e.is::<CalibrateError>() {
+        e.downcast_mut::<CalibrateError>()
+            .and_then(CalibrateError::output_error_mut)
+    } else {
+        match e.downcast_mut::<std::io::Error>() {
+            Some(io) => io
+                .get_mut()
+                .and_then(|inner| inner.downcast_mut::<OutputError>()),
+            None => e.downcast_mut::<OutputError>(),
+        }
     };
     if let Some(o) = output {
         if let Some((from, to)) = staging
@@ -456,15 +480,15 @@ fn run_validate(args: ValidateArgs) -> anyhow::Result<()> {
 fn with_report_stage(
     report: &mut Option<PathBuf>,
     outputs: &[(&str, &Path)],
-    f: impl FnOnce(Option<PathBuf>) -> anyhow::Result<String>,
+    f: impl FnOnce(Option<PathBuf>) -> Result<String, CalibrateError>,
 ) -> anyhow::Result<()> {
     let Some(dir) = report.take() else {
-        let text = f(None).map_err(|e| name_outputs(e, outputs, None))?;
+        let text = f(None).map_err(|e| name_outputs(e.into(), outputs, None))?;
         return print(&text);
     };
     let stage = ReportDir::begin(&dir).map_err(|e| e.with_flag(REPORT_FLAG))?;
     let text = f(Some(stage.path().to_path_buf()))
-        .map_err(|e| name_outputs(e, outputs, Some((stage.path(), &dir))))?;
+        .map_err(|e| name_outputs(e.into(), outputs, Some((stage.path(), &dir))))?;
     stage.commit().map_err(|e| e.with_flag(REPORT_FLAG))?;
     print(&text)
 }

@@ -76,5 +76,55 @@ impl InputError {
     }
 }
 
+/// A bad value found where its file and key are not known yet (a duration or clock time,
+/// a distribution table, an override path): the caller names them, with [`ValueError::at`]
+/// or through serde (`de::Error::custom`), which put the file and key in front.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct ValueError(pub String);
+
+impl ValueError {
+    /// This error at `key` in `file`, with the same message.
+    pub fn at(self, file: &Path, key: impl Into<String>) -> InputError {
+        InputError::field(file, key, self.0)
+    }
+}
+
+impl From<String> for ValueError {
+    fn from(message: String) -> Self {
+        ValueError(message)
+    }
+}
+
+impl From<&str> for ValueError {
+    fn from(message: &str) -> Self {
+        ValueError(message.to_string())
+    }
+}
+
+/// Callers that add the file and key themselves take the message as it is.
+impl From<ValueError> for String {
+    fn from(e: ValueError) -> Self {
+        e.0
+    }
+}
+
 /// Result with an [`InputError`].
 pub type InputResult<T> = Result<T, InputError>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Tolerance: exact text. A value error placed at a key reads as the field error the
+    /// callers built from the bare message before it was typed.
+    #[test]
+    fn value_error_at_a_key_reads_as_the_field_error() {
+        let file = Path::new("s.toml");
+        let e = crate::config::units::parse_duration("10").unwrap_err();
+        let placed = e.clone().at(file, "platform.keep_alive").to_string();
+        let by_hand = InputError::field(file, "platform.keep_alive", String::from(e));
+        assert_eq!(placed, by_hand.to_string());
+        assert!(placed.starts_with("s.toml: platform.keep_alive: expected a duration"));
+    }
+}

@@ -15,6 +15,7 @@ use crate::outcome::bill::cost_inputs;
 use crate::outcome::figures::{figures, push_import_times};
 use crate::outcome::run::DetailedRun;
 use crate::outcome::{FunctionStats, RunStats};
+use crate::output::OutputError;
 use crate::sim::{self, InvocationSink};
 use crate::stats::Histogram;
 use crate::stats::figures::{FigureValue, Summary, aggregate};
@@ -86,12 +87,49 @@ fn replication(sc: &Scenario, run: RunStats, keep_timeline: bool) -> Replication
     }
 }
 
-/// A [`sim::SimError`] for anyhow callers: an input error stays an [`crate::error::InputError`]
-/// (the CLI finds it and exits with code 2), a write error stays an `io::Error`.
-pub(crate) fn sim_error(e: sim::SimError) -> anyhow::Error {
-    match e {
-        sim::SimError::Input(e) => e.into(),
-        sim::SimError::Io { source } => source.into(),
+/// Why a run (`scenario`, `compare`, `sweep`) could not be set up or finish. Shown as the
+/// inner error itself, so messages do not depend on the layer that returns them.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum RunError {
+    /// Bad input (a scenario, a trace, a flag): the user's to fix, exit code 2.
+    #[error(transparent)]
+    Input(#[from] InputError),
+    /// Writing the per-invocation stream failed. The user's to fix (exit 2) when it wraps an
+    /// [`OutputError`] that says so (a bad path), else the machine's (exit 1).
+    #[error(transparent)]
+    Write(#[from] std::io::Error),
+}
+
+impl RunError {
+    /// Whether the user can fix it (exit code 2) rather than the machine (exit code 1).
+    pub fn is_user_error(&self) -> bool {
+        match self {
+            RunError::Input(_) => true,
+            RunError::Write(io) => io
+                .get_ref()
+                .and_then(|inner| inner.downcast_ref::<OutputError>())
+                .is_some_and(OutputError::is_user_error),
+        }
+    }
+
+    /// The [`OutputError`] inside a write error, for the CLI to name its flag.
+    pub fn output_error_mut(&mut self) -> Option<&mut OutputError> {
+        match self {
+            RunError::Write(io) => io
+                .get_mut()
+                .and_then(|inner| inner.downcast_mut::<OutputError>()),
+            RunError::Input(_) => None,
+        }
+    }
+}
+
+impl From<sim::SimError> for RunError {
+    fn from(e: sim::SimError) -> Self {
+        match e {
+            sim::SimError::Input(e) => RunError::Input(e),
+            sim::SimError::Io { source } => RunError::Write(source),
+        }
     }
 }
 
@@ -101,8 +139,8 @@ fn one<'a>(
     sink: Option<&'a mut dyn InvocationSink>,
     progress: Option<&AtomicU64>,
     keep_timeline: bool,
-) -> anyhow::Result<Replication> {
-    let run = sim::run(sc, r, sink, progress).map_err(sim_error)?;
+) -> Result<Replication, RunError> {
+    let run = sim::run(sc, r, sink, progress)?;
     Ok(replication(sc, run, keep_timeline))
 }
 
@@ -110,7 +148,7 @@ fn one<'a>(
 /// replications run one after another so the stream is in replication order; otherwise in
 /// parallel on rayon's pool. Results are merged in replication order, so the output does
 /// not depend on the number of threads.
-pub fn run(sc: &Scenario, opts: RunOptions<'_>) -> anyhow::Result<DetailedRun> {
+pub fn run(sc: &Scenario, opts: RunOptions<'_>) -> Result<DetailedRun, RunError> {
     let RunOptions {
         timeline,
         sink,
@@ -119,11 +157,11 @@ pub fn run(sc: &Scenario, opts: RunOptions<'_>) -> anyhow::Result<DetailedRun> {
     let per_rep: Vec<Replication> = match sink {
         Some(sink) => (0..sc.replications)
             .map(|r| one(sc, r, Some(&mut *sink), progress, timeline))
-            .collect::<anyhow::Result<_>>()?,
+            .collect::<Result<_, RunError>>()?,
         None => (0..sc.replications)
             .into_par_iter()
             .map(|r| one(sc, r, None, progress, timeline))
-            .collect::<anyhow::Result<_>>()?,
+            .collect::<Result<_, RunError>>()?,
     };
     Ok(assemble(sc, per_rep))
 }
@@ -133,7 +171,7 @@ pub fn run_scenario<'a>(
     sc: &Scenario,
     sink: Option<&'a mut dyn InvocationSink>,
     progress: Option<&'a AtomicU64>,
-) -> anyhow::Result<Summary> {
+) -> Result<Summary, RunError> {
     let opts = RunOptions {
         timeline: false,
         sink,

@@ -1,6 +1,7 @@
 //! The fit report of `coldsim calibrate`: a table for people, JSON for tools, and one SVG
 //! per group of the empirical distribution against the fitted ones.
 
+use super::error::{CalibrateError, CalibrateResult};
 use std::fmt::Write as _;
 use std::path::Path;
 
@@ -265,7 +266,7 @@ pub fn cdf_chart(g: &GroupFit) -> Chart {
 
 /// Writes `fit_report.txt`, `fit_report.json` and one `cdf_<group>.svg` per fitted group
 /// into `dir` (created if missing).
-pub fn write(dir: &Path, p: &Provenance, groups: &[GroupFit]) -> anyhow::Result<()> {
+pub fn write(dir: &Path, p: &Provenance, groups: &[GroupFit]) -> CalibrateResult<()> {
     let write =
         |name: &str, text: &str| crate::output::write_atomic(&dir.join(name), text.as_bytes());
     write("fit_report.txt", &table(p, groups))?;
@@ -274,7 +275,7 @@ pub fn write(dir: &Path, p: &Provenance, groups: &[GroupFit]) -> anyhow::Result<
         &(serde_json::to_string_pretty(&to_json(p, groups))? + "\n"),
     )?;
     for g in groups.iter().filter(|g| !g.fits.is_empty()) {
-        let svg = render(&cdf_chart(g)).map_err(|e| anyhow::anyhow!("{e}"))?;
+        let svg = render(&cdf_chart(g)).map_err(|e| CalibrateError::Other(e.to_string()))?;
         let stem = file_stem(&key_label(&p.group_columns, &g.key));
         write(&format!("cdf_{stem}.svg"), &svg)?;
     }

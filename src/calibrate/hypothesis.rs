@@ -12,6 +12,7 @@
 //! Jacobian s(m)), and the two are compared by AIC: the difference is twice the log of the
 //! likelihood ratio, evidence in the data's own units.
 
+use super::error::CalibrateResult;
 use std::fmt::Write as _;
 
 use serde_json::{Value, json};
@@ -52,7 +53,7 @@ impl HypothesisFit {
 /// Fits both hypotheses to every group of `obs` that pools more than one memory size;
 /// `memory_column` must be one of `obs`' grouping columns. Groups are the other grouping
 /// columns.
-pub fn compare(obs: &Observations, memory_column: &str) -> anyhow::Result<Vec<HypothesisFit>> {
+pub fn compare(obs: &Observations, memory_column: &str) -> CalibrateResult<Vec<HypothesisFit>> {
     let Some(mc) = obs.group_columns.iter().position(|c| c == memory_column) else {
         return Err(crate::error::InputError::Usage(format!(
             "the memory column `{memory_column}` must be one of the grouping columns ({})",

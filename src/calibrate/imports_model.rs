@@ -11,6 +11,7 @@
 //! Modules outside the top-level imports' subtrees (the runtime's own bootstrap imports) are
 //! left out: they are in the runtime's init.
 
+use super::error::CalibrateResult;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 use std::path::Path;
@@ -99,21 +100,67 @@ fn reaches(edges: &BTreeMap<String, BTreeSet<String>>, from: &str, to: &str) -> 
 /// costs are scaled so that each top-level import's modules add up to its mean cumulative
 /// time over *all* traces that hold it (depth-0 lines are reliable in every trace).
 pub fn fold(traces: &[&ImportTrace], top: &[String], keep_from_ms: f64) -> FoldedImports {
-    let is_top = |m: &str| top.is_empty() || top.iter().any(|t| t == m);
     let clean: Vec<&ImportTrace> = traces
         .iter()
         .copied()
         .filter(|t| !t.truncated && t.orphans == 0)
         .collect();
     let structure: &[&ImportTrace] = if clean.is_empty() { traces } else { &clean };
-    // Pass 1: cumulative times of modules inside top subtrees, per structure trace.
+    let (kept, top_order, orphans) = kept_modules(structure, top, keep_from_ms);
+    let folded = fold_structure(structure, top, &kept);
+    let (top_cumulative, totals) = top_times(traces, &top_order);
+    let modules = scaled_modules(
+        folded.cost,
+        &folded.owner_top,
+        &folded.edges,
+        &top_cumulative,
+    );
+    let noise_sigma = (totals.len() >= 2).then(|| {
+        let ln: Vec<f64> = totals.iter().map(|t| t.ln()).collect();
+        let m = mean(&ln);
+        (ln.iter().map(|x| (x - m).powi(2)).sum::<f64>() / (ln.len() - 1) as f64).sqrt()
+    });
+    FoldedImports {
+        top: top_order,
+        modules,
+        traces: traces.len() as u32,
+        structure_traces: structure.len() as u32,
+        total_ms: if totals.is_empty() {
+            f64::NAN
+        } else {
+            mean(&totals)
+        },
+        noise_sigma,
+        orphans,
+        dropped_edges: folded.dropped,
+    }
+}
+
+/// Whether `m` is one of the handler's imports (`top` empty: every depth-0 module).
+fn is_top(top: &[String], m: &str) -> bool {
+    top.is_empty() || top.iter().any(|t| t == m)
+}
+
+/// The mean of `v`.
+fn mean(v: &[f64]) -> f64 {
+    v.iter().sum::<f64>() / v.len() as f64
+}
+
+/// Pass 1, over the structure traces: the modules kept (the top-level imports and those
+/// whose median cumulative time reaches `keep_from_ms`), the top-level imports in order,
+/// and the events without a root.
+fn kept_modules<'a>(
+    structure: &[&'a ImportTrace],
+    top: &[String],
+    keep_from_ms: f64,
+) -> (BTreeSet<&'a str>, Vec<String>, u64) {
     let mut cumulative: BTreeMap<&str, Vec<f64>> = BTreeMap::new();
     let mut orphans = 0u64;
     let mut top_order: Vec<String> = Vec::new();
     for t in structure {
         for (i, e) in t.events.iter().enumerate() {
             match root_of(t, i) {
-                Some(r) if is_top(&t.events[r].module) => {
+                Some(r) if is_top(top, &t.events[r].module) => {
                     cumulative
                         .entry(e.module.as_str())
                         .or_default()
@@ -139,54 +186,81 @@ pub fn fold(traces: &[&ImportTrace], top: &[String], keep_from_ms: f64) -> Folde
         })
         .map(|(m, _)| *m)
         .collect();
-    // Pass 2: folded self times, owners (top-level import) and edges, from the structure.
-    let mut cost: BTreeMap<String, Vec<f64>> = BTreeMap::new();
-    let mut owner_top: BTreeMap<String, String> = BTreeMap::new();
-    let mut edges: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
-    let mut dropped = Vec::new();
+    (kept, top_order, orphans)
+}
+
+/// What pass 2 folds out of the structure traces.
+struct Folded {
+    /// Per kept module, its folded self time (ms) in each trace.
+    cost: BTreeMap<String, Vec<f64>>,
+    /// Per kept module, the top-level import it was first seen under.
+    owner_top: BTreeMap<String, String>,
+    /// Import edges between kept modules.
+    edges: BTreeMap<String, BTreeSet<String>>,
+    /// Edges dropped because they would close a cycle.
+    dropped: Vec<(String, String)>,
+}
+
+/// The nearest kept ancestor-or-self of event `i` of `t` (the root `r` is kept).
+fn kept_owner(t: &ImportTrace, kept: &BTreeSet<&str>, mut i: usize, r: usize) -> usize {
+    while !kept.contains(t.events[i].module.as_str()) {
+        i = t.events[i].parent.map_or(r, |p| p as usize);
+    }
+    i
+}
+
+/// Pass 2: folded self times, owners (top-level import) and edges, from the structure.
+fn fold_structure(structure: &[&ImportTrace], top: &[String], kept: &BTreeSet<&str>) -> Folded {
+    let mut f = Folded {
+        cost: BTreeMap::new(),
+        owner_top: BTreeMap::new(),
+        edges: BTreeMap::new(),
+        dropped: Vec::new(),
+    };
     for t in structure {
         let mut folded: BTreeMap<&str, f64> = BTreeMap::new();
         for (i, e) in t.events.iter().enumerate() {
             let Some(r) = root_of(t, i) else { continue };
-            if !is_top(&t.events[r].module) {
+            if !is_top(top, &t.events[r].module) {
                 continue;
             }
-            // Nearest kept ancestor-or-self (the root is kept).
-            let mut owner = i;
-            while !kept.contains(t.events[owner].module.as_str()) {
-                owner = t.events[owner].parent.map_or(r, |p| p as usize);
-            }
+            let owner = kept_owner(t, kept, i, r);
             let owner_name = t.events[owner].module.as_str();
             *folded.entry(owner_name).or_default() += e.self_us as f64 / 1e3;
-            owner_top
+            f.owner_top
                 .entry(owner_name.to_string())
                 .or_insert_with(|| t.events[r].module.clone());
             if owner == i && e.depth > 0 {
-                let mut p = e.parent.map_or(r, |p| p as usize);
-                while !kept.contains(t.events[p].module.as_str()) {
-                    p = t.events[p].parent.map_or(r, |q| q as usize);
-                }
+                let p = kept_owner(t, kept, e.parent.map_or(r, |p| p as usize), r);
                 let (a, b) = (t.events[p].module.clone(), e.module.clone());
-                if a != b && !edges.get(&a).is_some_and(|s| s.contains(&b)) {
-                    if reaches(&edges, &b, &a) {
-                        dropped.push((a, b));
+                if a != b && !f.edges.get(&a).is_some_and(|s| s.contains(&b)) {
+                    if reaches(&f.edges, &b, &a) {
+                        f.dropped.push((a, b));
                     } else {
-                        edges.entry(a).or_default().insert(b);
+                        f.edges.entry(a).or_default().insert(b);
                     }
                 }
             }
         }
         for (m, ms) in folded {
-            cost.entry(m.to_string()).or_default().push(ms);
+            f.cost.entry(m.to_string()).or_default().push(ms);
         }
     }
-    // Each top-level import's mean cumulative time over all traces, and the totals.
+    f
+}
+
+/// Each top-level import's cumulative times (ms) over all traces, and the total of the
+/// traces that hold every top-level import.
+fn top_times<'a>(
+    traces: &[&ImportTrace],
+    top_order: &'a [String],
+) -> (BTreeMap<&'a str, Vec<f64>>, Vec<f64>) {
     let mut top_cumulative: BTreeMap<&str, Vec<f64>> = BTreeMap::new();
     let mut totals = Vec::new();
     for t in traces {
         let mut total = 0.0;
         let mut seen = 0;
-        for name in &top_order {
+        for name in top_order {
             let ms: f64 = t
                 .events
                 .iter()
@@ -203,7 +277,17 @@ pub fn fold(traces: &[&ImportTrace], top: &[String], keep_from_ms: f64) -> Folde
             totals.push(total);
         }
     }
-    let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len() as f64;
+    (top_cumulative, totals)
+}
+
+/// The folded modules, each mean self time scaled so that the modules under a top-level
+/// import add up to that import's mean cumulative time over all traces.
+fn scaled_modules(
+    cost: BTreeMap<String, Vec<f64>>,
+    owner_top: &BTreeMap<String, String>,
+    edges: &BTreeMap<String, BTreeSet<String>>,
+    top_cumulative: &BTreeMap<&str, Vec<f64>>,
+) -> Vec<FoldedModule> {
     let mut structure_sum: BTreeMap<&str, f64> = BTreeMap::new();
     for (m, v) in &cost {
         if let Some(t) = owner_top.get(m) {
@@ -222,8 +306,7 @@ pub fn fold(traces: &[&ImportTrace], top: &[String], keep_from_ms: f64) -> Folde
             _ => 1.0,
         }
     };
-    let modules = cost
-        .into_iter()
+    cost.into_iter()
         .map(|(name, v)| FoldedModule {
             cpu_ms: mean(&v) * scale(&name),
             traces: v.len() as u32,
@@ -233,30 +316,11 @@ pub fn fold(traces: &[&ImportTrace], top: &[String], keep_from_ms: f64) -> Folde
                 .unwrap_or_default(),
             name,
         })
-        .collect();
-    let noise_sigma = (totals.len() >= 2).then(|| {
-        let ln: Vec<f64> = totals.iter().map(|t| t.ln()).collect();
-        let m = mean(&ln);
-        (ln.iter().map(|x| (x - m).powi(2)).sum::<f64>() / (ln.len() - 1) as f64).sqrt()
-    });
-    FoldedImports {
-        top: top_order,
-        modules,
-        traces: traces.len() as u32,
-        structure_traces: structure.len() as u32,
-        total_ms: if totals.is_empty() {
-            f64::NAN
-        } else {
-            mean(&totals)
-        },
-        noise_sigma,
-        orphans,
-        dropped_edges: dropped,
-    }
+        .collect()
 }
 
 /// The `[init.runtime]` table of a (calibrated) workload file, as text lines.
-fn runtime_table(path: &Path) -> anyhow::Result<String> {
+fn runtime_table(path: &Path) -> CalibrateResult<String> {
     let text = crate::input::read_text(path, crate::input::InputKind::Toml)?;
     let mut out = String::new();
     let mut inside = false;
@@ -308,7 +372,7 @@ pub struct ImportsModelSpec {
 }
 
 /// Writes the workload file of `folded`.
-pub fn write_imports_model(spec: &ImportsModelSpec, folded: &FoldedImports) -> anyhow::Result<()> {
+pub fn write_imports_model(spec: &ImportsModelSpec, folded: &FoldedImports) -> CalibrateResult<()> {
     check_loadable(folded).map_err(|m| InputError::file(&spec.out, m))?;
     if folded.modules.len() > MAX_MODULES {
         return Err(InputError::Usage(format!(
@@ -319,6 +383,15 @@ pub fn write_imports_model(spec: &ImportsModelSpec, folded: &FoldedImports) -> a
     }
     let runtime = runtime_table(&spec.runtime_model)?;
     let mut s = String::new();
+    write_header(&mut s, spec, folded);
+    write_top(&mut s, spec, folded, &runtime);
+    write_modules(&mut s, folded);
+    crate::output::write_atomic(&spec.out, s.as_bytes())?;
+    Ok(())
+}
+
+/// The comment block that says how the model was made.
+fn write_header(s: &mut String, spec: &ImportsModelSpec, folded: &FoldedImports) {
     let _ = writeln!(
         s,
         "# Generated by `{}`; do not edit by hand.",
@@ -358,6 +431,10 @@ pub fn write_imports_model(spec: &ImportsModelSpec, folded: &FoldedImports) -> a
         "# [init.runtime] is copied from {}.",
         spec.runtime_model_name
     );
+}
+
+/// The top-level keys, `[init]` with the runtime table and the package sizes.
+fn write_top(s: &mut String, spec: &ImportsModelSpec, folded: &FoldedImports, runtime: &str) {
     let _ = writeln!(s, "name = {:?}", spec.name);
     let _ = writeln!(s, "runtime = {:?}", spec.runtime);
     let _ = writeln!(s, "bytecode = true");
@@ -388,6 +465,10 @@ pub fn write_imports_model(spec: &ImportsModelSpec, folded: &FoldedImports) -> a
             "# Sizes assumed (not in the traces).\n[package.zip]\nzip_mb = {zip}\nunzipped_mb = {unzipped}\n"
         );
     }
+}
+
+/// One `[[module]]` table per folded module.
+fn write_modules(s: &mut String, folded: &FoldedImports) {
     for m in &folded.modules {
         let _ = writeln!(
             s,
@@ -407,8 +488,6 @@ pub fn write_imports_model(spec: &ImportsModelSpec, folded: &FoldedImports) -> a
         }
         let _ = writeln!(s, "# in {} of {} traces\n", m.traces, folded.traces);
     }
-    crate::output::write_atomic(&spec.out, s.as_bytes())?;
-    Ok(())
 }
 
 /// Refuses to write a model the workload loader would reject: an import noise sigma outside
@@ -491,7 +570,7 @@ pub fn table(f: &FoldedImports) -> String {
 }
 
 /// `coldsim calibrate --reader importtime`: prints the folded graph of the selected traces.
-pub fn calibrate_imports(path: &Path, o: &CalibrateOptions) -> anyhow::Result<String> {
+pub fn calibrate_imports(path: &Path, o: &CalibrateOptions) -> CalibrateResult<String> {
     let all = read_importtime_file(path)?;
     if all.traces.is_empty() {
         return Err(InputError::file(

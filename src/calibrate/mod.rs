@@ -6,6 +6,7 @@
 pub mod commands;
 pub mod day;
 pub mod diagnostics;
+pub mod error;
 pub mod fit;
 pub mod fit_report;
 pub mod groups;

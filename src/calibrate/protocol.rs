@@ -1,11 +1,12 @@
 //! Measurement protocols replayed in the simulator, so that a model is compared with data
 //! gathered the same way (`coldsim validate`, and the fits that go through the simulator).
 
+use super::error::{CalibrateError, CalibrateResult};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use anyhow::Context as _;
+use super::error::Context as _;
 use rayon::prelude::*;
 
 use crate::config::{Scenario, load_scenario};
@@ -89,7 +90,7 @@ pub struct PlatformOverrides {
 impl PlatformOverrides {
     /// The `[platform]` table: the file's keys, then the overrides, then the protocol's own
     /// (keep-alive 1 s so every call is cold; the fleet size).
-    fn table(&self, protocol: &ForcedCold) -> anyhow::Result<toml::Table> {
+    fn table(&self, protocol: &ForcedCold) -> CalibrateResult<toml::Table> {
         let mut t = match &self.file {
             Some(f) => {
                 let text = crate::input::read_text(f, crate::input::InputKind::Toml)?;
@@ -109,7 +110,9 @@ impl PlatformOverrides {
             .entry("storage")
             .or_insert_with(|| toml::Table::new().into());
         let Some(storage) = storage.as_table_mut() else {
-            anyhow::bail!("platform file: `storage` must be a table");
+            return Err(CalibrateError::Other(
+                "platform file: `storage` must be a table".into(),
+            ));
         };
         storage.insert(
             "workers_per_az".into(),
@@ -130,7 +133,7 @@ pub fn forced_cold_toml(
     platform: &PlatformOverrides,
     seed: u64,
     dir: &Path,
-) -> anyhow::Result<String> {
+) -> CalibrateResult<String> {
     let hours = protocol.days as u64 * 24;
     let mut wrapper = toml::Table::new();
     wrapper.insert("platform".into(), platform.table(protocol)?.into());
@@ -184,7 +187,7 @@ pub fn forced_cold_scenario(
     functions: &[ProtocolFunction],
     platform: &PlatformOverrides,
     seed: u64,
-) -> anyhow::Result<(Scenario, ProtocolFiles)> {
+) -> CalibrateResult<(Scenario, ProtocolFiles)> {
     let dir = std::env::temp_dir().join(format!(
         "coldsim-protocol-{}-{}",
         std::process::id(),
@@ -201,18 +204,19 @@ pub fn forced_cold_scenario(
 
 /// The simulated `Init Duration` distribution of each function of `sc` (merged over its
 /// replications, in parallel), in function order.
-pub fn init_histograms(sc: &Scenario) -> anyhow::Result<Vec<Histogram>> {
+pub fn init_histograms(sc: &Scenario) -> CalibrateResult<Vec<Histogram>> {
     let runs: Vec<Vec<Histogram>> = (0..sc.replications)
         .into_par_iter()
-        .map(|r| -> anyhow::Result<Vec<Histogram>> {
-            let stats = crate::sim::run(sc, r, None, None).map_err(crate::runner::sim_error)?;
+        .map(|r| -> CalibrateResult<Vec<Histogram>> {
+            let stats =
+                crate::sim::run(sc, r, None, None).map_err(crate::runner::RunError::from)?;
             Ok(stats
                 .functions
                 .into_iter()
                 .map(|f| f.init_duration)
                 .collect())
         })
-        .collect::<anyhow::Result<_>>()?;
+        .collect::<CalibrateResult<_>>()?;
     let mut merged = vec![Histogram::new(); sc.functions.len()];
     for run in &runs {
         for (m, h) in merged.iter_mut().zip(run) {
@@ -228,7 +232,7 @@ pub fn simulate_forced_cold(
     functions: &[ProtocolFunction],
     platform: &PlatformOverrides,
     seed: u64,
-) -> anyhow::Result<Vec<Histogram>> {
+) -> CalibrateResult<Vec<Histogram>> {
     let (sc, _files) = forced_cold_scenario(protocol, functions, platform, seed)?;
     init_histograms(&sc)
 }

@@ -6,10 +6,9 @@
 //! many chunks it reads (`package.image.runtime_read_mb`), found by a secant search that
 //! makes the simulated median match the measured one.
 
+use super::error::{CalibrateError, CalibrateResult};
 use std::fmt::Write as _;
 use std::path::PathBuf;
-
-use anyhow::bail;
 
 use super::fit_report::key_label;
 use super::groups::GroupFit;
@@ -146,7 +145,7 @@ fn simulate_image(
     read_mb: &[f64],
     platform: &PlatformOverrides,
     protocol: &ForcedCold,
-) -> anyhow::Result<Vec<(f64, f64)>> {
+) -> CalibrateResult<Vec<(f64, f64)>> {
     let tmp = spec
         .out
         .with_extension(format!("calibrating-{}.toml", std::process::id()));
@@ -206,7 +205,7 @@ pub fn draft_runtime_model(
     columns: &[String],
     groups: &[GroupFit],
     source: &str,
-) -> anyhow::Result<RuntimeDraft> {
+) -> CalibrateResult<RuntimeDraft> {
     let mut header = String::new();
     let _ = writeln!(
         header,
@@ -218,10 +217,10 @@ pub fn draft_runtime_model(
             .or_else(|| find(columns, groups, "zip", ARCHES[0]))
             .filter(|g| !g.fits.is_empty());
         let Some(g) = g else {
-            bail!(
+            return Err(CalibrateError::Other(format!(
                 "{}: no zip rows with a fit for {arch}; a runtime model needs zip measurements",
                 spec.out.display()
-            );
+            )));
         };
         // The best fit whose table loads (a fit can run off the model's ranges, e.g. a
         // lognormal sigma of 307 on degenerate data).
@@ -318,7 +317,7 @@ pub fn fit_image_reads(
     draft: &RuntimeDraft,
     platform: &PlatformOverrides,
     protocol: &ForcedCold,
-) -> anyhow::Result<Option<ImageFit>> {
+) -> CalibrateResult<Option<ImageFit>> {
     let n = draft.image_targets.len();
     if n == 0 {
         return Ok(None);
@@ -376,7 +375,7 @@ pub fn write_runtime_model(
     image: Option<&ImageFit>,
     platform_note: &str,
     protocol: &ForcedCold,
-) -> anyhow::Result<()> {
+) -> CalibrateResult<()> {
     let (reads, note) = match image {
         Some(f) => {
             let read_mb: Vec<f64> = f.arches.iter().map(|a| a.runtime_read_mb).collect();

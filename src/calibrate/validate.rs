@@ -2,6 +2,7 @@
 //! with a workload model and compare the simulated `Init Duration` distribution with the
 //! measured one, group by group (KS distance, percentile errors, an overlay plot).
 
+use super::error::{CalibrateError, CalibrateResult};
 use std::fmt::Write as _;
 use std::path::Path;
 
@@ -92,20 +93,8 @@ pub fn validate(
     protocol: &ForcedCold,
     platform: &PlatformOverrides,
     seed: u64,
-) -> anyhow::Result<Vec<GroupCheck>> {
-    let col = |name: &str| obs.group_columns.iter().position(|c| c == name);
-    let (pc, ac, mc) = (col("packaging"), col("arch"), col("memory_mb"));
-    let mut measured: Vec<Vec<f64>> = vec![Vec::new(); obs.groups.len()];
-    for o in &obs.values {
-        let keep = match (held_out_after, o.day) {
-            (None, _) => true,
-            (Some(until), Some(d)) => d > until,
-            (Some(_), None) => false,
-        };
-        if keep && o.value_ms.is_finite() && o.value_ms > 0.0 {
-            measured[o.group as usize].push(o.value_ms);
-        }
-    }
+) -> CalibrateResult<Vec<GroupCheck>> {
+    let mut measured = held_out(obs, held_out_after);
     let mut checks = Vec::new();
     let mut functions = Vec::new();
     for (g, values) in measured.iter_mut().enumerate() {
@@ -113,32 +102,7 @@ pub fn validate(
             continue;
         }
         values.sort_by(f64::total_cmp);
-        let key = &obs.groups[g];
-        let packaging = pc.map_or("zip", |i| key[i].as_str()).to_string();
-        let arch = ac.map_or("x86_64", |i| key[i].as_str()).to_string();
-        let memory_mb = match mc {
-            Some(i) => key[i].parse::<u32>().map_err(|_| {
-                crate::error::InputError::Usage(format!(
-                    "group column memory_mb: `{}` is not a memory size in MB",
-                    key[i]
-                ))
-            })?,
-            None => 128,
-        };
-        if !matches!(packaging.as_str(), "zip" | "zip_layers" | "image") {
-            return Err(crate::error::InputError::Usage(format!(
-                "group {}: packaging `{packaging}` cannot be simulated (zip, zip_layers, image)",
-                key_label(&obs.group_columns, key)
-            ))
-            .into());
-        }
-        if !matches!(arch.as_str(), "x86_64" | "arm64") {
-            return Err(crate::error::InputError::Usage(format!(
-                "group {}: arch `{arch}` is not x86_64 or arm64",
-                key_label(&obs.group_columns, key)
-            ))
-            .into());
-        }
+        let (packaging, arch, memory_mb) = configuration(obs, g)?;
         functions.push(ProtocolFunction {
             name: format!("g{g}"),
             packaging: packaging.clone(),
@@ -147,7 +111,7 @@ pub fn validate(
             workload: model.to_path_buf(),
         });
         checks.push(GroupCheck {
-            key: key.clone(),
+            key: obs.groups[g].clone(),
             packaging,
             arch,
             memory_mb,
@@ -174,6 +138,57 @@ pub fn validate(
         c.simulated = h;
     }
     Ok(checks)
+}
+
+/// The usable values (finite, positive, ms) of each group of `obs`, dated after
+/// `held_out_after` (all when `None`; undated rows only then).
+fn held_out(obs: &Observations, held_out_after: Option<Day>) -> Vec<Vec<f64>> {
+    let mut measured: Vec<Vec<f64>> = vec![Vec::new(); obs.groups.len()];
+    for o in &obs.values {
+        let keep = match (held_out_after, o.day) {
+            (None, _) => true,
+            (Some(until), Some(d)) => d > until,
+            (Some(_), None) => false,
+        };
+        if keep && o.value_ms.is_finite() && o.value_ms > 0.0 {
+            measured[o.group as usize].push(o.value_ms);
+        }
+    }
+    measured
+}
+
+/// The packaging, arch and memory (MB) of group `g`, from its key columns (defaults zip,
+/// x86_64, 128 MB); a value coldsim cannot simulate is a usage error naming the group.
+fn configuration(obs: &Observations, g: usize) -> CalibrateResult<(String, String, u32)> {
+    let col = |name: &str| obs.group_columns.iter().position(|c| c == name);
+    let (pc, ac, mc) = (col("packaging"), col("arch"), col("memory_mb"));
+    let key = &obs.groups[g];
+    let packaging = pc.map_or("zip", |i| key[i].as_str()).to_string();
+    let arch = ac.map_or("x86_64", |i| key[i].as_str()).to_string();
+    let memory_mb = match mc {
+        Some(i) => key[i].parse::<u32>().map_err(|_| {
+            crate::error::InputError::Usage(format!(
+                "group column memory_mb: `{}` is not a memory size in MB",
+                key[i]
+            ))
+        })?,
+        None => 128,
+    };
+    if !matches!(packaging.as_str(), "zip" | "zip_layers" | "image") {
+        return Err(crate::error::InputError::Usage(format!(
+            "group {}: packaging `{packaging}` cannot be simulated (zip, zip_layers, image)",
+            key_label(&obs.group_columns, key)
+        ))
+        .into());
+    }
+    if !matches!(arch.as_str(), "x86_64" | "arm64") {
+        return Err(crate::error::InputError::Usage(format!(
+            "group {}: arch `{arch}` is not x86_64 or arm64",
+            key_label(&obs.group_columns, key)
+        ))
+        .into());
+    }
+    Ok((packaging, arch, memory_mb))
 }
 
 /// A table of checks.
@@ -246,10 +261,10 @@ pub fn write_overlays(
     checks: &[GroupCheck],
     init_cpu: &str,
     prefix: &str,
-) -> anyhow::Result<()> {
+) -> CalibrateResult<()> {
     for c in checks {
         let svg = crate::report::svg::render(&overlay_chart(c, init_cpu))
-            .map_err(|e| anyhow::anyhow!("{e}"))?;
+            .map_err(|e| CalibrateError::Other(e.to_string()))?;
         let stem = super::fit_report::file_stem(&key_label(columns, &c.key));
         crate::output::write_atomic(&dir.join(format!("{prefix}{stem}.svg")), svg.as_bytes())?;
     }

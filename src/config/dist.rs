@@ -11,7 +11,14 @@ use serde::{Deserialize, Deserializer};
 use super::units::parse_duration;
 use crate::engine::dist::{Dist, Z_90, Z_99};
 use crate::engine::time::SimDuration;
-use crate::error::{InputError, InputResult};
+use crate::error::{InputError, InputResult, ValueError};
+
+/// A [`ValueError`] with a formatted message.
+macro_rules! bad_value {
+    ($($arg:tt)*) => {
+        ValueError(format!($($arg)*))
+    };
+}
 
 /// A duration value in a file: a string with a unit. Bare numbers are rejected.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -120,10 +127,10 @@ impl DistTable {
         flags.iter().filter(|(_, p)| *p).map(|(k, _)| *k).collect()
     }
 
-    fn into_spec(mut self) -> Result<DistSpec, String> {
+    fn into_spec(mut self) -> Result<DistSpec, ValueError> {
         if let Some(shift) = self.shift.take() {
             if !matches!(self.dist.as_str(), "lognormal" | "gamma" | "weibull") {
-                return Err(format!(
+                return Err(bad_value!(
                     "`shift` applies to lognormal, gamma and weibull, not to dist = \"{}\"",
                     self.dist
                 ));
@@ -178,7 +185,7 @@ impl DistTable {
                 only(&["min", "max"])?;
                 let (min, max) = (need(self.min, "min")?, need(self.max, "max")?);
                 if min > max {
-                    return Err(format!("uniform: min ({min}) is above max ({max})"));
+                    return Err(bad_value!("uniform: min ({min}) is above max ({max})"));
                 }
                 Ok(DistSpec::Uniform { min, max })
             }
@@ -189,7 +196,7 @@ impl DistTable {
                     .ok_or("lognormal with `sigma` needs `mu` (ln of ms)")?;
                 let sigma = self.sigma.ok_or("lognormal with `mu` needs `sigma`")?;
                 if !mu.is_finite() || !(0.0..=10.0).contains(&sigma) {
-                    return Err(format!(
+                    return Err(bad_value!(
                         "lognormal needs a finite `mu` and 0 <= sigma <= 10; got mu = {mu}, sigma = {sigma}"
                     ));
                 }
@@ -212,7 +219,7 @@ impl DistTable {
                 };
                 only(&["median", key])?;
                 if median.as_us() == 0 || upper < median {
-                    return Err(format!(
+                    return Err(bad_value!(
                         "lognormal needs 0 < median <= {key}; got median {median}, {key} {upper}"
                     ));
                 }
@@ -241,7 +248,7 @@ impl DistTable {
                         .ok_or("empirical needs `column` (values in ms)")?,
                 })
             }
-            other => Err(format!(
+            other => Err(bad_value!(
                 "unknown dist \"{other}\"; expected constant, exponential, uniform, lognormal, gamma, weibull or empirical"
             )),
         }
@@ -291,7 +298,7 @@ impl DistSpec {
         load_empirical: &mut EmpiricalLoader<'_>,
     ) -> InputResult<Dist> {
         let dist = self.to_dist_unchecked(file, key, load_empirical)?;
-        check_tail(&dist).map_err(|m| InputError::field(file, key, m))?;
+        check_tail(&dist).map_err(|m| m.at(file, key))?;
         Ok(dist)
     }
 
@@ -373,14 +380,14 @@ pub fn p999_bound_us(d: &Dist) -> f64 {
 /// [`MAX_TAIL_US`], saying which and the valid range.
 /// Constants are left to the duration parser: a fixed "3650d" lifetime is a valid way to say
 /// "never".
-fn check_tail(d: &Dist) -> Result<(), String> {
+fn check_tail(d: &Dist) -> Result<(), ValueError> {
     if d.is_constant() {
         return Ok(());
     }
     let (mean, p999) = (d.mean_us(), p999_bound_us(d));
     for (what, v) in [("mean", mean), ("99.9th percentile", p999)] {
         if !(v.is_finite() && v <= MAX_TAIL_US) {
-            return Err(format!(
+            return Err(bad_value!(
                 "the distribution's {what} is {} ({v:.3e} µs); it must be at most 365 days: \
                  lower its parameters",
                 if v.is_finite() {

@@ -13,7 +13,7 @@ use std::path::Path;
 
 use super::file::ScenarioFile;
 use super::scenario::{Scenario, load_scenario_from_table};
-use crate::error::{InputError, InputResult};
+use crate::error::{InputError, InputResult, ValueError};
 
 /// One override: a dotted key and its new value.
 pub type Override = (String, toml::Value);
@@ -29,7 +29,7 @@ pub fn read_table(path: &Path) -> InputResult<toml::Table> {
 
 /// Sets `key` (a dotted path, see the module documentation) to `value` in `table`.
 /// Errors say which segment of the path is wrong.
-pub fn apply(table: &mut toml::Table, key: &str, value: toml::Value) -> Result<(), String> {
+pub fn apply(table: &mut toml::Table, key: &str, value: toml::Value) -> Result<(), ValueError> {
     let parts: Vec<&str> = key.split('.').collect();
     if parts.iter().any(|p| p.trim().is_empty()) {
         return Err("empty segment in the key path".into());
@@ -48,7 +48,8 @@ pub fn apply(table: &mut toml::Table, key: &str, value: toml::Value) -> Result<(
                 if i + 2 >= parts.len() {
                     return Err(format!(
                         "`{part}.{sel}` selects a [[{part}]] table; name a key inside it"
-                    ));
+                    )
+                    .into());
                 }
                 i += 1;
                 select(part, sel, items)?
@@ -58,7 +59,8 @@ pub fn apply(table: &mut toml::Table, key: &str, value: toml::Value) -> Result<(
                     "`{}` is a {} in the file, not a table; cannot set a key inside it",
                     parts[..=i].join("."),
                     other.type_str()
-                ));
+                )
+                .into());
             }
         };
         i += 1;
@@ -73,7 +75,7 @@ fn select<'a>(
     part: &str,
     sel: &str,
     items: &'a mut [toml::Value],
-) -> Result<&'a mut toml::Table, String> {
+) -> Result<&'a mut toml::Table, ValueError> {
     let n = items.len();
     let index = match sel.parse::<usize>() {
         Ok(k) if k < n => k,
@@ -81,7 +83,8 @@ fn select<'a>(
             return Err(format!(
                 "[[{part}]] has {n} table{}; index {k} is out of range",
                 if n == 1 { "" } else { "s" }
-            ));
+            )
+            .into());
         }
         Err(_) => {
             let names: Vec<String> = items
@@ -92,20 +95,20 @@ fn select<'a>(
                 .iter()
                 .position(|v| v.get("name").and_then(|x| x.as_str()) == Some(sel))
                 .ok_or_else(|| {
-                    format!(
+                    ValueError::from(format!(
                         "no [[{part}]] named \"{sel}\" (names: {})",
                         if names.is_empty() {
                             "none; use an index".to_string()
                         } else {
                             names.join(", ")
                         }
-                    )
+                    ))
                 })?
         }
     };
     match &mut items[index] {
         toml::Value::Table(t) => Ok(t),
-        _ => Err(format!("{part}.{sel} is not a table")),
+        _ => Err(format!("{part}.{sel} is not a table").into()),
     }
 }
 
@@ -165,7 +168,7 @@ pub fn build_variant(
     let key_err =
         |key: &str, msg: String| InputError::field(path, format!("{variant}: set.\"{key}\""), msg);
     for (key, value) in overrides {
-        apply(&mut table, key, value.clone()).map_err(|m| key_err(key, m))?;
+        apply(&mut table, key, value.clone()).map_err(|m| key_err(key, m.into()))?;
         let check: Result<ScenarioFile, _> = table.clone().try_into();
         if let Err(e) = check {
             return Err(key_err(key, e.to_string().trim_end().replace('\n', " ")));
@@ -204,15 +207,19 @@ mod tests {
         assert!(
             apply(&mut t, "function.nope.memory_mb", parse_value("1"))
                 .unwrap_err()
+                .0
                 .contains("no [[function]] named \"nope\"")
         );
         assert_eq!(
-            apply(&mut t, "traffic.3.rate", parse_value("1")).unwrap_err(),
+            apply(&mut t, "traffic.3.rate", parse_value("1"))
+                .unwrap_err()
+                .0,
             "[[traffic]] has 1 table; index 3 is out of range"
         );
         assert!(
             apply(&mut t, "function..memory_mb", parse_value("1"))
                 .unwrap_err()
+                .0
                 .contains("empty segment")
         );
         assert!(apply(&mut t, "", parse_value("1")).is_err());

@@ -3,6 +3,7 @@
 //! minutes, and a silent guess is worse than a clear message.
 
 use crate::engine::time::{SimDuration, US_PER_DAY, US_PER_H, US_PER_MIN, US_PER_MS, US_PER_S};
+use crate::error::ValueError;
 
 /// The units a duration may carry, longest suffix first so `ms` is not read as `m`.
 const UNITS: [(&str, u64); 6] = [
@@ -15,7 +16,7 @@ const UNITS: [(&str, u64); 6] = [
 ];
 
 /// Parses a non-negative duration with a unit: `us`, `ms`, `s`, `m`, `h` or `d`.
-pub fn parse_duration(text: &str) -> Result<SimDuration, String> {
+pub fn parse_duration(text: &str) -> Result<SimDuration, ValueError> {
     let t = text.trim();
     let unit = UNITS
         .iter()
@@ -24,30 +25,35 @@ pub fn parse_duration(text: &str) -> Result<SimDuration, String> {
     let Some(&(suffix, us_per_unit)) = unit else {
         return Err(format!(
             "expected a duration with a unit (us, ms, s, m, h, d), e.g. \"250ms\"; got \"{text}\""
-        ));
+        )
+        .into());
     };
     let number = t[..t.len() - suffix.len()].trim();
     let value: f64 = number.parse().map_err(|_| {
-        format!("expected a duration like \"250ms\" (a number, then a unit); got \"{text}\"")
+        ValueError(format!(
+            "expected a duration like \"250ms\" (a number, then a unit); got \"{text}\""
+        ))
     })?;
     if !value.is_finite() {
-        return Err(format!("duration must be finite; got \"{text}\""));
+        return Err(format!("duration must be finite; got \"{text}\"").into());
     }
     if value < 0.0 {
-        return Err(format!("duration must not be negative; got \"{text}\""));
+        return Err(format!("duration must not be negative; got \"{text}\"").into());
     }
     let us = value * us_per_unit as f64;
     if us > 1e17 {
-        return Err(format!(
-            "duration is too long (over 3,000 years); got \"{text}\""
-        ));
+        return Err(format!("duration is too long (over 3,000 years); got \"{text}\"").into());
     }
     Ok(SimDuration::from_us_f64(us))
 }
 
 /// Parses a time of day `"HH:MM"` or `"HH:MM:SS"` into the span since midnight.
-pub fn parse_clock_time(text: &str) -> Result<SimDuration, String> {
-    let bad = || format!("expected a time of day like \"14:00\"; got \"{text}\"");
+pub fn parse_clock_time(text: &str) -> Result<SimDuration, ValueError> {
+    let bad = || {
+        ValueError(format!(
+            "expected a time of day like \"14:00\"; got \"{text}\""
+        ))
+    };
     let parts: Vec<&str> = text.trim().split(':').collect();
     if parts.len() < 2 || parts.len() > 3 {
         return Err(bad());

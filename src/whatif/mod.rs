@@ -12,6 +12,7 @@
 
 pub mod objective;
 pub mod sweep;
+pub mod work;
 
 use std::path::Path;
 
@@ -20,7 +21,7 @@ use crate::config::overrides::{Override, build_variant, from_set_table, read_tab
 use crate::error::{InputError, InputResult};
 use crate::outcome::figure_key as K;
 use crate::outcome::run::DetailedRun;
-use crate::runner::{self, apply_overrides};
+use crate::runner::{self, RunError, apply_overrides};
 use crate::stats::ci::mean_and_ci95;
 
 /// Figures shown side by side, in this order: `cost_usd` is the cost of the simulated run
@@ -193,6 +194,7 @@ pub(crate) fn build_all(
         let label = format!("{kind} \"{name}\"");
         let mut sc = build_variant(path, &base, &label, set)?;
         apply_overrides(&mut sc, opts.seed, opts.replications)?;
+        crate::config::work::check(&sc)?;
         if let Some(first) = out.first()
             && (sc.replications != first.replications || sc.seed != first.seed)
         {
@@ -210,7 +212,7 @@ pub(crate) fn build_all(
 
 /// Runs `coldsim compare`: the base scenario (named `base`) and each `[[variant]]` of the
 /// file at `path`. The baseline is the variant with `baseline = true`, else `base`.
-pub fn compare(path: &Path, opts: &RunOptions) -> anyhow::Result<Comparison> {
+pub fn compare(path: &Path, opts: &RunOptions) -> Result<Comparison, RunError> {
     let table = read_table(path)?;
     // Type the whole file first so errors in the base are reported as such.
     let base_sc = crate::config::load_scenario(path)?;
@@ -254,6 +256,14 @@ pub fn compare(path: &Path, opts: &RunOptions) -> anyhow::Result<Comparison> {
     }
     let fi = function_index(&base_sc, opts.function.as_deref())?;
     let scenarios = build_all(path, "variant", &sets, opts)?;
+    work::check_total(path, "variants", &scenarios)?;
+    // Variants run one after another, each with its replications in parallel.
+    let jobs = scenarios[0].replications as usize;
+    if let Some(note) =
+        work::long_run_note(path, &scenarios, jobs, work::cores(), work::LONG_RUN_SECS)
+    {
+        eprintln!("{note}");
+    }
     let runs: Vec<DetailedRun> = scenarios
         .iter()
         .map(|sc| {
@@ -263,7 +273,7 @@ pub fn compare(path: &Path, opts: &RunOptions) -> anyhow::Result<Comparison> {
             };
             runner::run(sc, keep)
         })
-        .collect::<anyhow::Result<_>>()?;
+        .collect::<Result<_, RunError>>()?;
     let all_rows: Vec<Vec<Row>> = runs
         .iter()
         .enumerate()

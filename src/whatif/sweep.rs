@@ -12,7 +12,7 @@ use super::{COMPARE_KEYS, Paired, Row, RunOptions, build_all, function_index, pa
 use crate::config::overrides::{Override, parse_value, split_values};
 use crate::error::{InputError, InputResult};
 use crate::outcome::run::DetailedRun;
-use crate::runner;
+use crate::runner::{self, RunError};
 
 /// Most grid points accepted (a typo like `--set x=1,...` with thousands of values would
 /// otherwise run for hours).
@@ -305,15 +305,24 @@ pub fn sweep(
     axes: Vec<Axis>,
     objective: Option<Objective>,
     opts: &RunOptions,
-) -> anyhow::Result<Sweep> {
+) -> Result<Sweep, RunError> {
     let points = grid(&axes)?;
     let base_sc = crate::config::load_scenario(path)?;
     let fi = function_index(&base_sc, opts.function.as_deref())?;
     let scenarios = build_all(path, "sweep point", &points, opts)?;
+    let grid_key = format!("sweep grid ({} points)", scenarios.len());
+    super::work::check_total(path, &grid_key, &scenarios)?;
+    // Points and their replications all run in parallel.
+    let jobs = scenarios.iter().map(|s| s.replications as usize).sum();
+    let cores = super::work::cores();
+    let secs = super::work::LONG_RUN_SECS;
+    if let Some(note) = super::work::long_run_note(path, &scenarios, jobs, cores, secs) {
+        eprintln!("{note}");
+    }
     let runs: Vec<DetailedRun> = scenarios
         .par_iter()
         .map(|sc| runner::run(sc, runner::RunOptions::default()))
-        .collect::<anyhow::Result<_>>()?;
+        .collect::<Result<_, RunError>>()?;
     let keys = keys_for(objective.as_ref());
     let key_refs: Vec<&str> = keys.iter().map(String::as_str).collect();
     let points: Vec<Point> = points

@@ -41,4 +41,5 @@ mod storage_fleet;
 mod svg_charts;
 mod sweep;
 mod whatif_scenarios;
+mod whatif_work;
 mod zip_vs_image;
