@@ -1,7 +1,7 @@
 //! Measurement protocols replayed in the simulator, so that a model is compared with data
 //! gathered the same way (`coldsim validate`, and the fits that go through the simulator).
 
-use super::error::{CalibrateError, CalibrateResult};
+use super::error::CalibrateResult;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -110,9 +110,13 @@ impl PlatformOverrides {
             .entry("storage")
             .or_insert_with(|| toml::Table::new().into());
         let Some(storage) = storage.as_table_mut() else {
-            return Err(CalibrateError::Other(
-                "platform file: `storage` must be a table".into(),
-            ));
+            let file = self.file.clone().unwrap_or_default();
+            return Err(crate::error::InputError::field(
+                &file,
+                "storage",
+                "must be a table ([storage])",
+            )
+            .into());
         };
         storage.insert(
             "workers_per_az".into(),

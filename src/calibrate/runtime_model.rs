@@ -6,7 +6,7 @@
 //! many chunks it reads (`package.image.runtime_read_mb`), found by a secant search that
 //! makes the simulated median match the measured one.
 
-use super::error::{CalibrateError, CalibrateResult};
+use super::error::CalibrateResult;
 use std::fmt::Write as _;
 use std::path::PathBuf;
 
@@ -217,10 +217,14 @@ pub fn draft_runtime_model(
             .or_else(|| find(columns, groups, "zip", ARCHES[0]))
             .filter(|g| !g.fits.is_empty());
         let Some(g) = g else {
-            return Err(CalibrateError::Other(format!(
-                "{}: no zip rows with a fit for {arch}; a runtime model needs zip measurements",
-                spec.out.display()
-            )));
+            // The data lack what the model needs: the user's input, exit 2.
+            return Err(crate::error::InputError::file(
+                &spec.out,
+                format!(
+                    "no zip rows with a fit for {arch}; a runtime model needs zip measurements"
+                ),
+            )
+            .into());
         };
         // The best fit whose table loads (a fit can run off the model's ranges, e.g. a
         // lognormal sigma of 307 on degenerate data).
