@@ -31,6 +31,18 @@ pub fn check_error(err: &InputError, file: &Path) {
     }
 }
 
+/// Loads scenario `text` (pretending it is the file `scenario`), which names the fuzzed model
+/// file `model`: an error must name the model or, when it is about the scenario, the scenario.
+pub fn load_naming_model_or_scenario(scenario: &Path, text: &str, model: &Path) {
+    if let Err(e) = coldsim::config::scenario::load_scenario_from_str(scenario, text) {
+        let shown = e.to_string();
+        assert!(!shown.is_empty());
+        if !shown.contains(&model.display().to_string()) {
+            check_error(&e, scenario);
+        }
+    }
+}
+
 /// The readers' bookkeeping contract (src/calibrate/read/mod.rs): every row read is a record,
 /// ignored or one warning, and `records` counts the records returned.
 pub fn check_diagnostics(d: &Diagnostics, records_returned: usize) {
