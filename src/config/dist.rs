@@ -129,129 +129,144 @@ impl DistTable {
 
     fn into_spec(mut self) -> Result<DistSpec, ValueError> {
         if let Some(shift) = self.shift.take() {
-            if !matches!(self.dist.as_str(), "lognormal" | "gamma" | "weibull") {
-                return Err(bad_value!(
-                    "`shift` applies to lognormal, gamma and weibull, not to dist = \"{}\"",
-                    self.dist
-                ));
-            }
-            let inner = self.into_spec()?;
-            return Ok(DistSpec::Shifted {
-                shift: shift.0,
-                inner: Box::new(inner),
-            });
+            return self.shifted(shift);
         }
-        let present = self.present();
-        let only = |allowed: &[&str]| -> Result<(), String> {
-            let extra: Vec<&str> = present
-                .iter()
-                .copied()
-                .filter(|k| !allowed.contains(k))
-                .collect();
-            if extra.is_empty() {
-                Ok(())
-            } else {
-                Err(format!(
-                    "dist = \"{}\" takes {}; remove {}",
-                    self.dist,
-                    allowed.join(", "),
-                    extra.join(", ")
-                ))
-            }
-        };
-        let need = |v: Option<DurationValue>, key: &str| {
-            v.map(|d| d.0)
-                .ok_or_else(|| format!("dist = \"{}\" needs `{key}`", self.dist))
-        };
-        let positive = |x: f64, key: &str| {
-            if x.is_finite() && x > 0.0 {
-                Ok(x)
-            } else {
-                Err(format!("`{key}` must be a positive number; got {x}"))
-            }
-        };
         match self.dist.as_str() {
             "constant" => {
-                only(&["value"])?;
-                Ok(DistSpec::Constant(need(self.value, "value")?))
+                self.only(&["value"])?;
+                Ok(DistSpec::Constant(self.need(self.value, "value")?))
             }
             "exponential" => {
-                only(&["mean"])?;
+                self.only(&["mean"])?;
                 Ok(DistSpec::Exponential {
-                    mean: need(self.mean, "mean")?,
+                    mean: self.need(self.mean, "mean")?,
                 })
             }
-            "uniform" => {
-                only(&["min", "max"])?;
-                let (min, max) = (need(self.min, "min")?, need(self.max, "max")?);
-                if min > max {
-                    return Err(bad_value!("uniform: min ({min}) is above max ({max})"));
-                }
-                Ok(DistSpec::Uniform { min, max })
-            }
-            "lognormal" if self.mu.is_some() || self.sigma.is_some() => {
-                only(&["mu", "sigma"])?;
-                let mu = self
-                    .mu
-                    .ok_or("lognormal with `sigma` needs `mu` (ln of ms)")?;
-                let sigma = self.sigma.ok_or("lognormal with `mu` needs `sigma`")?;
-                if !mu.is_finite() || !(0.0..=10.0).contains(&sigma) {
-                    return Err(bad_value!(
-                        "lognormal needs a finite `mu` and 0 <= sigma <= 10; got mu = {mu}, sigma = {sigma}"
-                    ));
-                }
-                Ok(DistSpec::LogNormalParams {
-                    mu_ln_ms: mu,
-                    sigma,
-                })
-            }
-            "lognormal" => {
-                let median = need(self.median, "median (or mu and sigma)")?;
-                let (key, upper, upper_z) = match (self.p90, self.p99, self.p999) {
-                    (Some(p90), None, None) => ("p90", p90.0, Z_90),
-                    (None, Some(p99), None) => ("p99", p99.0, Z_99),
-                    (None, None, Some(p999)) => ("p999", p999.0, crate::storage::tiers::Z_999),
-                    _ => {
-                        return Err(
-                            "lognormal takes `median` and one of `p90`, `p99`, `p999`".into()
-                        );
-                    }
-                };
-                only(&["median", key])?;
-                if median.as_us() == 0 || upper < median {
-                    return Err(bad_value!(
-                        "lognormal needs 0 < median <= {key}; got median {median}, {key} {upper}"
-                    ));
-                }
-                Ok(DistSpec::LogNormalQuantiles {
-                    median,
-                    upper,
-                    upper_z,
-                })
-            }
-            "gamma" | "weibull" => {
-                only(&["shape", "scale"])?;
-                let shape = positive(self.shape.ok_or("needs `shape`")?, "shape")?;
-                let scale = need(self.scale, "scale")?;
-                if self.dist == "gamma" {
-                    Ok(DistSpec::Gamma { shape, scale })
-                } else {
-                    Ok(DistSpec::Weibull { shape, scale })
-                }
-            }
-            "empirical" => {
-                only(&["file", "column"])?;
-                Ok(DistSpec::Empirical {
-                    file: self.file.ok_or("empirical needs `file`")?,
-                    column: self
-                        .column
-                        .ok_or("empirical needs `column` (values in ms)")?,
-                })
-            }
+            "uniform" => self.uniform(),
+            "lognormal" if self.mu.is_some() || self.sigma.is_some() => self.lognormal_params(),
+            "lognormal" => self.lognormal_quantiles(),
+            "gamma" | "weibull" => self.shape_and_scale(),
+            "empirical" => self.empirical(),
             other => Err(bad_value!(
                 "unknown dist \"{other}\"; expected constant, exponential, uniform, lognormal, gamma, weibull or empirical"
             )),
         }
+    }
+
+    /// The three-parameter form: `shift` plus the table without it.
+    fn shifted(self, shift: DurationValue) -> Result<DistSpec, ValueError> {
+        if !matches!(self.dist.as_str(), "lognormal" | "gamma" | "weibull") {
+            return Err(bad_value!(
+                "`shift` applies to lognormal, gamma and weibull, not to dist = \"{}\"",
+                self.dist
+            ));
+        }
+        Ok(DistSpec::Shifted {
+            shift: shift.0,
+            inner: Box::new(self.into_spec()?),
+        })
+    }
+
+    /// An error unless every key present is one of `allowed`.
+    fn only(&self, allowed: &[&str]) -> Result<(), ValueError> {
+        let extra: Vec<&str> = self
+            .present()
+            .into_iter()
+            .filter(|k| !allowed.contains(k))
+            .collect();
+        if extra.is_empty() {
+            return Ok(());
+        }
+        Err(bad_value!(
+            "dist = \"{}\" takes {}; remove {}",
+            self.dist,
+            allowed.join(", "),
+            extra.join(", ")
+        ))
+    }
+
+    /// The duration at `key`, which this `dist` needs.
+    fn need(&self, v: Option<DurationValue>, key: &str) -> Result<SimDuration, ValueError> {
+        v.map(|d| d.0)
+            .ok_or_else(|| bad_value!("dist = \"{}\" needs `{key}`", self.dist))
+    }
+
+    fn uniform(&self) -> Result<DistSpec, ValueError> {
+        self.only(&["min", "max"])?;
+        let (min, max) = (self.need(self.min, "min")?, self.need(self.max, "max")?);
+        if min > max {
+            return Err(bad_value!("uniform: min ({min}) is above max ({max})"));
+        }
+        Ok(DistSpec::Uniform { min, max })
+    }
+
+    /// `mu` and `sigma` of ln(milliseconds).
+    fn lognormal_params(&self) -> Result<DistSpec, ValueError> {
+        self.only(&["mu", "sigma"])?;
+        let mu = self
+            .mu
+            .ok_or("lognormal with `sigma` needs `mu` (ln of ms)")?;
+        let sigma = self.sigma.ok_or("lognormal with `mu` needs `sigma`")?;
+        if !mu.is_finite() || !(0.0..=10.0).contains(&sigma) {
+            return Err(bad_value!(
+                "lognormal needs a finite `mu` and 0 <= sigma <= 10; got mu = {mu}, sigma = {sigma}"
+            ));
+        }
+        Ok(DistSpec::LogNormalParams {
+            mu_ln_ms: mu,
+            sigma,
+        })
+    }
+
+    /// `median` and one upper quantile (`p90`, `p99` or `p999`).
+    fn lognormal_quantiles(&self) -> Result<DistSpec, ValueError> {
+        let median = self.need(self.median, "median (or mu and sigma)")?;
+        let (key, upper, upper_z) = match (self.p90, self.p99, self.p999) {
+            (Some(p90), None, None) => ("p90", p90.0, Z_90),
+            (None, Some(p99), None) => ("p99", p99.0, Z_99),
+            (None, None, Some(p999)) => ("p999", p999.0, crate::storage::tiers::Z_999),
+            _ => {
+                return Err(bad_value!(
+                    "lognormal takes `median` and one of `p90`, `p99`, `p999`"
+                ));
+            }
+        };
+        self.only(&["median", key])?;
+        if median.as_us() == 0 || upper < median {
+            return Err(bad_value!(
+                "lognormal needs 0 < median <= {key}; got median {median}, {key} {upper}"
+            ));
+        }
+        Ok(DistSpec::LogNormalQuantiles {
+            median,
+            upper,
+            upper_z,
+        })
+    }
+
+    /// Gamma or Weibull: a positive `shape` and a `scale` duration.
+    fn shape_and_scale(&self) -> Result<DistSpec, ValueError> {
+        self.only(&["shape", "scale"])?;
+        let shape = self.shape.ok_or("needs `shape`")?;
+        if !(shape.is_finite() && shape > 0.0) {
+            return Err(bad_value!("`shape` must be a positive number; got {shape}"));
+        }
+        let scale = self.need(self.scale, "scale")?;
+        if self.dist == "gamma" {
+            Ok(DistSpec::Gamma { shape, scale })
+        } else {
+            Ok(DistSpec::Weibull { shape, scale })
+        }
+    }
+
+    fn empirical(self) -> Result<DistSpec, ValueError> {
+        self.only(&["file", "column"])?;
+        Ok(DistSpec::Empirical {
+            file: self.file.ok_or("empirical needs `file`")?,
+            column: self
+                .column
+                .ok_or("empirical needs `column` (values in ms)")?,
+        })
     }
 }
 
