@@ -351,8 +351,26 @@ fn user_fault(cause: &(dyn std::error::Error + 'static)) -> Option<bool> {
 
 /// Prints `e` on stderr as `coldsim: error: ...` and returns its [`exit_code`].
 pub fn report_error(e: &anyhow::Error) -> u8 {
-    eprintln!("coldsim: error: {e:#}");
+    eprintln!("coldsim: error: {}", error_text(e));
     exit_code(e)
+}
+
+/// The error and its causes joined by ": ", leaving out a cause whose text the message
+/// before it already ends with (an `InputError::Io` shows its I/O error itself, which is
+/// also its source).
+pub fn error_text(e: &anyhow::Error) -> String {
+    let mut text = String::new();
+    for cause in e.chain() {
+        let part = cause.to_string();
+        if text.ends_with(&part) {
+            continue;
+        }
+        if !text.is_empty() {
+            text += ": ";
+        }
+        text += &part;
+    }
+    text
 }
 
 /// Names the flag of an [`OutputError`] inside `e` that has none: the flag whose path it
@@ -565,5 +583,24 @@ impl From<ValidateArgs> for crate::calibrate::commands::ValidateOptions {
             report: a.report,
             json: a.format == ReportFormat::Json,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use anyhow::Context as _;
+
+    /// Exact: an I/O error of a file is shown once after the file, and a context added over
+    /// an error still shows both parts.
+    #[test]
+    fn error_text_shows_each_cause_once() {
+        let io = std::io::Error::new(std::io::ErrorKind::NotFound, "gone");
+        let e = anyhow::Error::from(crate::error::InputError::io(Path::new("a.toml"), io));
+        assert_eq!(error_text(&e), "a.toml: gone");
+        let e = Err::<(), _>(std::io::Error::other("disk"))
+            .context("writing out.csv")
+            .unwrap_err();
+        assert_eq!(error_text(&e), "writing out.csv: disk");
     }
 }
