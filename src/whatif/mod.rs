@@ -223,9 +223,51 @@ pub fn compare(path: &Path, opts: &RunOptions) -> Result<Comparison, RunError> {
                 file: path.to_path_buf(),
                 message: e.to_string().trim_end().to_string(),
             })?;
-    let mut sets: Vec<(String, Vec<Override>)> = vec![("base".into(), Vec::new())];
+    let (sets, baseline) = variant_sets(path, &raw.variants)?;
+    let fi = function_index(&base_sc, opts.function.as_deref())?;
+    let scenarios = build_all(path, "variant", &sets, opts)?;
+    let runs = run_variants(path, &scenarios, opts)?;
+    let all_rows: Vec<Vec<Row>> = runs
+        .iter()
+        .enumerate()
+        .map(|(i, run)| {
+            let b = (i != baseline).then(|| &runs[baseline]);
+            rows(run, b, fi, &COMPARE_KEYS)
+        })
+        .collect();
+    let variants = sets
+        .into_iter()
+        .zip(runs)
+        .zip(all_rows)
+        .map(|(((name, overrides), run), rows)| VariantResult {
+            name,
+            overrides,
+            run,
+            rows,
+        })
+        .collect();
+    Ok(Comparison {
+        scenario: base_sc.name.clone(),
+        function: opts.function.clone(),
+        replications: scenarios[0].replications,
+        seed: scenarios[0].seed,
+        baseline,
+        variants,
+    })
+}
+
+/// A variant's name and its overrides.
+type NamedSet = (String, Vec<Override>);
+
+/// The named override sets to run, `base` first, and the index of the baseline: names must
+/// be unique and non-empty, and at most one variant may be the baseline.
+fn variant_sets(
+    path: &Path,
+    variants: &[crate::config::file::VariantSection],
+) -> Result<(Vec<NamedSet>, usize), RunError> {
+    let mut sets: Vec<NamedSet> = vec![("base".into(), Vec::new())];
     let mut baseline = 0;
-    for (i, v) in raw.variants.iter().enumerate() {
+    for (i, v) in variants.iter().enumerate() {
         let key = format!("variant[{i}].name");
         if v.name.trim().is_empty() {
             return Err(InputError::field(path, key, "must not be empty").into());
@@ -254,17 +296,24 @@ pub fn compare(path: &Path, opts: &RunOptions) -> Result<Comparison, RunError> {
         }
         sets.push((v.name.clone(), from_set_table(&v.set)));
     }
-    let fi = function_index(&base_sc, opts.function.as_deref())?;
-    let scenarios = build_all(path, "variant", &sets, opts)?;
-    work::check_total(path, "variants", &scenarios)?;
-    // Variants run one after another, each with its replications in parallel.
+    Ok((sets, baseline))
+}
+
+/// Runs the variants one after another, each with its replications in parallel, after
+/// bounding their total work and announcing a long run.
+fn run_variants(
+    path: &Path,
+    scenarios: &[Scenario],
+    opts: &RunOptions,
+) -> Result<Vec<DetailedRun>, RunError> {
+    work::check_total(path, "variants", scenarios)?;
     let jobs = scenarios[0].replications as usize;
     if let Some(note) =
-        work::long_run_note(path, &scenarios, jobs, work::cores(), work::LONG_RUN_SECS)
+        work::long_run_note(path, scenarios, jobs, work::cores(), work::LONG_RUN_SECS)
     {
         eprintln!("{note}");
     }
-    let runs: Vec<DetailedRun> = scenarios
+    scenarios
         .iter()
         .map(|sc| {
             let keep = runner::RunOptions {
@@ -273,34 +322,7 @@ pub fn compare(path: &Path, opts: &RunOptions) -> Result<Comparison, RunError> {
             };
             runner::run(sc, keep)
         })
-        .collect::<Result<_, RunError>>()?;
-    let all_rows: Vec<Vec<Row>> = runs
-        .iter()
-        .enumerate()
-        .map(|(i, run)| {
-            let b = (i != baseline).then(|| &runs[baseline]);
-            rows(run, b, fi, &COMPARE_KEYS)
-        })
-        .collect();
-    let variants = sets
-        .into_iter()
-        .zip(runs)
-        .zip(all_rows)
-        .map(|(((name, overrides), run), rows)| VariantResult {
-            name,
-            overrides,
-            run,
-            rows,
-        })
-        .collect();
-    Ok(Comparison {
-        scenario: base_sc.name.clone(),
-        function: opts.function.clone(),
-        replications: scenarios[0].replications,
-        seed: scenarios[0].seed,
-        baseline,
-        variants,
-    })
+        .collect()
 }
 
 #[cfg(test)]
