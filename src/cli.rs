@@ -72,6 +72,13 @@ enum Command {
     /// Replay the data's measurement protocol with a workload model and compare the
     /// simulated init distribution with held-out measurements.
     Validate(ValidateArgs),
+    /// List the built-in models (compiled into the binary; a scenario names one from any
+    /// folder, e.g. `workload = "python312-hello"`).
+    Models {
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = ReportFormat::Table)]
+        format: ReportFormat,
+    },
 }
 
 /// How a measurement file is read (shared by `calibrate` and `validate`).
@@ -307,6 +314,15 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Sweep(args) => run_sweep(args),
         Command::Calibrate(args) => run_calibrate(args),
         Command::Validate(args) => run_validate(args),
+        Command::Models { format } => {
+            let models = crate::config::builtin::all();
+            print(&match format {
+                ReportFormat::Table => crate::report::models::table(models),
+                ReportFormat::Json => {
+                    crate::report::compare::pretty(&crate::report::models::json(models))
+                }
+            })
+        }
     }
 }
 

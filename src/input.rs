@@ -149,7 +149,12 @@ pub fn open(path: &Path, kind: InputKind) -> InputResult<Bounded<Source>> {
 }
 
 /// Reads all of `path` (at most the kind's byte limit) into memory; a pipe is read once.
+/// A built-in model's path ([`crate::config::builtin`]) reads the text compiled into the
+/// binary.
 pub fn read_bytes(path: &Path, kind: InputKind) -> InputResult<Vec<u8>> {
+    if let Some(text) = crate::config::builtin::text_of_path(path) {
+        return Ok(text.as_bytes().to_vec());
+    }
     let reader = open(path, kind)?;
     read_all(reader, path)
 }

@@ -1,6 +1,7 @@
 //! Scenario and model files: parsing, units, distribution specs and validation into a typed
 //! [`Scenario`]. Every error names the file and the key (or line) at fault.
 
+pub mod builtin;
 pub mod dist;
 pub mod file;
 pub mod overrides;

@@ -7,10 +7,16 @@ use serde::de::DeserializeOwned;
 
 use crate::error::{InputError, InputResult};
 
-/// Resolves `name` as written in `scenario`: an absolute path as is; otherwise the first that
-/// exists of the current directory, the scenario's directory and each of its ancestors (so
-/// `models/workloads/x.toml` works from the repository root and from a scenario under
-/// `scenarios/`).
+/// Resolves `name` as written in `scenario`, in this order:
+/// 1. an absolute path, as is;
+/// 2. the current directory;
+/// 3. the scenario's directory and each of its ancestors (so `models/workloads/x.toml`
+///    works from the repository root and from a scenario under `scenarios/`);
+/// 4. a built-in model ([`super::builtin`]): by name (`python312-hello`; the kind the key
+///    names, `workload` or `platform`, first) or by repository path
+///    (`models/workloads/python312-hello.toml`), read from the binary.
+///
+/// A real file always wins over a built-in model of the same name.
 pub fn resolve(scenario: &Path, key: &str, name: &str) -> InputResult<PathBuf> {
     let found = find(scenario, key, name)?;
     match crate::input::refusal(&found, crate::input::InputKind::Data) {
@@ -51,11 +57,22 @@ fn find(scenario: &Path, key: &str, name: &str) -> InputResult<PathBuf> {
             tried.push(candidate);
         }
     }
+    let kind = builtin_kind(key);
+    if let Some(m) = super::builtin::find(name, kind) {
+        return Ok(m.virtual_path());
+    }
+    let builtins = match kind {
+        Some(k) => format!(
+            "; built-in {k} models: {}",
+            super::builtin::names(Some(k)).join(", ")
+        ),
+        None => String::new(),
+    };
     Err(InputError::field(
         scenario,
         key,
         format!(
-            "file not found: {name} (looked in the current directory and beside the scenario: {})",
+            "file not found: {name} (looked in the current directory and beside the scenario: {}){builtins}",
             tried
                 .iter()
                 .map(|t| t.display().to_string())
@@ -63,6 +80,18 @@ fn find(scenario: &Path, key: &str, name: &str) -> InputResult<PathBuf> {
                 .join(", ")
         ),
     ))
+}
+
+/// The kind of built-in model a scenario key names: `function[i].workload` a workload,
+/// `platform` a platform; other keys (traces, empirical data) none.
+fn builtin_kind(key: &str) -> Option<&'static str> {
+    if key.ends_with("workload") {
+        Some("workload")
+    } else if key == "platform" {
+        Some("platform")
+    } else {
+        None
+    }
 }
 
 /// Reads and parses a TOML file into `T`; unknown keys and type errors come back with the

@@ -265,7 +265,12 @@ fn run_settings(ctx: &Ctx, run: &RunSection) -> InputResult<(SimDuration, SimDur
     Ok((duration, warmup, replications))
 }
 
-/// The `[[function]]` tables (at least one), each with a unique name that is not all digits.
+/// The name the outputs give the sum over functions (the CSV's `function` column, JSON's
+/// top-level `total`), so no function may take it.
+pub const TOTAL_NAME: &str = "total";
+
+/// The `[[function]]` tables (at least one), each with a unique name that is not all digits
+/// nor [`TOTAL_NAME`].
 fn build_functions(
     ctx: &Ctx,
     raw: &[FunctionSection],
@@ -284,6 +289,15 @@ fn build_functions(
                     "\"{}\" is all digits, which what-if keys (`function.NAME.KEY`) would \
                      confuse with a position; use a name with a letter",
                     f.name
+                ),
+            ));
+        }
+        if f.name == TOTAL_NAME {
+            return Err(ctx.err(
+                format!("function[{i}].name"),
+                format!(
+                    "\"{TOTAL_NAME}\" is reserved: the outputs name the sum over functions \
+                     `{TOTAL_NAME}` (the CSV's function column, compare's --function); rename it"
                 ),
             ));
         }

@@ -10,8 +10,8 @@ use crate::platform::sandbox::Request;
 pub struct InvocationRecord {
     /// Index of the function.
     pub function: u32,
-    /// The sandbox that served it.
-    pub sandbox: u32,
+    /// The sandbox that served it: its serial number, unique over the replication.
+    pub sandbox: u64,
     /// Request details.
     pub request: Request,
     /// When it finished.

@@ -141,26 +141,39 @@ impl Sandbox {
     }
 }
 
-/// Storage for sandboxes with id reuse.
+/// Storage for sandboxes with id reuse. Each sandbox also gets a serial number, unique over
+/// the run (slots are reused, serials never), for the per-invocation CSV.
 #[derive(Default)]
 pub struct SandboxArena {
     slots: Vec<Sandbox>,
     free: Vec<u32>,
+    serials: Vec<u64>,
+    inserted: u64,
 }
 
 impl SandboxArena {
     /// Stores `sandbox` and returns its id.
     pub fn insert(&mut self, sandbox: Sandbox) -> SandboxId {
+        let serial = self.inserted;
+        self.inserted += 1;
         match self.free.pop() {
             Some(i) => {
                 self.slots[i as usize] = sandbox;
+                self.serials[i as usize] = serial;
                 SandboxId(i)
             }
             None => {
                 self.slots.push(sandbox);
+                self.serials.push(serial);
                 SandboxId((self.slots.len() - 1) as u32)
             }
         }
+    }
+
+    /// The serial number of sandbox `id`: the number of sandboxes created before it in
+    /// this run, so unique over the run even when its slot is reused.
+    pub fn serial(&self, id: SandboxId) -> u64 {
+        self.serials[id.0 as usize]
     }
 
     /// Frees the slot of a reclaimed sandbox.
@@ -212,5 +225,24 @@ mod tests {
         assert_eq!(arena.get(id).state_at(SimTime(40)), SandboxState::Idle);
         arena.remove(id);
         assert_eq!(arena.get(id).state_at(SimTime(40)), SandboxState::Reclaimed);
+    }
+
+    /// Tolerance: exact. Three sandboxes in one slot (each reclaimed before the next) get
+    /// serials 0, 1, 2; a second live one gets the next serial, not its slot number.
+    #[test]
+    fn serials_are_unique_when_slots_are_reused() {
+        let mut arena = SandboxArena::default();
+        let mut seen = Vec::new();
+        for _ in 0..3 {
+            let id = arena.insert(Sandbox::new(0, SimTime(0), SimTime(100)));
+            assert_eq!(id.0, 0);
+            seen.push(arena.serial(id));
+            arena.remove(id);
+        }
+        let a = arena.insert(Sandbox::new(0, SimTime(0), SimTime(100)));
+        let b = arena.insert(Sandbox::new(0, SimTime(0), SimTime(100)));
+        seen.extend([arena.serial(a), arena.serial(b)]);
+        assert_eq!(seen, vec![0, 1, 2, 3, 4]);
+        assert_eq!(b.0, 1);
     }
 }

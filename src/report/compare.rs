@@ -15,54 +15,126 @@ use crate::whatif::{Comparison, Paired, Row};
 
 pub use crate::outcome::figure_key::{fmt_ci, fmt_diff, fmt_value, label};
 
-/// `mean ± ci` of a row, or `-` when undefined.
+/// Marks a paired difference whose 95% CI includes zero: the variants are not
+/// distinguishable in that figure at this number of replications.
+pub const NOT_DISTINGUISHABLE_MARK: &str = "(n.d.)";
+
+pub use super::table::WIDE_CI_MARK;
+
+/// `mean ± ci` of a row, or `-` when undefined; marked [`WIDE_CI_MARK`] when the half-width
+/// exceeds the value.
 pub fn cell(r: &Row) -> String {
     match (r.mean, r.ci95) {
+        (Some(m), Some(h)) if super::table::ci_wider_than_value(m, h) => format!(
+            "{} {} {WIDE_CI_MARK}",
+            fmt_value(&r.key, m),
+            fmt_ci(&r.key, h)
+        ),
         (Some(m), Some(h)) => format!("{} {}", fmt_value(&r.key, m), fmt_ci(&r.key, h)),
         (Some(m), None) => fmt_value(&r.key, m),
         _ => "-".into(),
     }
 }
 
-/// A paired difference as `+412.0 ms ±35.0 ms`.
+/// Whether a paired difference's 95% CI includes zero while the variants differ in some
+/// replication (a difference of exactly zero in every replication is no difference).
+pub fn not_distinguishable(d: &Paired) -> bool {
+    d.ci95.is_some_and(|h| h > 0.0 && d.mean.abs() <= h)
+}
+
+/// A paired difference as `+412.0 ms ±35.0 ms`, marked [`NOT_DISTINGUISHABLE_MARK`] when
+/// its interval includes zero.
 fn diff_cell(key: &str, d: Option<Paired>) -> String {
     match d {
-        Some(Paired {
-            mean,
-            ci95: Some(h),
-            ..
-        }) => format!("{} {}", fmt_diff(key, mean), fmt_ci(key, h)),
+        Some(
+            p @ Paired {
+                mean,
+                ci95: Some(h),
+                ..
+            },
+        ) => {
+            let mark = if not_distinguishable(&p) {
+                format!(" {NOT_DISTINGUISHABLE_MARK}")
+            } else {
+                String::new()
+            };
+            format!("{} {}{mark}", fmt_diff(key, mean), fmt_ci(key, h))
+        }
         Some(p) => fmt_diff(key, p.mean),
         None => "-".into(),
     }
 }
 
-fn pad_table(out: &mut String, rows: &[Vec<String>]) {
-    let cols = rows.iter().map(Vec::len).max().unwrap_or(0);
-    let widths: Vec<usize> = (0..cols)
-        .map(|c| {
-            rows.iter()
-                .filter_map(|r| r.get(c))
-                .map(|s| s.chars().count())
-                .max()
-                .unwrap_or(0)
-        })
-        .collect();
-    for r in rows {
-        let line: Vec<String> = r
-            .iter()
-            .enumerate()
-            .map(|(c, s)| {
-                let w = widths[c];
-                if c == 0 {
-                    format!("{s:<w$}")
-                } else {
-                    format!("{s:>w$}")
-                }
-            })
-            .collect();
-        let _ = writeln!(out, "{}", line.join("  ").trim_end());
+/// The replications that would separate a difference that is not distinguishable, from the
+/// observed spread ([`crate::stats::ci::replications_to_separate`]).
+pub fn replications_needed(d: &Paired) -> Option<u32> {
+    if !not_distinguishable(d) {
+        return None;
     }
+    crate::stats::ci::replications_to_separate(d.mean, d.ci95?, u32::try_from(d.pairs).ok()?)
+}
+
+/// Below a comparison table: what the marks mean, and for each variant the replications
+/// that would separate its differences that are not distinguishable.
+fn comparison_notes(c: &Comparison) -> String {
+    let mut out = String::new();
+    let base = &c.variants[c.baseline].name;
+    let mut any_nd = false;
+    for (i, v) in c.variants.iter().enumerate() {
+        if i == c.baseline {
+            continue;
+        }
+        let mut needs = Vec::new();
+        for r in &v.rows {
+            let Some(d) = r.diff.filter(not_distinguishable) else {
+                continue;
+            };
+            any_nd = true;
+            needs.push(match replications_needed(&d) {
+                Some(n) => format!("{} ~{n}", label(&r.key)),
+                None => format!(
+                    "{} >{}",
+                    label(&r.key),
+                    crate::stats::ci::MAX_SUGGESTED_REPLICATIONS
+                ),
+            });
+        }
+        if !needs.is_empty() {
+            let _ = writeln!(
+                out,
+                "{} − {base}: replications that would separate it, if the difference is real \
+                 (from the observed spread, n ≈ n0·(h/d)²): {}",
+                v.name,
+                needs.join(", ")
+            );
+        }
+    }
+    let wide = c.variants.iter().flat_map(|v| &v.rows).any(|r| {
+        matches!((r.mean, r.ci95), (Some(m), Some(h)) if super::table::ci_wider_than_value(m, h))
+    });
+    let mut legend = String::new();
+    if any_nd {
+        let _ = writeln!(
+            legend,
+            "{NOT_DISTINGUISHABLE_MARK} not distinguishable: the paired difference's 95% CI \
+             includes zero"
+        );
+    }
+    if wide {
+        let _ = writeln!(
+            legend,
+            "{WIDE_CI_MARK} the 95% CI half-width exceeds the value"
+        );
+    }
+    if legend.is_empty() {
+        String::new()
+    } else {
+        format!("\n{legend}{out}")
+    }
+}
+
+fn pad_table(out: &mut String, rows: &[Vec<String>]) {
+    out.push_str(&super::grid::render(rows, ""));
 }
 
 /// The header and rows of a comparison table: a column per variant, and for each variant
@@ -115,6 +187,7 @@ pub fn render_comparison_table(c: &Comparison) -> String {
         c.variants[c.baseline].name
     );
     pad_table(&mut out, &comparison_rows(c));
+    out.push_str(&comparison_notes(c));
     out
 }
 
@@ -133,6 +206,13 @@ fn rows_value(rows: &[Row]) -> Value {
             dm.insert("mean".into(), number(d.mean));
             dm.insert("ci95".into(), opt(d.ci95));
             dm.insert("pairs".into(), Value::from(d.pairs));
+            if not_distinguishable(&d) {
+                dm.insert("distinguishable".into(), Value::from(false));
+                dm.insert(
+                    "replications_to_separate".into(),
+                    replications_needed(&d).map_or(Value::Null, Value::from),
+                );
+            }
             o.insert("diff".into(), Value::Object(dm));
         }
         m.insert(r.key.clone(), Value::Object(o));

@@ -7,29 +7,22 @@ fn cell(x: Option<f64>) -> String {
     x.map(|v| format!("{v}")).unwrap_or_default()
 }
 
-fn rows(out: &mut String, name: &str, figures: &[Figure]) {
+fn rows(out: &mut csv::Writer<Vec<u8>>, name: &str, figures: &[Figure]) {
     for f in figures {
-        out.push_str(&format!(
-            "{},{},{},{}\n",
-            name,
-            f.key,
-            cell(f.mean),
-            cell(f.ci95)
-        ));
+        // Writing to memory cannot fail.
+        let _ = out.write_record([name, &f.key, &cell(f.mean), &cell(f.ci95)]);
     }
 }
 
-/// The summary as CSV text. Function names are quoted if they need it.
+/// The summary as CSV text (the csv crate: a name with a comma, quote or line break is
+/// quoted). No function is named `total` (see [`crate::config::scenario::TOTAL_NAME`]).
 pub fn render(s: &Summary) -> String {
-    let mut out = String::from("function,figure,value,ci95\n");
+    let mut out = csv::Writer::from_writer(Vec::new());
+    let _ = out.write_record(["function", "figure", "value", "ci95"]);
     for (name, figs) in &s.functions {
-        let quoted = if name.contains([',', '"', '\n']) {
-            format!("\"{}\"", name.replace('"', "\"\""))
-        } else {
-            name.clone()
-        };
-        rows(&mut out, &quoted, figs);
+        rows(&mut out, name, figs);
     }
-    rows(&mut out, "total", &s.total);
-    out
+    rows(&mut out, crate::config::scenario::TOTAL_NAME, &s.total);
+    let bytes = out.into_inner().unwrap_or_default();
+    String::from_utf8(bytes).unwrap_or_default()
 }

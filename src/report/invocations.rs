@@ -21,7 +21,10 @@ pub const HEADER: &str = "replication,function,sandbox,arrival_s,start_s,end_s,c
 
 impl InvocationCsv {
     /// Starts the file for `path` (a temporary file beside it) and writes the header.
+    /// Function names are quoted as CSV fields once here (the csv crate: a name with a
+    /// comma, a quote or a line break is quoted), not per row.
     pub fn create(path: &Path, function_names: Vec<String>) -> Result<Self, OutputError> {
+        let function_names = function_names.iter().map(|n| csv_field(n)).collect();
         let mut out = AtomicFile::create(path)?;
         writeln!(out, "{HEADER}").map_err(|e| OutputError::io(path, "writing", e))?;
         Ok(InvocationCsv {
@@ -41,6 +44,18 @@ impl InvocationCsv {
     fn named(&self, e: io::Error) -> io::Error {
         io::Error::new(e.kind(), OutputError::io(&self.path, "writing", e))
     }
+}
+
+/// `text` as one CSV field, quoted if it needs to be.
+pub fn csv_field(text: &str) -> String {
+    let mut w = csv::WriterBuilder::new()
+        .terminator(csv::Terminator::Any(b'\n'))
+        .from_writer(Vec::new());
+    // Writing to memory cannot fail; a lone empty field is written as `""`.
+    let _ = w.write_record([text]);
+    let mut s = String::from_utf8(w.into_inner().unwrap_or_default()).unwrap_or_default();
+    s.pop();
+    s
 }
 
 impl InvocationSink for InvocationCsv {
@@ -67,5 +82,18 @@ impl InvocationSink for InvocationCsv {
             (rec.end - r.arrival).as_ms_f64(),
         )
         .map_err(|e| self.named(e))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Tolerance: exact (RFC 4180 quoting).
+    #[test]
+    fn names_with_commas_or_quotes_are_quoted() {
+        assert_eq!(csv_field("api"), "api");
+        assert_eq!(csv_field("a,b"), "\"a,b\"");
+        assert_eq!(csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
     }
 }

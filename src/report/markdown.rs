@@ -74,9 +74,12 @@ fn finding(key: &str, v: &str, b: &str, vm: f64, bm: f64, d: Paired) -> String {
         );
     }
     if d.mean.abs() <= h {
+        let more = super::compare::replications_needed(&d).map_or(String::new(), |n| {
+            format!("; about {n} replications would separate them if the difference is real")
+        });
         return format!(
-            "{v} and {b} do not differ clearly in {what}: {} vs {} (paired difference {}, 95% CI \
-             {} includes zero).",
+            "{v} and {b} are not distinguishable in {what}: {} vs {} (paired difference {}, 95% \
+             CI {} includes zero{more}).",
             fmt_value(key, vm),
             fmt_value(key, bm),
             fmt_diff(key, d.mean),

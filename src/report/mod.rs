@@ -4,9 +4,11 @@
 
 pub mod compare;
 pub mod csv_out;
+pub mod grid;
 pub mod invocations;
 pub mod json;
 pub mod markdown;
+pub mod models;
 pub mod plots;
 pub mod progress;
 pub mod svg;

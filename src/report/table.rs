@@ -42,6 +42,15 @@ fn fmt_num(x: f64) -> String {
     format!("{sign}{}{frac}", group_thousands(int))
 }
 
+/// Marks a value whose 95% CI half-width exceeds it: the sign of the figure (and any
+/// difference from zero) is not established at this number of replications.
+pub const WIDE_CI_MARK: &str = "(!)";
+
+/// Whether a half-width `h` exceeds the value `m` it qualifies.
+pub fn ci_wider_than_value(m: f64, h: f64) -> bool {
+    h > m.abs()
+}
+
 fn value(figs: &[Figure], key: impl AsRef<str>) -> String {
     match find(figs, key) {
         Some(Figure {
@@ -49,6 +58,9 @@ fn value(figs: &[Figure], key: impl AsRef<str>) -> String {
             ci95,
             ..
         }) => match ci95 {
+            Some(h) if ci_wider_than_value(*m, *h) => {
+                format!("{} ± {} {WIDE_CI_MARK}", fmt_num(*m), fmt_num(*h))
+            }
             Some(h) => format!("{} ± {}", fmt_num(*m), fmt_num(*h)),
             None => fmt_num(*m),
         },
@@ -93,28 +105,38 @@ fn block(out: &mut String, title: &str, figs: &[Figure]) {
         value(figs, K::SANDBOXES_MEAN_BUSY),
         value(figs, K::QUEUE_WAIT_MS_MEAN),
     );
-    let _ = writeln!(out, "  cost          ${}", value(figs, K::COST_USD));
+    let _ = writeln!(
+        out,
+        "  cost          per run ${}   per month ${}   per million requests ${}",
+        value(figs, K::COST_USD),
+        value(figs, K::COST_PER_MONTH_USD),
+        value(figs, K::COST_PER_MILLION_REQUESTS_USD),
+    );
 }
 
-/// The ms table: mean and percentiles of latency, cold latency and init duration.
+/// The ms table: mean and percentiles of latency and cold latency, and the REPORT line's
+/// `Init Duration` (and `Restore Duration` for SnapStart), as a table whose columns are as
+/// wide as their widest cell.
 fn latency_rows(out: &mut String, figs: &[Figure]) {
-    let cols = ["mean", "p50", "p90", "p95", "p99", "p999", "max"];
-    let _ = write!(out, "  {:<18}", "ms");
-    for c in cols {
-        let _ = write!(out, "{c:>18}");
-    }
-    out.push('\n');
-    for (label, key) in [
+    let mut rows = vec![
+        ["ms", "mean", "p50", "p90", "p95", "p99", "p999", "max"]
+            .map(String::from)
+            .to_vec(),
+    ];
+    let mut hists = vec![
         ("latency", K::LATENCY_MS),
         ("cold latency", K::COLD_LATENCY_MS),
-        ("init duration", K::INIT_DURATION_MS),
-    ] {
-        let _ = write!(out, "  {label:<18}");
-        for k in key.all() {
-            let _ = write!(out, "{:>18}", value(figs, k));
-        }
-        out.push('\n');
+        ("Init Duration", K::INIT_DURATION_MS),
+    ];
+    if find(figs, K::RESTORES).and_then(|f| f.mean).unwrap_or(0.0) > 0.0 {
+        hists.push(("Restore Duration", K::RESTORE_DURATION_MS));
     }
+    for (label, key) in hists {
+        let mut row = vec![label.to_string()];
+        row.extend(key.all().iter().map(|k| value(figs, k)));
+        rows.push(row);
+    }
+    out.push_str(&super::grid::render(&rows, "  "));
 }
 
 /// Mean ms per init of each phase, and of each top-level import when there are any.
@@ -215,7 +237,15 @@ pub fn render(s: &Summary) -> String {
         block(&mut out, &format!("function {name}"), figs);
     }
     if s.functions.len() > 1 {
-        block(&mut out, "total", &s.total);
+        block(&mut out, "total over functions", &s.total);
+    }
+    if out.contains(WIDE_CI_MARK) {
+        let _ = writeln!(
+            out,
+            "\n{WIDE_CI_MARK} the 95% CI half-width exceeds the value: not distinguishable from \
+             zero with {} replications; run more (--replications)",
+            s.replications
+        );
     }
     out
 }

@@ -19,7 +19,7 @@ impl World<'_> {
         if req.counted {
             let rec = InvocationRecord {
                 function: f as u32,
-                sandbox: id.0,
+                sandbox: self.sandboxes.serial(id),
                 request: req,
                 end: now,
             };

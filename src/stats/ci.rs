@@ -42,6 +42,42 @@ pub fn mean_and_ci95(samples: &[f64]) -> (f64, Option<f64>) {
     (mean, half_width.filter(|h| h.is_finite()))
 }
 
+/// Most replications [`replications_to_separate`] suggests; beyond, it returns `None`.
+pub const MAX_SUGGESTED_REPLICATIONS: u32 = 1_000_000;
+
+/// How many replications would make a mean difference `d` (observed with a 95% CI
+/// half-width `h` over `n0` replications) distinguishable from zero, if the difference and
+/// the spread stay as observed.
+///
+/// The sample standard deviation follows from the interval, `s = h·√n0 / t(n0−1)`, and `n`
+/// replications separate `d` when `t(n−1)·s/√n < |d|`, i.e. about `n0·(h/|d|)²` for large
+/// `n` (the t quantiles then cancel). The exact smallest such `n` is found by bisection
+/// (`t(n−1)/√n` decreases in `n`). `None` when `d` is zero, there is no interval (`n0 < 2`
+/// or `h ≤ 0`), or more than [`MAX_SUGGESTED_REPLICATIONS`] would be needed.
+pub fn replications_to_separate(d: f64, h: f64, n0: u32) -> Option<u32> {
+    if d == 0.0 || h <= 0.0 || n0 < 2 || !(d.is_finite() && h.is_finite()) {
+        return None;
+    }
+    let s = h * f64::from(n0).sqrt() / t_quantile_975(f64::from(n0 - 1))?;
+    let separates = |n: u32| {
+        t_quantile_975(f64::from(n - 1)).is_some_and(|t| t * s / f64::from(n).sqrt() < d.abs())
+    };
+    if !separates(MAX_SUGGESTED_REPLICATIONS) {
+        return None;
+    }
+    let (mut lo, mut hi) = (1u32, MAX_SUGGESTED_REPLICATIONS);
+    // Invariant: `lo` does not separate (n = 1 has no interval), `hi` does.
+    while hi - lo > 1 {
+        let mid = lo + (hi - lo) / 2;
+        if separates(mid) {
+            hi = mid;
+        } else {
+            lo = mid;
+        }
+    }
+    Some(hi)
+}
+
 /// 0.975 quantile of Student's t with `dof` degrees of freedom; `None` if
 /// statrs rejects the parameters (only for `dof <= 0` or NaN).
 fn t_quantile_975(dof: f64) -> Option<f64> {
@@ -156,5 +192,26 @@ mod tests {
         assert!(mean.is_finite());
         assert!((mean - f64::MAX / 3.0).abs() <= 1e-12 * f64::MAX);
         assert_eq!(h, None);
+    }
+
+    /// Tolerance: exact counts, derived by hand from printed t tables (t(1) = 12.706,
+    /// t(7) = 2.3646, t(8) = 2.3060). With d = 6.02, h = 66.7 over 2 replications,
+    /// s = 66.7·√2/12.706 = 7.424; n = 8 gives 2.3646·7.424/√8 = 6.207 > 6.02, n = 9 gives
+    /// 2.3060·7.424/3 = 5.707 < 6.02, so 9.
+    #[test]
+    fn replications_to_separate_matches_a_hand_computed_count() {
+        assert_eq!(replications_to_separate(6.02, 66.7, 2), Some(9));
+        assert_eq!(replications_to_separate(-6.02, 66.7, 2), Some(9));
+        assert_eq!(replications_to_separate(0.0, 1.0, 2), None);
+        assert_eq!(replications_to_separate(1.0, 1.0, 1), None);
+        assert_eq!(replications_to_separate(1e-9, 1.0, 2), None);
+    }
+
+    /// Tolerance: 0.2%. For large n, t(n−1) → z = 1.95996 and n ≈ n0·(h/d)²·(z/t(n0−1))²:
+    /// with n0 = 100 (t(99) = 1.98422), h = 10, d = 1, that is 10,000·0.97567 = 9,757.
+    #[test]
+    fn replications_to_separate_approaches_n0_h_over_d_squared() {
+        let n = f64::from(replications_to_separate(1.0, 10.0, 100).unwrap());
+        assert!((n / 9_756.7 - 1.0).abs() < 0.002, "{n}");
     }
 }

@@ -25,8 +25,9 @@ use crate::runner::{self, RunError, apply_overrides};
 use crate::stats::ci::mean_and_ci95;
 
 /// Figures shown side by side, in this order: `cost_usd` is the cost of the simulated run
-/// (all components, src/cost/), `cost.per_month_usd` the same scaled to 30 days.
-pub const COMPARE_KEYS: [&str; 10] = [
+/// (all components, src/cost/), `cost.per_month_usd` the same scaled to 30 days,
+/// `cost.per_million_requests_usd` per million invocations.
+pub const COMPARE_KEYS: [&str; 11] = [
     K::COLD_FRACTION.name(),
     K::COLD_STARTS.name(),
     K::INIT_DURATION_MS.p50.name(),
@@ -37,6 +38,7 @@ pub const COMPARE_KEYS: [&str; 10] = [
     K::LATENCY_MS.p99.name(),
     K::COST_USD.name(),
     K::COST_PER_MONTH_USD.name(),
+    K::COST_PER_MILLION_REQUESTS_USD.name(),
 ];
 
 /// Bins of the over-time plots: the simulator's fixed timeline buckets.
