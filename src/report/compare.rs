@@ -453,11 +453,70 @@ pub fn render_sweep_table(s: &Sweep) -> String {
     );
     let _ = writeln!(out, "mean ± 95% CI half-width\n");
     pad_table(&mut out, &sweep_rows(s));
+    if out.contains(WIDE_CI_MARK) {
+        let _ = writeln!(
+            out,
+            "\n{WIDE_CI_MARK} the 95% CI half-width exceeds the value"
+        );
+    }
     let text = choice_text(s);
     if !text.is_empty() {
         let _ = writeln!(out, "\n{text}");
     }
+    let power = power_tuning_rows(s);
+    if !power.is_empty() {
+        let _ = writeln!(out, "\n{POWER_TUNING_TITLE}");
+        out.push_str(&super::grid::render_aligned(&power, "", 2));
+    }
     out
+}
+
+/// The heading of the Power Tuning view of a sweep.
+pub const POWER_TUNING_TITLE: &str = "As AWS Lambda Power Tuning answers (cost: lowest cost per \
+     request; speed: lowest mean latency; balanced: lowest 0.5·cost/max + 0.5·time/max), with \
+     what it cannot measure: the cold-start share and the p99 under this traffic";
+
+/// The Power Tuning view of a sweep ([`crate::whatif::power`]): per strategy, the best
+/// point and its cost per million requests, mean and p99 latency and cold-start share.
+/// Empty when the sweep has fewer than two points or a figure is missing.
+pub fn power_tuning_rows(s: &Sweep) -> Vec<Vec<String>> {
+    let Some((picks, figs)) = crate::whatif::power::answer(s) else {
+        return Vec::new();
+    };
+    let mut rows = vec![
+        [
+            "strategy",
+            "best point",
+            "cost per million requests",
+            "latency mean",
+            "latency p99",
+            "cold starts",
+        ]
+        .map(String::from)
+        .to_vec(),
+    ];
+    for (st, i) in picks {
+        let f = &figs[i];
+        rows.push(vec![
+            st.name().to_string(),
+            s.points[i].name.clone(),
+            fmt_value("cost_usd", f.cost_per_million_usd),
+            fmt_value("latency_ms.mean", f.latency_mean_ms),
+            fmt_value("latency_ms.p99", f.latency_p99_ms),
+            fmt_value("cold_fraction", f.cold_fraction),
+        ]);
+    }
+    rows
+}
+
+/// The Power Tuning answer as JSON: `{cost, speed, balanced}`, each the best point's name.
+fn power_tuning_json(s: &Sweep) -> Option<Value> {
+    let (picks, _) = crate::whatif::power::answer(s)?;
+    let mut m = Map::new();
+    for (st, i) in picks {
+        m.insert(st.name().into(), Value::from(s.points[i].name.clone()));
+    }
+    Some(Value::Object(m))
 }
 
 /// The sweep as JSON: settings, axes, per point its overrides, figures and full output,
@@ -475,6 +534,9 @@ pub fn sweep_json(s: &Sweep) -> Value {
     root.insert("points".into(), points_json(s));
     if let Some(o) = &s.objective {
         root.insert("objective".into(), objective_json(s, o));
+    }
+    if let Some(p) = power_tuning_json(s) {
+        root.insert("power_tuning".into(), p);
     }
     Value::Object(root)
 }

@@ -36,6 +36,8 @@ pub const TIMELINE_SVG: &str = "cold_starts_over_time.svg";
 pub const LIVE_SVG: &str = "live_sandboxes_over_time.svg";
 /// Name of the cost vs p99 plot of a sweep.
 pub const COST_SVG: &str = "cost_vs_p99.svg";
+/// The Power Tuning chart of a sweep along one numeric axis: cost and time per value.
+pub const POWER_SVG: &str = "cost_and_time.svg";
 /// Most series (legend entries) of the cost vs p99 plot: beyond it, consecutive values of
 /// the first axis share a series, so the chart keeps its size however large the grid (one
 /// series per value made a 1,000-value axis need a canvas over the 20,000 px limit).
@@ -318,6 +320,9 @@ pub fn write_sweep_report(dir: &Path, s: &Sweep) -> Result<Vec<PathBuf>, OutputE
 fn sweep_files(dir: &Path, s: &Sweep, written: &mut Vec<PathBuf>) -> Result<(), OutputError> {
     let scope = scope_text(s.function.as_deref());
     sweep_cost_plot(dir, s, &scope, written)?;
+    if let Some(svg) = power_plot(s, &scope) {
+        plot(dir, POWER_SVG, svg, written)?;
+    }
     let with_cdf = s.points.len() <= 8;
     if with_cdf {
         let fi = summary_index(&s.points[0].run, s.function.as_ref());
@@ -391,14 +396,80 @@ fn sweep_cost_plot(
         "{}: cost vs p99 latency per grid point ({scope})",
         s.scenario
     );
+    let limits: Vec<(String, f64)> = s
+        .objective
+        .iter()
+        .flat_map(|o| &o.constraints)
+        .filter(|c| c.key == K::LATENCY_MS.p99.name())
+        .map(|c| (format!("constraint: {}", c.text), c.limit))
+        .collect();
     let svg = plots::cost_vs_p99(
         &title,
         "p99 end-to-end latency (ms)",
         cost_label,
         &groups,
         chosen,
+        &limits,
     );
     plot(dir, COST_SVG, svg, written)
+}
+
+/// The Power Tuning chart when the sweep has one axis of numbers (e.g. memory): cost per
+/// million requests and mean latency against the axis value, each relative to its maximum
+/// over the grid (the legend gives the maxima), and the p99; `None` otherwise.
+fn power_plot(s: &Sweep, scope: &str) -> Option<Result<String, super::svg::ChartError>> {
+    let [axis] = s.axes.as_slice() else {
+        return None;
+    };
+    let xs: Vec<f64> = axis
+        .values
+        .iter()
+        .map(|(t, _)| t.parse::<f64>().ok())
+        .collect::<Option<_>>()?;
+    let figs = crate::whatif::power::figures(s)?;
+    let max = |f: &dyn Fn(&crate::whatif::power::PointFigures) -> f64| {
+        figs.iter().map(f).fold(0.0, f64::max)
+    };
+    let series = |f: &dyn Fn(&crate::whatif::power::PointFigures) -> f64| {
+        let m = max(f);
+        xs.iter()
+            .zip(&figs)
+            .map(|(&x, p)| (x, if m > 0.0 { 100.0 * f(p) / m } else { 0.0 }))
+            .collect::<Vec<_>>()
+    };
+    let cost = |p: &crate::whatif::power::PointFigures| p.cost_per_million_usd;
+    let mean = |p: &crate::whatif::power::PointFigures| p.latency_mean_ms;
+    let p99 = |p: &crate::whatif::power::PointFigures| p.latency_p99_ms;
+    let key = axis.key.rsplit('.').next().unwrap_or(&axis.key);
+    let title = format!("{}: cost and time per {key} ({scope})", s.scenario);
+    Some(plots::relative_lines(
+        &title,
+        key,
+        "% of the grid's maximum",
+        &[
+            (
+                format!(
+                    "cost per million requests (max {})",
+                    fmt_value("cost_usd", max(&cost))
+                ),
+                series(&cost),
+            ),
+            (
+                format!(
+                    "mean latency (max {})",
+                    fmt_value("latency_ms.mean", max(&mean))
+                ),
+                series(&mean),
+            ),
+            (
+                format!(
+                    "p99 latency (max {})",
+                    fmt_value("latency_ms.p99", max(&p99))
+                ),
+                series(&p99),
+            ),
+        ],
+    ))
 }
 
 /// The series of the cost vs p99 plot: grid points grouped by the first axis's value, at
@@ -459,7 +530,19 @@ fn sweep_markdown(s: &Sweep, scope: &str, with_cdf: bool) -> String {
             sweep_findings(s)
         );
     }
+    let power = super::compare::power_tuning_rows(s);
+    if !power.is_empty() {
+        let _ = writeln!(
+            md,
+            "## {}\n\n{}",
+            super::compare::POWER_TUNING_TITLE,
+            markdown_table(&power)
+        );
+    }
     let _ = writeln!(md, "## Plots\n\n![cost vs p99]({COST_SVG})\n");
+    if !power.is_empty() && power_plot(s, scope).is_some() {
+        let _ = writeln!(md, "![cost and time]({POWER_SVG})\n");
+    }
     if with_cdf {
         let _ = writeln!(md, "![cold-start latency CDF]({CDF_SVG})\n");
     }

@@ -46,6 +46,7 @@ pub fn cold_latency_cdf(
     }
     if lo.is_finite() && hi / lo > 20.0 {
         chart.x_scale = Scale::Log10;
+        chart.x_label = "cold-start latency (ms, log scale)".into();
     }
     render(&sized(chart))
 }
@@ -63,9 +64,9 @@ pub fn over_time(
         .first()
         .map_or(1.0, |(_, bin, _)| bin.as_secs_f64() / 60.0);
     let y_label = format!("{what} per {} min (mean per replication)", trim(bin_min));
-    let mut chart = Chart::new(title, "time since start (min)", y_label);
+    let mut chart = Chart::new(title, "time since start (h)", y_label);
     for (name, bin, values) in variants {
-        let w = bin.as_secs_f64() / 60.0;
+        let w = bin.as_secs_f64() / 3600.0;
         let points = values
             .iter()
             .enumerate()
@@ -84,8 +85,23 @@ pub fn cost_vs_p99(
     y_label: &str,
     groups: &[(String, Vec<(f64, f64)>)],
     chosen: Option<(String, (f64, f64))>,
+    limits: &[(String, f64)],
 ) -> Result<String, ChartError> {
     let mut chart = Chart::new(title, x_label, y_label);
+    // A constraint on the x figure is drawn as a vertical line over the cost range.
+    let costs = groups.iter().flat_map(|g| g.1.iter().map(|p| p.1));
+    let (lo, hi) = costs.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), y| {
+        (a.min(y), b.max(y))
+    });
+    if lo.is_finite() {
+        for (name, x) in limits {
+            chart.add(Series::new(
+                name.clone(),
+                vec![(*x, lo), (*x, hi)],
+                SeriesStyle::Line,
+            ));
+        }
+    }
     for (name, points) in groups {
         chart.add(Series::new(
             name.clone(),
@@ -99,6 +115,22 @@ pub fn cost_vs_p99(
             vec![p],
             SeriesStyle::Points,
         ));
+    }
+    render(&sized(chart))
+}
+
+/// Lines with points against a numeric x (e.g. memory in MB): one series per
+/// `(name, [(x, y)])`, on a y axis from 0 to just over 100 (`y_label` says relative to what).
+pub fn relative_lines(
+    title: &str,
+    x_label: &str,
+    y_label: &str,
+    series: &[(String, Vec<(f64, f64)>)],
+) -> Result<String, ChartError> {
+    let mut chart = Chart::new(title, x_label, y_label);
+    chart.y_range = Some((0.0, 105.0));
+    for (name, points) in series {
+        chart.add(Series::new(name.clone(), points.clone(), SeriesStyle::Line));
     }
     render(&sized(chart))
 }

@@ -440,6 +440,15 @@ fn dedup_pixels(ctx: &Ctx<'_, '_>, pts: impl IntoIterator<Item = (f64, f64)>) ->
     kept
 }
 
+/// Stroke width (px) of line series `i` of `chart`: the line series are drawn from widest
+/// to narrowest (2 px more each, the last 2 px, at most 8 px), so where two curves coincide
+/// (identical variants) the later one runs inside the earlier one and both stay visible.
+pub fn line_width_px(chart: &Chart, i: usize) -> u32 {
+    let is_line = |s: &Series| matches!(s.style, SeriesStyle::Line | SeriesStyle::Step);
+    let later = chart.series[i + 1..].iter().filter(|s| is_line(s)).count() as u32;
+    (2 + 2 * later).min(8)
+}
+
 fn draw_series(
     ctx: &mut Ctx<'_, '_>,
     chart: &Chart,
@@ -468,7 +477,8 @@ fn draw_series(
                 };
                 for run in clip_polyline(&path, bounds) {
                     let kept = dedup_pixels(ctx, run);
-                    ctx.draw_series(LineSeries::new(kept, color.stroke_width(2)))
+                    let width = line_width_px(chart, i);
+                    ctx.draw_series(LineSeries::new(kept, color.stroke_width(width)))
                         .map_err(draw_err)?;
                 }
             }
@@ -520,12 +530,15 @@ fn draw_legend(
                     color.filled(),
                 ))
                 .map_err(draw_err)?,
-            SeriesStyle::Line | SeriesStyle::Step => bottom
-                .draw(&Rectangle::new(
-                    [(x, y - 1), (x + LEGEND_SAMPLE_PX, y + 2)],
-                    color.filled(),
-                ))
-                .map_err(draw_err)?,
+            SeriesStyle::Line | SeriesStyle::Step => {
+                let half = line_width_px(chart, i) as i32 / 2;
+                bottom
+                    .draw(&Rectangle::new(
+                        [(x, y - half + 1), (x + LEGEND_SAMPLE_PX, y + half)],
+                        color.filled(),
+                    ))
+                    .map_err(draw_err)?
+            }
         }
         let style = text_style
             .clone()

@@ -11,6 +11,7 @@
 //! exactly zero for two identical variants.
 
 pub mod objective;
+pub mod power;
 pub mod sweep;
 pub mod work;
 

@@ -108,13 +108,13 @@ fn compare_report_has_table_findings_plots_and_json() {
         (
             "cold_starts_over_time.svg",
             "reportable: cold starts over time per variant (all functions)",
-            "time since start (min)",
+            "time since start (h)",
             "cold starts per",
         ),
         (
             "live_sandboxes_over_time.svg",
             "reportable: live sandboxes over time per variant (all functions)",
-            "time since start (min)",
+            "time since start (h)",
             "peak live sandboxes per",
         ),
     ] {
