@@ -1,0 +1,291 @@
+//! What a Lambda user meets first: built-in models by name from any folder, `coldsim
+//! models`, the per-invocation CSV (names quoted, sandboxes numbered uniquely), a function
+//! named `total`, tables that never run columns together, and honest intervals.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn coldsim(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_coldsim"))
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("run coldsim")
+}
+
+fn stdout(o: &Output) -> String {
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    String::from_utf8(o.stdout.clone()).unwrap()
+}
+
+fn scenario(workload: &str, name: &str) -> String {
+    format!(
+        "[run]\nduration = \"30m\"\nseed = 7\nreplications = 2\n\
+         [[function]]\nname = \"{name}\"\nmemory_mb = 512\nworkload = \"{workload}\"\n\
+         handler = {{ dist = \"lognormal\", median = \"50ms\", p99 = \"300ms\" }}\n\
+         [[traffic]]\nfunction = \"{name}\"\nkind = \"poisson\"\nrate = 0.5\n"
+    )
+}
+
+fn repo() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Tolerance: exact (byte-identical JSON). From a folder outside the repository (no
+/// `models/` anywhere above it), `workload = "python312-hello"` and the old relative path
+/// both resolve to the embedded model and give the same output as the file on disk.
+#[test]
+fn builtin_models_work_by_name_from_any_folder() {
+    let dir = tempfile::tempdir().unwrap();
+    let disk = repo().join("models/workloads/python312-hello.toml");
+    let mut outputs = Vec::new();
+    for w in [
+        "python312-hello",
+        "models/workloads/python312-hello.toml",
+        disk.to_str().unwrap(),
+    ] {
+        std::fs::write(dir.path().join("s.toml"), scenario(w, "api")).unwrap();
+        let o = coldsim(dir.path(), &["scenario", "s.toml", "--format", "json"]);
+        outputs.push(stdout(&o));
+    }
+    assert_eq!(outputs[0], outputs[2]);
+    assert_eq!(outputs[1], outputs[2]);
+    assert!(outputs[0].contains("\"cold_starts\""));
+}
+
+/// Tolerance: exact. A file on disk of a built-in model's name wins over the embedded one.
+#[test]
+fn a_real_file_wins_over_a_builtin_model() {
+    let dir = tempfile::tempdir().unwrap();
+    let body = "name = \"mine\"\nruntime = \"python3.12\"\n[init]\nuser = \"0ms\"\n\
+                [init.runtime]\nx86_64 = \"5ms\"\narm64 = \"5ms\"\n\
+                [package.zip]\nzip_mb = 0.001\nunzipped_mb = 0.001\n";
+    std::fs::write(dir.path().join("python312-hello"), body).unwrap();
+    std::fs::write(
+        dir.path().join("s.toml"),
+        scenario("python312-hello", "api"),
+    )
+    .unwrap();
+    let o = coldsim(dir.path(), &["scenario", "s.toml", "--format", "json"]);
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let p50 = v["functions"]["api"]["init_duration_ms"]["p50"]
+        .as_f64()
+        .unwrap();
+    // A constant 5 ms runtime init and no user init: every init is 5 ms (histogram
+    // resolution 0.8%).
+    assert!((p50 - 5.0).abs() < 0.05, "{p50}");
+}
+
+/// Tolerance: exact. An unknown name exits 2 naming the file, the key and the built-in
+/// workload names.
+#[test]
+fn an_unknown_model_name_lists_the_builtin_names() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("s.toml"), scenario("python99-nope", "api")).unwrap();
+    let o = coldsim(dir.path(), &["scenario", "s.toml"]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    for s in [
+        "s.toml",
+        "function[0].workload",
+        "python99-nope",
+        "python312-hello",
+        "python39-datasci",
+    ] {
+        assert!(err.contains(s), "{s}: {err}");
+    }
+}
+
+/// Tolerance: exact. `coldsim models --format json` lists every TOML file under models/,
+/// with its kind; the table has the same names.
+#[test]
+fn models_lists_every_model_file() {
+    let mut on_disk = Vec::new();
+    let mut stack = vec![repo().join("models")];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if p.extension().is_some_and(|x| x == "toml") {
+                on_disk.push(p.strip_prefix(repo()).unwrap().display().to_string());
+            }
+        }
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let o = coldsim(dir.path(), &["models", "--format", "json"]);
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let mut listed: Vec<String> = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["path"].as_str().unwrap().to_string())
+        .collect();
+    listed.sort();
+    on_disk.sort();
+    assert_eq!(listed, on_disk);
+    let hello = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["name"] == "python312-hello")
+        .unwrap();
+    assert_eq!(hello["kind"], "workload");
+    let table = stdout(&coldsim(dir.path(), &["models"]));
+    assert!(table.contains("python312-hello"), "{table}");
+    assert!(table.contains("aws-lambda"), "{table}");
+}
+
+/// Tolerance: exact. In sparse.toml (one request per 20 min, 10-min keep-alive) every
+/// cold start is on a new sandbox: the CSV's cold rows have as many distinct sandbox ids
+/// as there are cold starts (the summary's count), per replication.
+#[test]
+fn invocations_csv_numbers_sandboxes_uniquely() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv_path = dir.path().join("inv.csv");
+    let o = coldsim(
+        repo(),
+        &[
+            "scenario",
+            "scenarios/sparse.toml",
+            "--replications",
+            "1",
+            "--format",
+            "json",
+            "--invocations-csv",
+            csv_path.to_str().unwrap(),
+        ],
+    );
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let cold = v["total"]["cold_starts"].as_f64().unwrap() as usize;
+    assert!(cold > 100, "{cold}");
+    let mut r = csv::Reader::from_path(&csv_path).unwrap();
+    let h = r.headers().unwrap().clone();
+    let (is, ic) = (
+        h.iter().position(|c| c == "sandbox").unwrap(),
+        h.iter().position(|c| c == "cold").unwrap(),
+    );
+    let mut ids = std::collections::HashSet::new();
+    let mut cold_rows = 0;
+    for rec in r.records() {
+        let rec = rec.unwrap();
+        if &rec[ic] == "1" {
+            cold_rows += 1;
+            ids.insert(rec[is].to_string());
+        }
+    }
+    assert_eq!(cold_rows, cold);
+    assert_eq!(ids.len(), cold);
+}
+
+/// Tolerance: exact. A function name with a comma and a quote is one CSV field in both CSV
+/// outputs, read back intact by a CSV parser.
+#[test]
+fn csv_outputs_quote_names_with_commas() {
+    let dir = tempfile::tempdir().unwrap();
+    let name = "api, \\\"v2\\\"";
+    let expected = "api, \"v2\"";
+    std::fs::write(dir.path().join("s.toml"), scenario("python312-hello", name)).unwrap();
+    let o = coldsim(
+        dir.path(),
+        &[
+            "scenario",
+            "s.toml",
+            "--format",
+            "csv",
+            "--invocations-csv",
+            "inv.csv",
+        ],
+    );
+    let text = stdout(&o);
+    let mut r = csv::Reader::from_reader(text.as_bytes());
+    let first = r.records().next().unwrap().unwrap();
+    assert_eq!(&first[0], expected);
+    assert_eq!(first.len(), 4);
+    let mut r = csv::Reader::from_path(dir.path().join("inv.csv")).unwrap();
+    let first = r.records().next().unwrap().unwrap();
+    assert_eq!(&first[1], expected);
+    assert_eq!(first.len(), 12);
+}
+
+/// Tolerance: exact. A function named `total` is refused (exit 2, naming the key), since
+/// the CSV and compare name the sum over functions `total`.
+#[test]
+fn a_function_named_total_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("s.toml"),
+        scenario("python312-hello", "total"),
+    )
+    .unwrap();
+    let o = coldsim(dir.path(), &["scenario", "s.toml"]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("function[0].name") && err.contains("reserved"),
+        "{err}"
+    );
+}
+
+/// Tolerance: exact. With a 150-character function name and a rate that makes counts in
+/// the hundreds of thousands, every row of the latency table has the same width (columns
+/// right-aligned to a common edge) and cells are at least two spaces apart.
+#[test]
+fn the_table_never_runs_columns_together() {
+    let dir = tempfile::tempdir().unwrap();
+    let name = "f".repeat(150);
+    let toml = scenario("python312-hello", &name).replace("rate = 0.5", "rate = 300");
+    std::fs::write(dir.path().join("s.toml"), toml).unwrap();
+    let text = stdout(&coldsim(dir.path(), &["scenario", "s.toml"]));
+    let rows: Vec<&str> = text
+        .lines()
+        .skip_while(|l| !l.trim_start().starts_with("ms "))
+        .take(4)
+        .collect();
+    assert_eq!(rows.len(), 4, "{text}");
+    let w = rows[0].chars().count();
+    for r in &rows {
+        assert_eq!(r.chars().count(), w, "{text}");
+        // Each value is `mean ± half-width`: seven values, each with two spaces before it.
+        assert_eq!(r.matches(" ± ").count(), if r == &rows[0] { 0 } else { 7 });
+    }
+    assert!(text.contains(&format!("function {name}")));
+    assert!(text.contains("per million requests $"), "{text}");
+}
+
+/// Tolerance: exact. arm64.toml at 4 replications: the init p50 difference's interval
+/// includes zero (marked, with a replication count that would separate it), and that count
+/// does separate it: at the suggested number of replications the mark is gone.
+#[test]
+fn compare_suggests_replications_that_separate_the_variants() {
+    let first = stdout(&coldsim(
+        repo(),
+        &["compare", "scenarios/arm64.toml", "--format", "json"],
+    ));
+    let v: serde_json::Value = serde_json::from_str(&first).unwrap();
+    let d = &v["variants"][1]["figures"]["init_duration_ms.p50"]["diff"];
+    assert_eq!(d["distinguishable"], false, "{d}");
+    let n = d["replications_to_separate"].as_u64().unwrap();
+    assert!((5..=40).contains(&n), "{n}");
+    let again = stdout(&coldsim(
+        repo(),
+        &[
+            "compare",
+            "scenarios/arm64.toml",
+            "--format",
+            "json",
+            "--replications",
+            &(2 * n).to_string(),
+        ],
+    ));
+    let v: serde_json::Value = serde_json::from_str(&again).unwrap();
+    let d = &v["variants"][1]["figures"]["init_duration_ms.p50"]["diff"];
+    let (mean, h) = (d["mean"].as_f64().unwrap(), d["ci95"].as_f64().unwrap());
+    assert!(mean.abs() > h, "{d}");
+    assert!(d.get("distinguishable").is_none());
+}
