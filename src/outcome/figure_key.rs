@@ -100,6 +100,10 @@ pub const INIT_DURATION_MS: HistogramKey = histogram_key!("init_duration_ms");
 pub const COLD_LATENCY_MS: HistogramKey = histogram_key!("cold_latency_ms");
 /// End-to-end latency.
 pub const LATENCY_MS: HistogramKey = histogram_key!("latency_ms");
+/// The REPORT line's `Duration`: handler time of each invocation.
+pub const DURATION_MS: HistogramKey = histogram_key!("duration_ms");
+/// The REPORT line's `Billed Duration`: init (when billed) plus handler, rounded up to 1 ms.
+pub const BILLED_DURATION_MS: HistogramKey = histogram_key!("billed_duration_ms");
 /// Mean async queue wait per invocation.
 pub const QUEUE_WAIT_MS_MEAN: FigureKey = FigureKey("queue_wait_ms.mean");
 /// Prefix of the per-phase means (`phases_ms.<phase>`).
@@ -252,6 +256,8 @@ pub const HISTOGRAMS: &[HistogramKey] = &[
     INIT_DURATION_MS,
     COLD_LATENCY_MS,
     LATENCY_MS,
+    DURATION_MS,
+    BILLED_DURATION_MS,
     LAZY_IMPORT_MS,
     RESTORE_DURATION_MS,
     PROVISIONED_INIT_DURATION_MS,

@@ -42,6 +42,8 @@ fn push_requests(out: &mut Vec<FigureValue>, s: &FunctionStats) {
     push_histogram(out, K::INIT_DURATION_MS.name, &s.init_duration);
     push_histogram(out, K::COLD_LATENCY_MS.name, &s.cold_latency);
     push_histogram(out, K::LATENCY_MS.name, &s.latency);
+    push_histogram(out, K::DURATION_MS.name, &s.duration);
+    push_histogram(out, K::BILLED_DURATION_MS.name, &s.billed_duration);
     out.push((
         K::QUEUE_WAIT_MS_MEAN.name().into(),
         (s.latency.count() > 0)

@@ -125,6 +125,11 @@ pub struct FunctionStats {
     /// Billed time of user requests without their init (each rounded up to 1 ms), ms: the
     /// cost model bills init apart, by the billing rules of the packaging.
     pub billed_handler_ms: u64,
+    /// The REPORT line's `Duration` of each counted invocation: the handler time.
+    pub duration: Histogram,
+    /// The REPORT line's `Billed Duration`: `Init Duration` (billed since the rule's date,
+    /// see `billed_init_from`) plus `Duration`, rounded up to 1 ms.
+    pub billed_duration: Histogram,
 }
 
 impl FunctionStats {
@@ -211,8 +216,11 @@ impl FunctionStats {
     ) {
         self.latency.record(latency.as_us());
         self.queue_wait_sum_us += queue_wait.as_us();
-        self.billed_ms += (init.as_us() + handler.as_us()).div_ceil(1_000);
+        let billed_ms = (init.as_us() + handler.as_us()).div_ceil(1_000);
+        self.billed_ms += billed_ms;
         self.billed_handler_ms += handler.as_us().div_ceil(1_000);
+        self.duration.record(handler.as_us());
+        self.billed_duration.record(billed_ms * 1_000);
     }
 
     /// Adds the part of one request's busy span `[start, end)` that lies in the measured
@@ -288,6 +296,8 @@ impl FunctionStats {
             .merge(&other.provisioned_init_duration);
         self.timeline.merge(&other.timeline);
         self.billed_handler_ms += other.billed_handler_ms;
+        self.duration.merge(&other.duration);
+        self.billed_duration.merge(&other.billed_duration);
         // Top-level imports differ between functions: not merged into totals.
     }
 }

@@ -11,6 +11,7 @@ use crate::stats::Histogram;
 const LEGEND_ROW_PX: u32 = 22;
 
 fn sized(mut chart: Chart) -> Chart {
+    chart.nested_lines = true;
     let n = chart.series.len() as u32;
     chart.height_px = chart.height_px.max(400 + LEGEND_ROW_PX * n);
     chart

@@ -100,6 +100,9 @@ pub struct Chart {
     pub width_px: u32,
     /// Canvas height in pixels (at least [`MIN_HEIGHT_PX`]).
     pub height_px: u32,
+    /// Draw line series from widest to narrowest ([`line_width_px`]) so coinciding curves
+    /// stay visible; otherwise every line is 2 px.
+    pub nested_lines: bool,
 }
 
 /// Smallest accepted canvas width; below it labels and legend no longer fit.
@@ -151,6 +154,7 @@ impl Chart {
             series: Vec::new(),
             width_px: DEFAULT_WIDTH_PX,
             height_px: DEFAULT_HEIGHT_PX,
+            nested_lines: false,
         }
     }
 
@@ -440,10 +444,14 @@ fn dedup_pixels(ctx: &Ctx<'_, '_>, pts: impl IntoIterator<Item = (f64, f64)>) ->
     kept
 }
 
-/// Stroke width (px) of line series `i` of `chart`: the line series are drawn from widest
-/// to narrowest (2 px more each, the last 2 px, at most 8 px), so where two curves coincide
-/// (identical variants) the later one runs inside the earlier one and both stay visible.
+/// Stroke width (px) of line series `i` of `chart`: 2 px, or with
+/// [`Chart::nested_lines`] from widest to narrowest (2 px more each, the last 2 px, at most
+/// 8 px), so where two curves coincide (identical variants) the later one runs inside the
+/// earlier one and both stay visible.
 pub fn line_width_px(chart: &Chart, i: usize) -> u32 {
+    if !chart.nested_lines {
+        return 2;
+    }
     let is_line = |s: &Series| matches!(s.style, SeriesStyle::Line | SeriesStyle::Step);
     let later = chart.series[i + 1..].iter().filter(|s| is_line(s)).count() as u32;
     (2 + 2 * later).min(8)
@@ -531,7 +539,8 @@ fn draw_legend(
                 ))
                 .map_err(draw_err)?,
             SeriesStyle::Line | SeriesStyle::Step => {
-                let half = line_width_px(chart, i) as i32 / 2;
+                // 2 px lines keep the 3 px sample they always had.
+                let half = (line_width_px(chart, i) as i32 / 2).max(2);
                 bottom
                     .draw(&Rectangle::new(
                         [(x, y - half + 1), (x + LEGEND_SAMPLE_PX, y + half)],

@@ -114,9 +114,9 @@ fn block(out: &mut String, title: &str, figs: &[Figure]) {
     );
 }
 
-/// The ms table: mean and percentiles of latency and cold latency, and the REPORT line's
-/// `Init Duration` (and `Restore Duration` for SnapStart), as a table whose columns are as
-/// wide as their widest cell.
+/// The ms table: mean and percentiles of latency and cold latency, and of the REPORT line's
+/// `Duration`, `Billed Duration`, `Init Duration` (and `Restore Duration` for SnapStart), as
+/// a table whose columns are as wide as their widest cell.
 fn latency_rows(out: &mut String, figs: &[Figure]) {
     let mut rows = vec![
         ["ms", "mean", "p50", "p90", "p95", "p99", "p999", "max"]
@@ -126,6 +126,8 @@ fn latency_rows(out: &mut String, figs: &[Figure]) {
     let mut hists = vec![
         ("latency", K::LATENCY_MS),
         ("cold latency", K::COLD_LATENCY_MS),
+        ("Duration", K::DURATION_MS),
+        ("Billed Duration", K::BILLED_DURATION_MS),
         ("Init Duration", K::INIT_DURATION_MS),
     ];
     if find(figs, K::RESTORES).and_then(|f| f.mean).unwrap_or(0.0) > 0.0 {

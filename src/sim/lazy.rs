@@ -279,7 +279,7 @@ mod tests {
 
     /// Collects what a per-invocation sink sees. Any sink makes every completion eager.
     #[derive(Default)]
-    struct Collect(Vec<(u32, u32, u64)>);
+    struct Collect(Vec<(u32, u64, u64)>);
 
     impl InvocationSink for Collect {
         fn record(&mut self, _: u32, rec: &InvocationRecord) -> std::io::Result<()> {

@@ -96,9 +96,12 @@ pub fn figures(s: &Sweep) -> Option<Vec<PointFigures>> {
         .collect()
 }
 
+/// Power Tuning's answer: the best point (index) per strategy, and every point's figures.
+pub type Answer = (Vec<(Strategy, usize)>, Vec<PointFigures>);
+
 /// The best point of `s` for each strategy, with the figures of every point; `None` when a
 /// figure is missing or there are fewer than two points.
-pub fn answer(s: &Sweep) -> Option<(Vec<(Strategy, usize)>, Vec<PointFigures>)> {
+pub fn answer(s: &Sweep) -> Option<Answer> {
     let figs = figures(s)?;
     if figs.len() < 2 {
         return None;

@@ -289,3 +289,66 @@ fn compare_suggests_replications_that_separate_the_variants() {
     assert!(mean.abs() > h, "{d}");
     assert!(d.get("distinguishable").is_none());
 }
+
+/// Tolerance: exact. Two identical curves in a what-if chart: the first is drawn 4 px wide
+/// and the second 2 px on top of it, so both stay visible; a plain chart keeps 2 px lines.
+#[test]
+fn coinciding_lines_are_nested_by_width() {
+    use coldsim::report::svg::{Chart, Series, SeriesStyle, line_width_px, render};
+    let pts = vec![(1.0, 0.0), (2.0, 0.5), (3.0, 1.0)];
+    let mut c = Chart::cdf("t", "x (ms)");
+    c.add(Series::new("a", pts.clone(), SeriesStyle::Line));
+    c.add(Series::new("b", pts, SeriesStyle::Line));
+    assert_eq!((line_width_px(&c, 0), line_width_px(&c, 1)), (2, 2));
+    let plain = render(&c).unwrap();
+    c.nested_lines = true;
+    assert_eq!((line_width_px(&c, 0), line_width_px(&c, 1)), (4, 2));
+    let svg = render(&c).unwrap();
+    assert!(svg.contains("stroke-width=\"4\""), "{svg}");
+    assert!(!plain.contains("stroke-width=\"4\""));
+}
+
+/// Tolerance: exact. A what-if CDF whose latencies span more than 20× is drawn on a log x
+/// axis and says so in its label.
+#[test]
+fn a_log_axis_is_labelled_as_such() {
+    let mut h = coldsim::stats::Histogram::default();
+    for us in [1_000u64, 5_000, 100_000] {
+        h.record(us);
+    }
+    let svg = coldsim::report::plots::cold_latency_cdf("t", &[("v".to_string(), &h)]).unwrap();
+    assert!(svg.contains("log scale"), "{svg}");
+}
+
+/// Tolerance: 3% (histogram resolution 0.8% plus the sampling error of a median over
+/// ~18,000 draws, 0.7%). The REPORT `Duration` is the handler time: at 1,769 MB (one full
+/// vCPU) its p50 is the lognormal's median, 80 ms. `Billed Duration` of a warm request is
+/// the handler rounded up to 1 ms, so its p50 is within 1 ms of 80 ms, and its max is the
+/// largest cold start's 250 ms init plus its handler (constant init: cold_start = 250ms).
+#[test]
+fn report_durations_are_the_handler_and_its_billed_time() {
+    let dir = tempfile::tempdir().unwrap();
+    let toml = "[run]\nduration = \"1h\"\nseed = 3\n\
+                [[function]]\nname = \"api\"\nmemory_mb = 1769\ncold_start = \"250ms\"\n\
+                handler = { dist = \"lognormal\", median = \"80ms\", p99 = \"400ms\" }\n\
+                [[traffic]]\nfunction = \"api\"\nkind = \"poisson\"\nrate = 5\n";
+    std::fs::write(dir.path().join("s.toml"), toml).unwrap();
+    let out = stdout(&coldsim(
+        dir.path(),
+        &["scenario", "s.toml", "--format", "json"],
+    ));
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let f = &v["functions"]["api"];
+    let d50 = f["duration_ms"]["p50"].as_f64().unwrap();
+    assert!((d50 / 80.0 - 1.0).abs() < 0.03, "{d50}");
+    let b50 = f["billed_duration_ms"]["p50"].as_f64().unwrap();
+    assert!((b50 - d50).abs() < 1.0 + 0.01 * d50, "{b50} vs {d50}");
+    let bmax = f["billed_duration_ms"]["max"].as_f64().unwrap();
+    let dmax = f["duration_ms"]["max"].as_f64().unwrap();
+    assert!(
+        bmax >= 250.0 && bmax <= 250.0 + dmax * 1.01 + 1.0,
+        "{bmax} {dmax}"
+    );
+    let table = stdout(&coldsim(dir.path(), &["scenario", "s.toml"]));
+    assert!(table.contains("  Duration ") && table.contains("  Billed Duration "));
+}
