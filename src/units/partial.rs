@@ -114,7 +114,25 @@ pub fn run_unit(unit_path: &Path, inputs_path: &Path) -> Result<Partial, RunErro
         )
         .into());
     }
-    let setup = in_bundle(&bundle, &unit.spec.file, |file| unit.spec.setup(file))?;
+    // Trace files are read while the run goes, so the run stays inside the bundle.
+    let items = in_bundle(&bundle, &unit.spec.file, |file| {
+        run_blocks(&unit, unit_path, unit.spec.setup(file)?)
+    })?;
+    let invocations = items.iter().map(Item::invocations).sum::<f64>().round() as u64;
+    Ok(Partial {
+        header: Header::new("coldsim-partial", &unit.header.fingerprint),
+        unit: unit.unit,
+        invocations,
+        items,
+    })
+}
+
+/// Runs the replications of `unit`'s blocks of the command set up as `setup`.
+fn run_blocks(
+    unit: &Unit,
+    unit_path: &Path,
+    setup: super::setup::Setup,
+) -> Result<Vec<Item>, RunError> {
     let scenarios = setup.scenarios();
     let keep = setup.keep_timeline();
     let jobs: Vec<(usize, u32)> = unit
@@ -131,17 +149,9 @@ pub fn run_unit(unit_path: &Path, inputs_path: &Path) -> Result<Partial, RunErro
             .into());
         }
     }
-    let items: Vec<Item> = jobs
-        .par_iter()
+    jobs.par_iter()
         .map(|&(p, r)| Ok(Item::new(p, r, replicate(&scenarios[p], r, None, keep)?)))
-        .collect::<Result<_, RunError>>()?;
-    let invocations = items.iter().map(Item::invocations).sum::<f64>().round() as u64;
-    Ok(Partial {
-        header: Header::new("coldsim-partial", &unit.header.fingerprint),
-        unit: unit.unit,
-        invocations,
-        items,
-    })
+        .collect::<Result<_, RunError>>()
 }
 
 /// Runs `f` on the bundle's scenario with the bundle written out and the current directory
@@ -164,4 +174,56 @@ pub fn in_bundle<T>(
     let out = f(&file);
     std::env::set_current_dir(&back).map_err(|e| InputError::io(&back, e))?;
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Exact: every float survives the JSON round trip bit for bit (NaN, infinities, -0,
+    /// subnormals and values whose shortest decimal form needs 17 digits included), and
+    /// histograms with a u128 sum come back equal.
+    #[test]
+    fn item_round_trips_through_json_bit_for_bit() {
+        let values = [
+            0.1 + 0.2,
+            f64::NAN,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            -0.0,
+            f64::MIN_POSITIVE / 3.0,
+            1.0 / 3.0,
+            f64::MAX,
+            123_456.789_012_345_67,
+        ];
+        let figs: Vec<FigureValue> = values
+            .iter()
+            .enumerate()
+            .map(|(i, v)| (format!("k{i}"), Some(*v)))
+            .chain([("none".to_string(), None)])
+            .collect();
+        let mut h = Histogram::new();
+        for v in [1, 300, 70_000, u64::MAX / 3, u64::MAX / 2] {
+            h.record(v);
+        }
+        let mut t = Timeline::new(1_000_000);
+        t.record_cold_start(10);
+        t.finish();
+        let rep = Replication {
+            functions: vec![figs.clone()],
+            total: figs,
+            cold_latency: vec![h],
+            timelines: Some(vec![t]),
+        };
+        let item = Item::new(3, 7, rep.clone());
+        let back: Item = serde_json::from_str(&serde_json::to_string(&item).unwrap()).unwrap();
+        let got = back.replication();
+        let bits = |r: &Replication| -> Vec<Option<u64>> {
+            r.total.iter().map(|(_, v)| v.map(f64::to_bits)).collect()
+        };
+        assert_eq!(bits(&got), bits(&rep));
+        assert_eq!(got.cold_latency, rep.cold_latency);
+        assert_eq!(got.timelines, rep.timelines);
+        assert_eq!((back.point, back.replication), (3, 7));
+    }
 }

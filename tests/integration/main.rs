@@ -40,6 +40,7 @@ mod storage_che;
 mod storage_fleet;
 mod svg_charts;
 mod sweep;
+mod units;
 mod whatif_scenarios;
 mod whatif_work;
 mod zip_vs_image;
