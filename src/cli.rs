@@ -22,6 +22,7 @@ use crate::report::invocations::InvocationCsv;
 use crate::report::progress::Progress;
 use crate::report::{csv_out, json, table};
 use crate::runner::{RunError, apply_overrides, run_scenario};
+use crate::units::setup::{Kind, RunSpec};
 
 /// coldsim: simulate AWS Lambda cold starts for a function and a traffic pattern.
 #[derive(Parser, Debug)]
@@ -60,6 +61,8 @@ enum Command {
         /// Stream one row per invocation to this CSV file (replications then run in order).
         #[arg(long, value_name = "PATH")]
         invocations_csv: Option<PathBuf>,
+        #[command(flatten)]
+        plan: PlanArgs,
     },
     /// Fit distributions to measurements (REPORT logs, Logs Insights exports, CSVs, import
     /// timings); print a fit report and optionally write a workload model.
@@ -79,6 +82,52 @@ enum Command {
         #[arg(long, value_enum, default_value_t = ReportFormat::Table)]
         format: ReportFormat,
     },
+    /// Run one work unit of a plan (`--plan DIR`) and write its partial result.
+    RunUnit(RunUnitArgs),
+    /// Merge a plan's partial results: prints and writes what the planned command would.
+    Merge(MergeArgs),
+}
+
+/// `--plan DIR --units N` of `scenario`, `compare` and `sweep`: split the run into work units
+/// instead of running it (src/units/).
+#[derive(clap::Args, Debug)]
+pub struct PlanArgs {
+    /// Write the run as work units into this new folder (plan.json, inputs.json,
+    /// unit-NNN.json) instead of running it; run them with `coldsim run-unit` (or
+    /// `coldsim-ray`) and merge with `coldsim merge`.
+    #[arg(long, value_name = "DIR")]
+    plan: Option<PathBuf>,
+    /// Number of work units of --plan (fewer when the run has fewer replications in all).
+    #[arg(long, value_name = "N", default_value_t = 8, requires = "plan")]
+    units: usize,
+}
+
+/// `coldsim run-unit`.
+#[derive(clap::Args, Debug)]
+pub struct RunUnitArgs {
+    /// The unit file (unit-NNN.json of a plan).
+    unit: PathBuf,
+    /// The plan's inputs (default: inputs.json beside the unit file).
+    #[arg(long, value_name = "FILE")]
+    inputs: Option<PathBuf>,
+    /// Where to write the partial result (by convention NAME.partial.json).
+    #[arg(short = 'o', long = "output", value_name = "PATH")]
+    output: PathBuf,
+}
+
+/// `coldsim merge`.
+#[derive(clap::Args, Debug)]
+pub struct MergeArgs {
+    /// The plan folder.
+    dir: PathBuf,
+    /// Partial results (default: every *.partial.json in the plan folder).
+    partials: Vec<PathBuf>,
+    /// Output format (default: the planned command's).
+    #[arg(long, value_enum)]
+    format: Option<Format>,
+    /// Write the report into this directory (default: the planned command's --report).
+    #[arg(long, value_name = "DIR")]
+    report: Option<PathBuf>,
 }
 
 /// How a measurement file is read (shared by `calibrate` and `validate`).
@@ -189,6 +238,8 @@ pub struct WhatIfArgs {
     /// Also write report.md, SVG plots and the JSON into this directory.
     #[arg(long, value_name = "DIR")]
     report: Option<PathBuf>,
+    #[command(flatten)]
+    plan: PlanArgs,
 }
 
 /// `coldsim sweep`.
@@ -207,6 +258,12 @@ pub struct SweepArgs {
 }
 
 impl WhatIfArgs {
+    fn spec(&self, command: Kind) -> RunSpec {
+        let mut spec = scenario_spec(command, &self.file, self.seed, self.replications);
+        spec.function = self.function.clone();
+        spec
+    }
+
     fn options(&self) -> crate::whatif::RunOptions {
         crate::whatif::RunOptions {
             seed: self.seed,
@@ -266,7 +323,18 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             replications,
             format,
             invocations_csv,
+            plan,
         } => {
+            if plan.plan.is_some() {
+                if invocations_csv.is_some() {
+                    return Err(InputError::Usage(
+                        "--plan cannot stream --invocations-csv (units run apart)".into(),
+                    )
+                    .into());
+                }
+                let spec = scenario_spec(Kind::Scenario, &file, seed, replications);
+                return write_plan(spec, format_name(format), None, &plan);
+            }
             let mut sc = load_scenario(&file)?;
             apply_overrides(&mut sc, seed, replications)?;
             if let Some(path) = &invocations_csv {
@@ -291,25 +359,20 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
                 None => run_scenario(&sc, None, Some(progress.counter()))?,
             };
             progress.finish();
-            print(&match format {
-                Format::Table => table::render(&summary),
-                Format::Json => json::render(&summary),
-                Format::Csv => csv_out::render(&summary),
-            })
+            emit_summary(&summary, format)
         }
         Command::Compare(args) => {
             check_report(&args.report, &toml_inputs(&args.file))?;
-            let c = crate::whatif::compare(&args.file, &args.options())?;
-            if let Some(dir) = &args.report {
-                crate::report::markdown::write_comparison_report(dir, &c)
-                    .map_err(|e| e.with_flag(REPORT_FLAG))?;
+            if args.plan.plan.is_some() {
+                return write_plan(
+                    args.spec(Kind::Compare),
+                    fmt_name(args.format),
+                    args.report.clone(),
+                    &args.plan,
+                );
             }
-            print(&match args.format {
-                ReportFormat::Table => crate::report::compare::render_comparison_table(&c),
-                ReportFormat::Json => {
-                    crate::report::compare::pretty(&crate::report::compare::comparison_json(&c))
-                }
-            })
+            let c = crate::whatif::compare(&args.file, &args.options())?;
+            emit_comparison(&c, args.format, &args.report)
         }
         Command::Sweep(args) => run_sweep(args),
         Command::Calibrate(args) => run_calibrate(args),
@@ -323,7 +386,54 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
                 }
             })
         }
+        Command::RunUnit(args) => run_unit(args),
+        Command::Merge(args) => run_merge(args),
     }
+}
+
+/// Prints a scenario's summary in `format`.
+fn emit_summary(summary: &crate::stats::figures::Summary, format: Format) -> anyhow::Result<()> {
+    print(&match format {
+        Format::Table => table::render(summary),
+        Format::Json => json::render(summary),
+        Format::Csv => csv_out::render(summary),
+    })
+}
+
+/// Writes a comparison's report (when asked for) and prints it in `format`.
+fn emit_comparison(
+    c: &crate::whatif::Comparison,
+    format: ReportFormat,
+    report: &Option<PathBuf>,
+) -> anyhow::Result<()> {
+    if let Some(dir) = report {
+        crate::report::markdown::write_comparison_report(dir, c)
+            .map_err(|e| e.with_flag(REPORT_FLAG))?;
+    }
+    print(&match format {
+        ReportFormat::Table => crate::report::compare::render_comparison_table(c),
+        ReportFormat::Json => {
+            crate::report::compare::pretty(&crate::report::compare::comparison_json(c))
+        }
+    })
+}
+
+/// Writes a sweep's report (when asked for) and prints it in `format`.
+fn emit_sweep(
+    s: &crate::whatif::sweep::Sweep,
+    format: ReportFormat,
+    report: &Option<PathBuf>,
+) -> anyhow::Result<()> {
+    if let Some(dir) = report {
+        crate::report::markdown::write_sweep_report(dir, s)
+            .map_err(|e| e.with_flag(REPORT_FLAG))?;
+    }
+    print(&match format {
+        ReportFormat::Table => crate::report::compare::render_sweep_table(s),
+        ReportFormat::Json => {
+            crate::report::compare::pretty(&crate::report::compare::sweep_json(s))
+        }
+    })
 }
 
 /// The flag of the per-invocation CSV.
@@ -445,19 +555,120 @@ fn run_sweep(args: SweepArgs) -> anyhow::Result<()> {
         .map(crate::whatif::objective::parse)
         .transpose()?;
     check_report(&args.common.report, &toml_inputs(&args.common.file))?;
+    if args.common.plan.plan.is_some() {
+        let mut spec = args.common.spec(Kind::Sweep);
+        spec.sets = args.sets.clone();
+        spec.objective = args.objective.clone();
+        let c = &args.common;
+        return write_plan(spec, fmt_name(c.format), c.report.clone(), &c.plan);
+    }
     let mut opts = args.common.options();
     opts.timeline = false;
     let s = crate::whatif::sweep::sweep(&args.common.file, axes, objective, &opts)?;
-    if let Some(dir) = &args.common.report {
-        crate::report::markdown::write_sweep_report(dir, &s)
-            .map_err(|e| e.with_flag(REPORT_FLAG))?;
+    emit_sweep(&s, args.common.format, &args.common.report)
+}
+
+/// The command of a plan, without the sweep's axes and objective.
+fn scenario_spec(
+    command: Kind,
+    file: &Path,
+    seed: Option<u64>,
+    replications: Option<u32>,
+) -> RunSpec {
+    RunSpec {
+        command,
+        file: file.to_string_lossy().into_owned(),
+        seed,
+        replications,
+        function: None,
+        sets: Vec::new(),
+        objective: None,
     }
-    print(&match args.common.format {
-        ReportFormat::Table => crate::report::compare::render_sweep_table(&s),
-        ReportFormat::Json => {
-            crate::report::compare::pretty(&crate::report::compare::sweep_json(&s))
+}
+
+fn format_name(f: Format) -> &'static str {
+    match f {
+        Format::Table => "table",
+        Format::Json => "json",
+        Format::Csv => "csv",
+    }
+}
+
+fn fmt_name(f: ReportFormat) -> &'static str {
+    match f {
+        ReportFormat::Table => "table",
+        ReportFormat::Json => "json",
+    }
+}
+
+/// Checks the command of `spec` as the single-machine run would, then writes its plan.
+fn write_plan(
+    spec: RunSpec,
+    format: &str,
+    report: Option<PathBuf>,
+    p: &PlanArgs,
+) -> anyhow::Result<()> {
+    let dir = p.plan.as_deref().expect("called with --plan");
+    if p.units == 0 {
+        return Err(InputError::Usage("--units must be at least 1".into()).into());
+    }
+    let setup = spec.setup(Path::new(&spec.file))?;
+    let replications = setup.scenarios().iter().map(|s| s.replications).collect();
+    let bundle = crate::units::bundle::Bundle::collect(Path::new(&spec.file), &spec.sets)?;
+    let output = crate::units::plan::OutputFlags {
+        format: format.into(),
+        report,
+    };
+    let plan = crate::units::plan::write_plan(dir, &spec, output, &bundle, replications, p.units)?;
+    eprintln!(
+        "coldsim: planned {} unit(s) in {} (run each with `coldsim run-unit`, then `coldsim merge {}`)",
+        plan.units.len(),
+        dir.display(),
+        dir.display()
+    );
+    Ok(())
+}
+
+fn run_unit(args: RunUnitArgs) -> anyhow::Result<()> {
+    let folder = crate::output::folder_of(&args.unit).to_path_buf();
+    let inputs = args.inputs.unwrap_or_else(|| folder.join("inputs.json"));
+    let output = std::path::absolute(&args.output)?;
+    let partial = crate::units::partial::run_unit(&args.unit, &inputs)?;
+    let text = serde_json::to_string(&partial)?;
+    crate::output::write_atomic(&output, text.as_bytes()).map_err(|e| e.with_flag("--output"))?;
+    Ok(())
+}
+
+fn run_merge(args: MergeArgs) -> anyhow::Result<()> {
+    use crate::units::setup::Outcome;
+    let plan = crate::units::merge::read_plan(&args.dir)?;
+    let format = match args.format {
+        Some(f) => f,
+        None => Format::from_str(&plan.output.format, true)
+            .map_err(|e| InputError::file(&args.dir.join("plan.json"), format!("format: {e}")))?,
+    };
+    let report = args.report.clone().or_else(|| plan.output.report.clone());
+    check_report(&report, &[])?;
+    let paths = crate::units::merge::partial_paths(&args.dir, &args.partials)?;
+    let what = |f: Format| match f {
+        Format::Table => Ok(ReportFormat::Table),
+        Format::Json => Ok(ReportFormat::Json),
+        Format::Csv => Err(InputError::Usage(
+            "--format csv is for scenario plans only".into(),
+        )),
+    };
+    match crate::units::merge::merge(&args.dir, &plan, &paths)? {
+        Outcome::Scenario(summary) => {
+            if report.is_some() {
+                return Err(
+                    InputError::Usage("--report is for compare and sweep plans".into()).into(),
+                );
+            }
+            emit_summary(&summary, format)
         }
-    })
+        Outcome::Compare(c) => emit_comparison(&c, what(format)?, &report),
+        Outcome::Sweep(s) => emit_sweep(&s, what(format)?, &report),
+    }
 }
 
 /// Every input file of a calibrate or validate run: data, recipe, model and platform files

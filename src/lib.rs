@@ -20,4 +20,5 @@ pub mod sim;
 pub mod stats;
 pub mod storage;
 pub mod traffic;
+pub mod units;
 pub mod whatif;

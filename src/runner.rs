@@ -34,12 +34,18 @@ pub struct RunOptions<'a> {
 }
 
 /// What one replication leaves: its figures, and per function its cold-latency histogram
-/// and (when kept) its timeline.
-struct Replication {
-    functions: Vec<Vec<FigureValue>>,
-    total: Vec<FigureValue>,
-    cold_latency: Vec<Histogram>,
-    timelines: Option<Vec<Timeline>>,
+/// and (when kept) its timeline. Its size does not grow with the run's length (histograms
+/// and fixed-size timelines), so work units carry it as their partial result (src/units/).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Replication {
+    /// Per function (scenario order), its figures.
+    pub functions: Vec<Vec<FigureValue>>,
+    /// The figures over all functions.
+    pub total: Vec<FigureValue>,
+    /// Per function, its cold-start latency histogram.
+    pub cold_latency: Vec<Histogram>,
+    /// Per function, its timeline, when kept.
+    pub timelines: Option<Vec<Timeline>>,
 }
 
 /// What function `f` of `sc` costs in replication `s` (src/cost/).
@@ -144,6 +150,18 @@ fn one<'a>(
     Ok(replication(sc, run, keep_timeline))
 }
 
+/// Runs replication `r` of `sc` alone (its seed depends only on `sc.seed` and `r`, see
+/// `engine::rng::replication_seed`): the one function both [`run`] and a work unit
+/// (src/units/) compute replications with.
+pub fn replicate(
+    sc: &Scenario,
+    r: u32,
+    progress: Option<&AtomicU64>,
+    keep_timeline: bool,
+) -> Result<Replication, RunError> {
+    one(sc, r, None, progress, keep_timeline)
+}
+
 /// Runs every replication of `sc` and keeps what [`DetailedRun`] holds. With a sink,
 /// replications run one after another so the stream is in replication order; otherwise in
 /// parallel on rayon's pool. Results are merged in replication order, so the output does
@@ -160,7 +178,7 @@ pub fn run(sc: &Scenario, opts: RunOptions<'_>) -> Result<DetailedRun, RunError>
             .collect::<Result<_, RunError>>()?,
         None => (0..sc.replications)
             .into_par_iter()
-            .map(|r| one(sc, r, None, progress, timeline))
+            .map(|r| replicate(sc, r, progress, timeline))
             .collect::<Result<_, RunError>>()?,
     };
     Ok(assemble(sc, per_rep))
@@ -181,8 +199,10 @@ pub fn run_scenario<'a>(
 }
 
 /// Merges the replications in order: figures per function and in total, their averages
-/// with CIs, the cold-latency histograms, and the timelines summed.
-fn assemble(sc: &Scenario, per_rep: Vec<Replication>) -> DetailedRun {
+/// with CIs, the cold-latency histograms, and the timelines summed. `per_rep` must hold
+/// replications 0, 1, ... of `sc` in that order; [`run`] and the merge of work units
+/// (src/units/) both call it, so their outputs cannot drift apart.
+pub fn assemble(sc: &Scenario, per_rep: Vec<Replication>) -> DetailedRun {
     let nf = sc.functions.len();
     let functions: Vec<Vec<Vec<FigureValue>>> = (0..nf)
         .map(|i| per_rep.iter().map(|r| r.functions[i].clone()).collect())

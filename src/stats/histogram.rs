@@ -24,7 +24,7 @@ const MAX_INDEX: usize = bucket_index(u64::MAX);
 /// Count, min, max and sum are kept exactly (sum as `u128`), so the mean is
 /// exact and merges are associative, commutative and identical to recording
 /// the union of the inputs.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Histogram {
     /// Per-bucket counts, grown lazily to the end of the power of two of the
     /// largest value seen, so that histograms of small values stay small.

@@ -11,7 +11,7 @@ pub const TIMELINE_BUCKETS: usize = 240;
 /// Merging (across replications or functions) sums every array element-wise, `peak_live`
 /// included: divide by the number of replications merged for the mean per replication. Over
 /// functions a sum of peaks is an upper bound of the peak of the sum.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Timeline {
     /// Width of a bucket, µs (0: an empty timeline).
     pub bucket_us: u64,

@@ -213,9 +213,24 @@ pub(crate) fn build_all(
     Ok(out)
 }
 
-/// Runs `coldsim compare`: the base scenario (named `base`) and each `[[variant]]` of the
-/// file at `path`. The baseline is the variant with `baseline = true`, else `base`.
-pub fn compare(path: &Path, opts: &RunOptions) -> Result<Comparison, RunError> {
+/// A `compare` run set up but not yet run: its variants' scenarios, and what turns their
+/// runs into a [`Comparison`] ([`CompareSetup::finish`]).
+#[derive(Clone, Debug)]
+pub struct CompareSetup {
+    /// The base scenario's name.
+    pub scenario: String,
+    /// The variants' names and overrides, `base` first.
+    pub sets: Vec<(String, Vec<Override>)>,
+    /// Index of the baseline in `sets`.
+    pub baseline: usize,
+    /// The function compared (`None`: total) and its index.
+    pub function: (Option<String>, Option<usize>),
+    /// One scenario per variant, in `sets` order.
+    pub scenarios: Vec<Scenario>,
+}
+
+/// Sets up `coldsim compare` on the file at `path` (see [`compare`]) without running it.
+pub fn compare_setup(path: &Path, opts: &RunOptions) -> Result<CompareSetup, RunError> {
     let table = read_table(path)?;
     // Type the whole file first so errors in the base are reported as such.
     let base_sc = crate::config::load_scenario(path)?;
@@ -229,34 +244,57 @@ pub fn compare(path: &Path, opts: &RunOptions) -> Result<Comparison, RunError> {
     let (sets, baseline) = variant_sets(path, &raw.variants)?;
     let fi = function_index(&base_sc, opts.function.as_deref())?;
     let scenarios = build_all(path, "variant", &sets, opts)?;
-    let runs = run_variants(path, &scenarios, opts)?;
-    let all_rows: Vec<Vec<Row>> = runs
-        .iter()
-        .enumerate()
-        .map(|(i, run)| {
-            let b = (i != baseline).then(|| &runs[baseline]);
-            rows(run, b, fi, &COMPARE_KEYS)
-        })
-        .collect();
-    let variants = sets
-        .into_iter()
-        .zip(runs)
-        .zip(all_rows)
-        .map(|(((name, overrides), run), rows)| VariantResult {
-            name,
-            overrides,
-            run,
-            rows,
-        })
-        .collect();
-    Ok(Comparison {
+    Ok(CompareSetup {
         scenario: base_sc.name.clone(),
-        function: opts.function.clone(),
-        replications: scenarios[0].replications,
-        seed: scenarios[0].seed,
+        sets,
         baseline,
-        variants,
+        function: (opts.function.clone(), fi),
+        scenarios,
     })
+}
+
+impl CompareSetup {
+    /// The comparison of `runs`, one per variant in order.
+    pub fn finish(self, runs: Vec<DetailedRun>) -> Comparison {
+        let (function, fi) = self.function;
+        let baseline = self.baseline;
+        let all_rows: Vec<Vec<Row>> = runs
+            .iter()
+            .enumerate()
+            .map(|(i, run)| {
+                let b = (i != baseline).then(|| &runs[baseline]);
+                rows(run, b, fi, &COMPARE_KEYS)
+            })
+            .collect();
+        let variants = self
+            .sets
+            .into_iter()
+            .zip(runs)
+            .zip(all_rows)
+            .map(|(((name, overrides), run), rows)| VariantResult {
+                name,
+                overrides,
+                run,
+                rows,
+            })
+            .collect();
+        Comparison {
+            scenario: self.scenario,
+            function,
+            replications: self.scenarios[0].replications,
+            seed: self.scenarios[0].seed,
+            baseline,
+            variants,
+        }
+    }
+}
+
+/// Runs `coldsim compare`: the base scenario (named `base`) and each `[[variant]]` of the
+/// file at `path`. The baseline is the variant with `baseline = true`, else `base`.
+pub fn compare(path: &Path, opts: &RunOptions) -> Result<Comparison, RunError> {
+    let setup = compare_setup(path, opts)?;
+    let runs = run_variants(path, &setup.scenarios, opts)?;
+    Ok(setup.finish(runs))
 }
 
 /// A variant's name and its overrides.

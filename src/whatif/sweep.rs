@@ -9,6 +9,7 @@ use rayon::prelude::*;
 
 use super::objective::Objective;
 use super::{COMPARE_KEYS, Paired, Row, RunOptions, build_all, function_index, paired, rows};
+use crate::config::Scenario;
 use crate::config::overrides::{Override, parse_value, split_values};
 use crate::error::{InputError, InputResult};
 use crate::outcome::run::DetailedRun;
@@ -299,6 +300,78 @@ pub fn choose(objective: &Objective, points: &[Point], function: Option<usize>) 
     }
 }
 
+/// A `sweep` set up but not yet run: its points' scenarios, and what turns their runs into
+/// a [`Sweep`] ([`SweepSetup::finish`]).
+#[derive(Clone, Debug)]
+pub struct SweepSetup {
+    /// The base scenario's name.
+    pub scenario: String,
+    /// The function compared (`None`: total) and its index.
+    pub function: (Option<String>, Option<usize>),
+    /// The axes as given.
+    pub axes: Vec<Axis>,
+    /// The points' names and overrides, in grid order.
+    pub points: Vec<(String, Vec<Override>)>,
+    /// The objective, when given.
+    pub objective: Option<Objective>,
+    /// One scenario per point, in grid order.
+    pub scenarios: Vec<Scenario>,
+}
+
+/// Sets up `coldsim sweep` (see [`sweep`]) without running it.
+pub fn sweep_setup(
+    path: &Path,
+    axes: Vec<Axis>,
+    objective: Option<Objective>,
+    opts: &RunOptions,
+) -> Result<SweepSetup, RunError> {
+    let points = grid(&axes)?;
+    let base_sc = crate::config::load_scenario(path)?;
+    let fi = function_index(&base_sc, opts.function.as_deref())?;
+    let scenarios = build_all(path, "sweep point", &points, opts)?;
+    let grid_key = format!("sweep grid ({} points)", scenarios.len());
+    super::work::check_total(path, &grid_key, &scenarios)?;
+    Ok(SweepSetup {
+        scenario: base_sc.name.clone(),
+        function: (opts.function.clone(), fi),
+        axes,
+        points,
+        objective,
+        scenarios,
+    })
+}
+
+impl SweepSetup {
+    /// The sweep of `runs`, one per point in grid order.
+    pub fn finish(self, runs: Vec<DetailedRun>) -> Sweep {
+        let (function, fi) = self.function;
+        let keys = keys_for(self.objective.as_ref());
+        let key_refs: Vec<&str> = keys.iter().map(String::as_str).collect();
+        let points: Vec<Point> = self
+            .points
+            .into_iter()
+            .zip(runs)
+            .map(|((name, overrides), run)| Point {
+                rows: rows(&run, None, fi, &key_refs),
+                name,
+                overrides,
+                run,
+            })
+            .collect();
+        let choice = self.objective.as_ref().map(|o| choose(o, &points, fi));
+        Sweep {
+            scenario: self.scenario,
+            function,
+            replications: self.scenarios[0].replications,
+            seed: self.scenarios[0].seed,
+            axes: self.axes,
+            points,
+            objective: self.objective,
+            choice,
+        }
+    }
+}
+
 /// Runs `coldsim sweep`.
 pub fn sweep(
     path: &Path,
@@ -306,46 +379,20 @@ pub fn sweep(
     objective: Option<Objective>,
     opts: &RunOptions,
 ) -> Result<Sweep, RunError> {
-    let points = grid(&axes)?;
-    let base_sc = crate::config::load_scenario(path)?;
-    let fi = function_index(&base_sc, opts.function.as_deref())?;
-    let scenarios = build_all(path, "sweep point", &points, opts)?;
-    let grid_key = format!("sweep grid ({} points)", scenarios.len());
-    super::work::check_total(path, &grid_key, &scenarios)?;
+    let setup = sweep_setup(path, axes, objective, opts)?;
+    let scenarios = &setup.scenarios;
     // Points and their replications all run in parallel.
     let jobs = scenarios.iter().map(|s| s.replications as usize).sum();
     let cores = super::work::cores();
     let secs = super::work::LONG_RUN_SECS;
-    if let Some(note) = super::work::long_run_note(path, &scenarios, jobs, cores, secs) {
+    if let Some(note) = super::work::long_run_note(path, scenarios, jobs, cores, secs) {
         eprintln!("{note}");
     }
     let runs: Vec<DetailedRun> = scenarios
         .par_iter()
         .map(|sc| runner::run(sc, runner::RunOptions::default()))
         .collect::<Result<_, RunError>>()?;
-    let keys = keys_for(objective.as_ref());
-    let key_refs: Vec<&str> = keys.iter().map(String::as_str).collect();
-    let points: Vec<Point> = points
-        .into_iter()
-        .zip(runs)
-        .map(|((name, overrides), run)| Point {
-            rows: rows(&run, None, fi, &key_refs),
-            name,
-            overrides,
-            run,
-        })
-        .collect();
-    let choice = objective.as_ref().map(|o| choose(o, &points, fi));
-    Ok(Sweep {
-        scenario: base_sc.name.clone(),
-        function: opts.function.clone(),
-        replications: scenarios[0].replications,
-        seed: scenarios[0].seed,
-        axes,
-        points,
-        objective,
-        choice,
-    })
+    Ok(setup.finish(runs))
 }
 
 #[cfg(test)]
