@@ -2,6 +2,7 @@
 //! [`Scenario`]. Every error names the file and the key (or line) at fault.
 
 pub mod dist;
+mod event_source;
 pub mod file;
 pub mod overrides;
 pub(crate) mod paths;

@@ -125,6 +125,8 @@ pub struct FunctionStats {
     /// Billed time of user requests without their init (each rounded up to 1 ms), ms: the
     /// cost model bills init apart, by the billing rules of the packaging.
     pub billed_handler_ms: u64,
+    /// Event sources: event age, lost events, batches.
+    pub events: super::events::EventStats,
 }
 
 impl FunctionStats {
@@ -288,6 +290,7 @@ impl FunctionStats {
             .merge(&other.provisioned_init_duration);
         self.timeline.merge(&other.timeline);
         self.billed_handler_ms += other.billed_handler_ms;
+        self.events.merge(&other.events);
         // Top-level imports differ between functions: not merged into totals.
     }
 }
