@@ -370,3 +370,28 @@ fn bad_event_source_keys_are_input_errors_naming_the_key() {
         &["async_delivery"],
     );
 }
+
+/// Exact: async events go through pollers with the SQS ramp (the modelled rule): events
+/// holding their sandbox for an hour start at 5 + floor(t / 200 ms) by t; with
+/// `async_delivery = "immediate"` all 400 start at once.
+#[test]
+fn async_events_start_at_the_pollers_ramp_unless_delivery_is_immediate() {
+    let text = burst(400, "1h", "", "invocation = \"async\"");
+    let (_, recs) = common::run_collect(&common::load(&text).scenario);
+    let started_by = |recs: &[coldsim::sim::InvocationRecord], ms: u64| {
+        recs.iter()
+            .filter(|r| r.request.start.as_us() <= ms * 1_000)
+            .count()
+    };
+    assert_eq!(started_by(&recs, 0), 5);
+    assert_eq!(started_by(&recs, 1_000), 10);
+    assert_eq!(started_by(&recs, 30_000), 155);
+    assert_eq!(started_by(&recs, 79_000), 400);
+    assert_eq!(started_by(&recs, 78_999), 399);
+    let immediate = text.replace(
+        "[platform]\n",
+        "[platform]\nasync_delivery = \"immediate\"\n",
+    );
+    let (_, recs) = common::run_collect(&common::load(&immediate).scenario);
+    assert_eq!(started_by(&recs, 0), 400);
+}
