@@ -58,15 +58,33 @@ impl Packaging {
 }
 
 /// How a request is invoked: synchronous requests are throttled over a limit; asynchronous
-/// ones wait in a queue (AWS docs "Invoking Lambda functions": RequestResponse and Event).
+/// ones go through Lambda's event queue (AWS docs "Invoking Lambda functions":
+/// RequestResponse and Event); `sqs` and `stream` through an event source mapping (see
+/// `platform::event_source`).
 #[derive(Deserialize, Debug, Clone, Copy, PartialEq, Eq, Default)]
 #[serde(rename_all = "snake_case")]
 pub enum Invocation {
     /// Request-response: throttled (429) over a limit.
     #[default]
     Sync,
-    /// Event: queued over a limit, its wait part of its latency.
+    /// Event: through Lambda's internal event queue, its wait part of its latency.
     Async,
+    /// An SQS event source mapping: batches read by scaling pollers.
+    Sqs,
+    /// A Kinesis or DynamoDB stream: ordered batches per shard.
+    Stream,
+}
+
+impl Invocation {
+    /// The name used in files and reports.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Invocation::Sync => "sync",
+            Invocation::Async => "async",
+            Invocation::Sqs => "sqs",
+            Invocation::Stream => "stream",
+        }
+    }
 }
 
 /// Memory at which a function has the equivalent of one vCPU: 1,769 MB ("At 1,769 MB a

@@ -140,6 +140,21 @@ pub struct PlatformSection {
     /// Share of would-be cold starts whose sandbox the platform initialised proactively,
     /// off the request path (0..1).
     pub proactive_init_share: Option<f64>,
+    /// How async requests reach the function: `pollers` (Lambda's event queue) or
+    /// `immediate` (all at once up to the limits, the rest first come first served).
+    pub async_delivery: Option<AsyncDelivery>,
+}
+
+/// `platform.async_delivery`.
+#[derive(Deserialize, Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum AsyncDelivery {
+    /// Lambda's internal event queue read by ramping pollers (the default).
+    #[default]
+    Pollers,
+    /// Every async request starts at once up to the limits; the rest wait first come first
+    /// served (coldsim before event sources).
+    Immediate,
 }
 
 /// `[platform.zip]`: how ZIP archives reach a sandbox.
@@ -294,6 +309,11 @@ pub struct FunctionSection {
     pub provisioned_concurrency: Option<ProvisionedSpec>,
     /// Warm-up pings: `{ every = "5m", concurrency = 1, duration = "5ms" }` (default none).
     pub warmup_pings: Option<PingsSection>,
+    /// Default `invocation` of the traffic that calls this function (default `sync`).
+    pub invocation: Option<Invocation>,
+    /// Share of invocations that end in a function error, 0..1 (default 0): async events
+    /// are retried after one.
+    pub error_rate: Option<f64>,
 }
 
 /// `provisioned_concurrency`: a constant count or a daily schedule.
@@ -376,8 +396,16 @@ pub struct TrafficSection {
     pub function: String,
     /// `poisson`, `bursty`, `diurnal` or `trace`.
     pub kind: String,
-    /// `sync` (default) or `async`.
+    /// `sync` (default, or the function's `invocation`), `async`, `sqs` or `stream`.
     pub invocation: Option<Invocation>,
+    /// `async = { max_retries, max_event_age, on_failure }`: with `invocation = "async"`.
+    #[serde(rename = "async")]
+    pub async_config: Option<AsyncSection>,
+    /// `sqs = { batch_size, batching_window, maximum_concurrency }`: with `invocation = "sqs"`.
+    pub sqs: Option<SqsSection>,
+    /// `stream = { shards, parallelization_factor, batch_size, batching_window }`: with
+    /// `invocation = "stream"`.
+    pub stream: Option<StreamSection>,
     /// poisson: requests per second.
     pub rate: Option<f64>,
     /// bursty: requests per second outside bursts (default 0).
@@ -432,6 +460,44 @@ impl TrafficSection {
         ];
         flags.iter().filter(|(_, s)| *s).map(|(k, _)| *k).collect()
     }
+}
+
+/// `async = { ... }` of a `[[traffic]]` entry: Lambda's `EventInvokeConfig`.
+#[derive(Deserialize, Debug, Clone, Copy)]
+#[serde(deny_unknown_fields)]
+pub struct AsyncSection {
+    /// Retries after a function error, 0..=2 (default 2).
+    pub max_retries: Option<u32>,
+    /// Longest an event waits, 60 s..=6 h (default 6 h).
+    pub max_event_age: Option<DurationValue>,
+    /// `drop` (default) or `destination`.
+    pub on_failure: Option<crate::platform::event_source::OnFailure>,
+}
+
+/// `sqs = { ... }` of a `[[traffic]]` entry: an SQS event source mapping.
+#[derive(Deserialize, Debug, Clone, Copy)]
+#[serde(deny_unknown_fields)]
+pub struct SqsSection {
+    /// Messages per batch, 1..=10,000 (default 10).
+    pub batch_size: Option<u32>,
+    /// Longest gathering of a batch, 0..=300 s (default 0 s).
+    pub batching_window: Option<DurationValue>,
+    /// Most concurrent batches, 2..=1,000 (default 1,000).
+    pub maximum_concurrency: Option<u32>,
+}
+
+/// `stream = { ... }` of a `[[traffic]]` entry: a Kinesis or DynamoDB stream.
+#[derive(Deserialize, Debug, Clone, Copy)]
+#[serde(deny_unknown_fields)]
+pub struct StreamSection {
+    /// Shards (default 1).
+    pub shards: Option<u32>,
+    /// Concurrent batches per shard, 1..=10 (default 1).
+    pub parallelization_factor: Option<u32>,
+    /// Records per batch, 1..=10,000 (default 100).
+    pub batch_size: Option<u32>,
+    /// Longest gathering of a batch, 0..=300 s (default 0 s).
+    pub batching_window: Option<DurationValue>,
 }
 
 /// A workload model file (`models/workloads/*.toml`).

@@ -3,6 +3,7 @@
 
 pub mod builtin;
 pub mod dist;
+mod event_source;
 pub mod file;
 pub mod overrides;
 pub(crate) mod paths;

@@ -100,6 +100,11 @@ pub struct Function {
     pub provisioned: Option<crate::platform::provisioned::PcSchedule>,
     /// Warm-up pings, if any.
     pub pings: Option<crate::platform::provisioned::Pings>,
+    /// The `invocation` of traffic that names none (function key `invocation`).
+    pub invocation: Invocation,
+    /// Share of invocations ending in a function error (function key `error_rate`, 0..1,
+    /// default 0: no errors modelled).
+    pub error_rate: f64,
 }
 
 /// A traffic source ready to run.
@@ -107,8 +112,10 @@ pub struct Function {
 pub struct TrafficSource {
     /// Index of the function it calls.
     pub function: usize,
-    /// Synchronous or asynchronous.
+    /// Synchronous, asynchronous, SQS or stream.
     pub invocation: Invocation,
+    /// How its requests reach the function, with the event source's parameters.
+    pub delivery: crate::platform::event_source::Delivery,
     /// The arrival process.
     pub process: ArrivalProcess,
 }
@@ -459,6 +466,7 @@ fn overlay(base: PlatformSection, over: PlatformSection) -> PlatformSection {
         storage: super::storage::overlay_storage(base.storage, over.storage),
         init_timeout: over.init_timeout.or(base.init_timeout),
         proactive_init_share: over.proactive_init_share.or(base.proactive_init_share),
+        async_delivery: over.async_delivery.or(base.async_delivery),
     }
 }
 
@@ -513,6 +521,7 @@ fn build_platform(scenario: &Path, r: Option<PlatformRef>) -> InputResult<Platfo
     Ok(PlatformParams {
         init_timeout,
         proactive_init_share,
+        async_immediate: section.async_delivery == Some(super::file::AsyncDelivery::Immediate),
         zip,
         storage,
         init_cpu,
@@ -694,7 +703,21 @@ fn build_function(
         reserved_concurrency: f.reserved_concurrency,
         provisioned: build_provisioned(ctx, i, f)?,
         pings: build_pings(ctx, i, f)?,
+        invocation: f.invocation.unwrap_or_default(),
+        error_rate: build_error_rate(ctx, i, f)?,
     })
+}
+
+/// `error_rate`: a share in [0, 1].
+fn build_error_rate(ctx: &Ctx, i: usize, f: &FunctionSection) -> InputResult<f64> {
+    let rate = f.error_rate.unwrap_or(0.0);
+    if !(0.0..=1.0).contains(&rate) {
+        return Err(ctx.err(
+            format!("function[{i}].error_rate"),
+            format!("must be between 0 and 1; got {rate}"),
+        ));
+    }
+    Ok(rate)
 }
 
 /// `provisioned_concurrency`: a count or a daily schedule (times of day, sorted, unique).

@@ -51,9 +51,12 @@ pub(crate) fn build_traffic(
         "diurnal" => ArrivalProcess::Diurnal(s.diurnal()?),
         _ => s.trace(end)?,
     };
+    let invocation = t.invocation.unwrap_or(functions[function].invocation);
+    let delivery = super::event_source::build_delivery(ctx, i, t, invocation)?;
     Ok(TrafficSource {
         function,
-        invocation: t.invocation.unwrap_or_default(),
+        invocation,
+        delivery,
         process,
     })
 }

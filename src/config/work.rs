@@ -49,7 +49,11 @@ pub fn estimate(sc: &Scenario) -> Work {
     let mut work = Work::default();
     let mut add = |key: String, n: f64, hint: &'static str| work.sources.push((key, n, hint));
     for (i, t) in sc.traffic.iter().enumerate() {
-        let n = t.process.expected_arrivals(horizon);
+        let mut n = t.process.expected_arrivals(horizon);
+        if let crate::platform::event_source::Delivery::Async(p) = t.delivery {
+            // Each function error brings a retry, up to max_retries per event.
+            n *= 1.0 + sc.functions[t.function].error_rate * p.max_retries as f64;
+        }
         add(
             format!("traffic[{i}]"),
             n,

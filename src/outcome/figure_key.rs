@@ -197,6 +197,22 @@ pub const PROVISIONED_RELEASED: FigureKey = FigureKey("provisioned_released");
 /// `Init Duration` of provisioned inits.
 pub const PROVISIONED_INIT_DURATION_MS: HistogramKey =
     histogram_key!("provisioned_init_duration_ms");
+/// Event sources: age of events when taken by an invocation.
+pub const EVENT_AGE_MS: HistogramKey = histogram_key!("event_age_ms");
+/// Event sources: events lost after their last retry (dropped).
+pub const DROPPED_EVENTS: FigureKey = FigureKey("dropped_events");
+/// Event sources: events lost after their last retry, sent to the on-failure destination.
+pub const DESTINATION_EVENTS: FigureKey = FigureKey("destination_events");
+/// Event sources: events that reached their maximum age.
+pub const EXPIRED_EVENTS: FigureKey = FigureKey("expired_events");
+/// Event sources: failed attempts retried.
+pub const EVENT_RETRIES: FigureKey = FigureKey("event_retries");
+/// Event sources: attempts throttled.
+pub const THROTTLED_ATTEMPTS: FigureKey = FigureKey("throttled_attempts");
+/// Event sources: invocations carrying a batch.
+pub const BATCHES: FigureKey = FigureKey("batches");
+/// Event sources: mean events per batch.
+pub const EVENTS_PER_BATCH: FigureKey = FigureKey("events_per_batch");
 
 /// Every scalar figure above, in no particular order (the builder's output order is its own).
 pub const SCALARS: &[FigureKey] = &[
@@ -249,6 +265,13 @@ pub const SCALARS: &[FigureKey] = &[
     PROVISIONED_BILLED_MS,
     PROVISIONED_RECYCLED,
     PROVISIONED_RELEASED,
+    DROPPED_EVENTS,
+    DESTINATION_EVENTS,
+    EXPIRED_EVENTS,
+    EVENT_RETRIES,
+    THROTTLED_ATTEMPTS,
+    BATCHES,
+    EVENTS_PER_BATCH,
 ];
 
 /// Every histogram above.
@@ -261,6 +284,7 @@ pub const HISTOGRAMS: &[HistogramKey] = &[
     LAZY_IMPORT_MS,
     RESTORE_DURATION_MS,
     PROVISIONED_INIT_DURATION_MS,
+    EVENT_AGE_MS,
 ];
 
 /// A figure's unit, from its key: `…fraction` and `…rate` are fractions, a first segment

@@ -20,7 +20,29 @@ pub fn figures(s: &FunctionStats, measured: SimDuration, cost: &CostBreakdown) -
     if s.mitigations {
         push_mitigations(&mut out, s);
     }
+    if s.events.on {
+        push_events(&mut out, &s.events);
+    }
     out
+}
+
+/// Event-source figures, only for functions with an event source (so other outputs keep
+/// their keys).
+fn push_events(out: &mut Vec<FigureValue>, e: &super::events::EventStats) {
+    let n = |x: u64| Some(x as f64);
+    push_histogram(out, K::EVENT_AGE_MS.name, &e.age);
+    out.extend([
+        (K::DROPPED_EVENTS.name().into(), n(e.dropped)),
+        (K::DESTINATION_EVENTS.name().into(), n(e.to_destination)),
+        (K::EXPIRED_EVENTS.name().into(), n(e.expired)),
+        (K::EVENT_RETRIES.name().into(), n(e.retries)),
+        (K::THROTTLED_ATTEMPTS.name().into(), n(e.throttled_attempts)),
+        (K::BATCHES.name().into(), n(e.batches)),
+        (
+            K::EVENTS_PER_BATCH.name().into(),
+            (e.batches > 0).then(|| e.batched_events as f64 / e.batches as f64),
+        ),
+    ]);
 }
 
 /// Request counts, the latency histograms, the queue wait and the phase means.
@@ -245,6 +267,10 @@ mod tests {
             snapshot_mb: 1.0,
             report_reinits: true,
             mitigations: true,
+            events: crate::outcome::events::EventStats {
+                on: true,
+                ..Default::default()
+            },
             ..FunctionStats::default()
         };
         let mut got: Vec<String> = figures(&s, SimDuration::ZERO, &CostBreakdown::default())

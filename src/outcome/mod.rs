@@ -5,6 +5,7 @@
 //! Built on [`crate::stats`], which knows nothing of Lambda.
 
 pub mod bill;
+pub mod events;
 pub mod figure_key;
 pub mod figures;
 pub mod invocation;

@@ -130,6 +130,8 @@ pub struct FunctionStats {
     /// The REPORT line's `Billed Duration`: `Init Duration` (billed since the rule's date,
     /// see `billed_init_from`) plus `Duration`, rounded up to 1 ms.
     pub billed_duration: Histogram,
+    /// Event sources: event age, lost events, batches.
+    pub events: super::events::EventStats,
 }
 
 impl FunctionStats {
@@ -298,6 +300,7 @@ impl FunctionStats {
         self.billed_handler_ms += other.billed_handler_ms;
         self.duration.merge(&other.duration);
         self.billed_duration.merge(&other.billed_duration);
+        self.events.merge(&other.events);
         // Top-level imports differ between functions: not merged into totals.
     }
 }

@@ -3,6 +3,7 @@
 //! concurrency, pings, deploys, proactive init) while `sim` acts on their decisions.
 
 pub mod deploy;
+pub mod event_source;
 pub mod keepalive;
 pub mod limits;
 pub mod pings;
@@ -50,6 +51,9 @@ pub struct PlatformParams {
     /// Share of would-be cold starts that find a sandbox the platform initialised
     /// proactively (models/platform/aws-lambda.toml `proactive_init_share`; default 0).
     pub proactive_init_share: f64,
+    /// Async requests start at once up to the limits, the rest first come first served
+    /// (`async_delivery = "immediate"`), instead of going through the event queue's pollers.
+    pub async_immediate: bool,
 }
 
 /// The fleet and chunk tiers (models/platform/aws-lambda.toml `[storage]`).

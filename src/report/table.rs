@@ -105,12 +105,38 @@ fn block(out: &mut String, title: &str, figs: &[Figure]) {
         value(figs, K::SANDBOXES_MEAN_BUSY),
         value(figs, K::QUEUE_WAIT_MS_MEAN),
     );
+    event_rows(out, figs);
     let _ = writeln!(
         out,
         "  cost          per run ${}   per month ${}   per million requests ${}",
         value(figs, K::COST_USD),
         value(figs, K::COST_PER_MONTH_USD),
         value(figs, K::COST_PER_MILLION_REQUESTS_USD),
+    );
+}
+
+/// Event sources (only for functions that have one): event age, losses, batches.
+fn event_rows(out: &mut String, figs: &[Figure]) {
+    if find(figs, K::DROPPED_EVENTS).is_none() {
+        return;
+    }
+    let _ = writeln!(
+        out,
+        "  events        age ms: mean {}   p50 {}   p99 {}   dropped {}   to destination {}   expired {}   retries {}",
+        value(figs, K::EVENT_AGE_MS.mean),
+        value(figs, K::EVENT_AGE_MS.p50),
+        value(figs, K::EVENT_AGE_MS.p99),
+        value(figs, K::DROPPED_EVENTS),
+        value(figs, K::DESTINATION_EVENTS),
+        value(figs, K::EXPIRED_EVENTS),
+        value(figs, K::EVENT_RETRIES),
+    );
+    let _ = writeln!(
+        out,
+        "  batches       {}   events per batch {}   throttled attempts {}",
+        value(figs, K::BATCHES),
+        value(figs, K::EVENTS_PER_BATCH),
+        value(figs, K::THROTTLED_ATTEMPTS),
     );
 }
 

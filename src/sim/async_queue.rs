@@ -64,7 +64,7 @@ impl World<'_> {
     pub(super) fn dispatch_waiting(&mut self, now: SimTime, f: usize) {
         while let Some(&w) = self.functions[f].waiting.front() {
             match self.try_start(now, f, w.arrival, w.counted, false) {
-                Ok(()) => {
+                Ok(_) => {
                     self.dequeue(f);
                 }
                 Err(blocked) => {

@@ -95,6 +95,9 @@ impl World<'_> {
                 self.dispatch_waiting(now, g);
             }
         }
+        if !self.event_sources.is_empty() {
+            self.source_completion(now, id);
+        }
     }
 
     /// On-demand sandbox `id` of `f` finished a request at `now` (an event): retired,

@@ -11,6 +11,7 @@
 mod async_queue;
 mod complete;
 mod deploy;
+mod event_source;
 mod fleet;
 mod lazy;
 mod pings;
@@ -25,9 +26,9 @@ use crate::config::Scenario;
 use crate::engine::rng::replication_seed;
 use crate::engine::{EventKey, EventQueue, Rng, RngStreams, SimDuration, SimTime};
 use crate::error::InputError;
-use crate::lambda::Invocation;
 use crate::outcome::{FunctionStats, RunStats};
 use crate::platform::deploy::Versions;
+use crate::platform::event_source::Delivery;
 use crate::platform::keepalive::{FixedKeepAlive, KeepAlive};
 use crate::platform::limits::Concurrency;
 use crate::platform::pool::{IdlePool, ReclaimCause};
@@ -42,6 +43,7 @@ use crate::traffic::ArrivalStream;
 
 pub use crate::outcome::invocation::{InvocationRecord, InvocationSink};
 use async_queue::Waiting;
+use event_source::{Job, Route, SourceState};
 use lazy::LazyCompletions;
 
 /// Everything that can happen in a run.
@@ -93,6 +95,12 @@ pub enum Event {
     Ping {
         /// Index of the function.
         function: u32,
+    },
+    /// An event source's pollers look again (a ramp step, a backoff, a batching window or
+    /// a pause ended).
+    SourceWake {
+        /// Index of the event source.
+        source: u32,
     },
 }
 
@@ -188,8 +196,12 @@ pub struct World<'a> {
     replication: u32,
     queue: EventQueue<Event>,
     sources: Vec<ArrivalStream>,
-    /// Per source: the function it calls and whether its requests are async.
-    targets: Vec<(u32, bool)>,
+    /// Per traffic source: the function it calls and how its requests reach it.
+    targets: Vec<(u32, Route)>,
+    /// Event sources (async through pollers, SQS, streams), in traffic order.
+    event_sources: Vec<SourceState>,
+    /// Per sandbox slot: the event source batch it runs, if any.
+    jobs: Vec<Option<Job>>,
     functions: Vec<FunctionState>,
     sandboxes: SandboxArena,
     concurrency: Concurrency,
@@ -239,12 +251,12 @@ impl<'a> World<'a> {
         for (i, d) in sc.deploys.iter().enumerate() {
             queue.push(SimTime::ZERO + d.at, Event::Deploy { index: i as u32 });
         }
-        let lazy = LazyCompletions::new(sc.functions.len(), sink.is_none());
-        let targets = sc
-            .traffic
-            .iter()
-            .map(|t| (t.function as u32, t.invocation == Invocation::Async))
-            .collect();
+        let (targets, event_sources) = routes(sc, &streams);
+        // A source's completion decides about its batch and pumps every source: eager.
+        let lazy = LazyCompletions::new(
+            sc.functions.len(),
+            sink.is_none() && event_sources.is_empty(),
+        );
         let reserved = sc.functions.iter().map(|f| f.reserved_concurrency);
         let policies = Policies {
             keep_alive: KeepAlive::Fixed(FixedKeepAlive {
@@ -263,6 +275,8 @@ impl<'a> World<'a> {
             queue,
             sources,
             targets,
+            event_sources,
+            jobs: Vec::new(),
             functions,
             sandboxes: SandboxArena::default(),
             concurrency: Concurrency::new(sc.platform.account_concurrency, reserved.collect()),
@@ -284,6 +298,10 @@ impl<'a> World<'a> {
             cancelled_until: SimTime::ZERO,
         };
         world.start_mitigations();
+        for s in 0..world.event_sources.len() {
+            let f = world.event_sources[s].function();
+            world.functions[f].stats.events.on = true;
+        }
         Ok(world)
     }
 
@@ -357,6 +375,7 @@ impl<'a> World<'a> {
             Event::PcRetire { sandbox } => self.on_pc_retire(key, sandbox),
             Event::PcSchedule { function } => self.on_pc_schedule(now, function as usize),
             Event::Ping { function } => self.on_ping(now, function as usize),
+            Event::SourceWake { source } => self.on_source_wake(now, source as usize),
         }
     }
 
@@ -381,6 +400,10 @@ impl<'a> World<'a> {
             stats.alive_at_end = stats.sandboxes_created - reclaimed;
             stats.pending_at_end = fs.waiting.len() as u64;
         }
+        for src in &self.event_sources {
+            let f = src.function();
+            self.functions[f].stats.events.pending_at_end += src.pending();
+        }
         debug_assert_eq!(self.lazy.pending(), 0);
         RunStats {
             functions: self.functions.into_iter().map(|f| f.stats).collect(),
@@ -389,6 +412,37 @@ impl<'a> World<'a> {
             peak_in_flight_total: self.peak_in_flight,
         }
     }
+}
+
+/// How each traffic source of `sc` reaches its function, and the event sources among
+/// them (with their function-error streams, `event_errors`).
+fn routes(sc: &Scenario, streams: &RngStreams) -> (Vec<(u32, Route)>, Vec<SourceState>) {
+    let mut sources = Vec::new();
+    let targets = sc
+        .traffic
+        .iter()
+        .enumerate()
+        .map(|(i, t)| {
+            let route = match t.delivery {
+                Delivery::Sync => Route::Sync,
+                Delivery::Async(_) if sc.platform.async_immediate => Route::Queue,
+                d => {
+                    let function = &sc.functions[t.function];
+                    let key = format!("{i}:{}", function.name);
+                    sources.push(SourceState::new(
+                        t.function as u32,
+                        d,
+                        sc.platform.account_concurrency,
+                        function.error_rate,
+                        streams.stream("event_errors", &key),
+                    ));
+                    Route::Source(sources.len() as u32 - 1)
+                }
+            };
+            (t.function as u32, route)
+        })
+        .collect();
+    (targets, sources)
 }
 
 /// The traffic sources of `sc`, each with its first arrival (if before the end) scheduled.

@@ -5,6 +5,7 @@
 use rand::Rng as _;
 
 use super::async_queue::Blocked;
+use super::event_source::Route;
 use super::fleet::image_access;
 use super::lazy::Busy;
 use super::{Event, World, count_reclaim};
@@ -18,7 +19,7 @@ impl World<'_> {
     /// A request of traffic source `source` arrives: it starts, waits (async) or is
     /// throttled (sync).
     pub(super) fn on_arrival(&mut self, now: SimTime, source: usize) {
-        let (f, is_async) = self.targets[source];
+        let (f, route) = self.targets[source];
         let f = f as usize;
         let counted = now >= self.measure_from;
         if counted {
@@ -29,20 +30,24 @@ impl World<'_> {
         }
         let fs = &mut self.functions[f];
         fs.stats.arrivals += counted as u64;
+        if let Route::Source(s) = route {
+            return self.source_arrival(now, s as usize, counted);
+        }
+        let is_async = route == Route::Queue;
         if is_async && !fs.waiting.is_empty() {
             // First come, first served: the queue head is blocked, so this one waits too.
             self.enqueue(now, f, counted);
             return;
         }
         match self.try_start(now, f, now, counted, false) {
-            Ok(()) => {}
+            Ok(_) => {}
             Err(blocked) if is_async => self.wait(now, f, counted, blocked),
             Err(_) => self.functions[f].stats.throttles += counted as u64,
         }
     }
 
     /// Starts a request that arrived at `arrival` on function `f` now, warm if an idle
-    /// sandbox is alive, else cold if the limits allow a new sandbox.
+    /// sandbox is alive, else cold if the limits allow a new sandbox; returns the sandbox.
     #[inline]
     pub(super) fn try_start(
         &mut self,
@@ -51,7 +56,7 @@ impl World<'_> {
         arrival: SimTime,
         counted: bool,
         ping: bool,
-    ) -> Result<(), Blocked> {
+    ) -> Result<SandboxId, Blocked> {
         self.complete_due(f);
         if !self.can_admit(f) {
             return Err(Blocked::Concurrency);
@@ -60,26 +65,35 @@ impl World<'_> {
         // An idle provisioned sandbox first, then an idle on-demand one.
         if let Some(id) = fs.pc.as_mut().and_then(|pc| pc.take_idle()) {
             self.start_on(now, f, id, arrival, counted, ping, None);
-            return Ok(());
+            return Ok(id);
         }
         let stats = &mut fs.stats;
         let warm = fs.idle.take_live(now, &mut self.sandboxes, |t, cause, _| {
             count_reclaim(stats, cause, t)
         });
         match warm {
-            Some(id) => self.start_on(now, f, id, arrival, counted, ping, None),
+            Some(id) => {
+                self.start_on(now, f, id, arrival, counted, ping, None);
+                Ok(id)
+            }
             None => {
                 fs.scaling.try_take(now).map_err(Blocked::Scaling)?;
-                self.start_cold(now, f, arrival, counted, ping);
+                Ok(self.start_cold(now, f, arrival, counted, ping))
             }
         }
-        Ok(())
     }
 
     /// Creates a sandbox of `f` for a request the limits admitted: a cold start, unless the
     /// proactive-init policy says the platform had initialised it ahead (then the caller
-    /// sees a warm start and the init is recorded off the request path).
-    fn start_cold(&mut self, now: SimTime, f: usize, arrival: SimTime, counted: bool, ping: bool) {
+    /// sees a warm start and the init is recorded off the request path). Returns the sandbox.
+    fn start_cold(
+        &mut self,
+        now: SimTime,
+        f: usize,
+        arrival: SimTime,
+        counted: bool,
+        ping: bool,
+    ) -> SandboxId {
         let fs = &mut self.functions[f];
         let decision = self.policies.proactive.on_cold_start(&mut fs.proactive_rng);
         let proactive = decision == ProactiveDecision::Proactive;
@@ -124,6 +138,7 @@ impl World<'_> {
             }
             self.start_on(now, f, id, arrival, counted, ping, Some(&draw));
         }
+        id
     }
 
     /// Whether the concurrency limits admit one more request of `f` now. `f`'s own count

@@ -137,6 +137,8 @@ const LIMITS: &str = r#"
 [run]
 duration = "10s"
 [platform]
+# The FIFO queue of immediate async delivery is under test (not the event queue).
+async_delivery = "immediate"
 keep_alive = "10m"
 max_lifetime = "1d"
 [[function]]

@@ -21,6 +21,7 @@ mod compare;
 mod cost;
 mod deploy;
 mod determinism;
+mod event_sources;
 mod fuzz_regressions;
 mod hostile_input;
 mod image_bench_shape;

@@ -13,6 +13,8 @@ duration = "1s"
 [platform]
 account_concurrency = 10000
 max_lifetime = "1d"
+# The scaling window itself, not the event queue's pollers, is under test here.
+async_delivery = "immediate"
 [[function]]
 name = "f"
 memory_mb = 1769
