@@ -72,6 +72,10 @@ enum Command {
     /// Replay the data's measurement protocol with a workload model and compare the
     /// simulated init distribution with held-out measurements.
     Validate(ValidateArgs),
+    /// Write a scenario from a SAM/CloudFormation template, a function configuration or
+    /// CloudWatch logs, each value commented with where it came from.
+    #[command(subcommand)]
+    Import(crate::import::ImportCommand),
 }
 
 /// How a measurement file is read (shared by `calibrate` and `validate`).
@@ -307,6 +311,10 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Sweep(args) => run_sweep(args),
         Command::Calibrate(args) => run_calibrate(args),
         Command::Validate(args) => run_validate(args),
+        Command::Import(cmd) => print(&crate::import::run(&cmd).map_err(|e| match e {
+            crate::import::ImportError::Input(e) => anyhow::Error::from(e),
+            crate::import::ImportError::Output(e) => e.into(),
+        })?),
     }
 }
 
