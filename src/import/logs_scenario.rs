@@ -225,10 +225,22 @@ fn traffic_table(name: &str, invs: &[Invocation], csv: &str) -> Table {
          Duration), first at {file}:{line}",
         invs.len()
     ));
-    t.set("function", lit(name), origin.clone());
-    t.set("kind", lit("trace"), origin.clone());
-    t.set("file", lit(csv), origin.clone());
-    t.set("format", lit("timestamps"), origin);
+    t.set("function", lit(name), origin);
+    t.set(
+        "kind",
+        lit("trace"),
+        Origin::importer("a replay of the arrivals of the logs"),
+    );
+    t.set(
+        "file",
+        lit(csv),
+        Origin::importer("written beside this scenario: arrivals and Durations"),
+    );
+    t.set(
+        "format",
+        lit("timestamps"),
+        Origin::importer("one row per arrival"),
+    );
     t.set(
         "column",
         lit(TIME_COLUMN),

@@ -24,6 +24,7 @@ mod determinism;
 mod fuzz_regressions;
 mod hostile_input;
 mod image_bench_shape;
+mod import;
 mod imports;
 mod lambda_perf_hello;
 mod lifecycle;
