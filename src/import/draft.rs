@@ -141,11 +141,11 @@ pub fn inline(pairs: &[(&str, String)]) -> String {
 /// exact, else milliseconds.
 pub fn duration_text(seconds: f64) -> String {
     let ms = (seconds * 1000.0).round() as u64;
-    if ms > 0 && ms % 3_600_000 == 0 {
+    if ms > 0 && ms.is_multiple_of(3_600_000) {
         format!("{}h", ms / 3_600_000)
-    } else if ms > 0 && ms % 60_000 == 0 {
+    } else if ms > 0 && ms.is_multiple_of(60_000) {
         format!("{}m", ms / 60_000)
-    } else if ms % 1000 == 0 {
+    } else if ms.is_multiple_of(1000) {
         format!("{}s", ms / 1000)
     } else {
         format!("{ms}ms")

@@ -191,7 +191,7 @@ fn read_line(
         "END RequestId:" => counts.ends += 1,
         _ => {
             counts.reports += 1;
-            let log = read_report(text[i..].as_bytes(), ctx.path)?;
+            let log = read_report(&text.as_bytes()[i..], ctx.path)?;
             if let Some(w) = log.diagnostics.warnings.first() {
                 return Err(ctx.err(format!("a REPORT line that cannot be read: {}", w.message)));
             }

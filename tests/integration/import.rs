@@ -445,3 +445,60 @@ fn round_trip_logs_of_a_known_scenario_give_back_its_rate_and_handler() {
     let invocations = summary.get("api", "invocations").unwrap();
     assert_eq!(invocations, n, "every arrival of the trace is replayed");
 }
+
+/// The error of loading `toml`, or a panic if it loads.
+fn load_error(toml: &str) -> String {
+    let (_dir, path) = super::common::write(toml);
+    match load_scenario(&path) {
+        Ok(_) => panic!("should not load:\n{toml}"),
+        Err(e) => e.to_string(),
+    }
+}
+
+#[test]
+fn schedule_kind_fires_on_time_and_refuses_bad_keys() {
+    let schedule = |keys: &str| {
+        super::common::VALID.replace(
+            "kind = \"poisson\"\nrate = 2.0",
+            &format!("kind = \"schedule\"\n{keys}"),
+        )
+    };
+    // An hour of a 5-minute rate: 12 firings at 0, 5, ..., 55 min; of an hourly cron: 1.
+    for (keys, expected) in [("every = \"5m\"", 12.0), ("cron = \"0 * * * ? *\"", 1.0)] {
+        let s = super::common::summary(&schedule(keys));
+        assert_eq!(s.get("api", "invocations"), Some(expected), "{keys}");
+    }
+    let both = load_error(&schedule("every = \"5m\"\ncron = \"0 * * * ? *\""));
+    assert!(
+        both.contains("traffic[0].every") && both.contains("exactly one"),
+        "{both}"
+    );
+    let neither = load_error(&schedule(""));
+    assert!(neither.contains("exactly one"), "{neither}");
+    let bad = load_error(&schedule("cron = \"0 25 * * ? *\""));
+    assert!(
+        bad.contains("traffic[0].cron") && bad.contains("hours"),
+        "{bad}"
+    );
+    let stray = load_error(&schedule("every = \"5m\"\nrate = 1.0"));
+    assert!(stray.contains("does not apply"), "{stray}");
+}
+
+#[test]
+fn a_logs_insights_export_replays_as_a_trace_of_its_dates() {
+    // insights.csv has four dated rows (12:00:01, 12:00:02, 12:00:02.010, 12:00:02.060) and
+    // one in epoch milliseconds, which a trace does not take: the trace is its first four.
+    let dir = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string(fixture("insights.csv")).unwrap();
+    let four: Vec<&str> = text.lines().take(5).collect();
+    std::fs::write(dir.path().join("export.csv"), four.join("\n")).unwrap();
+    let toml = super::common::VALID.replace(
+        "kind = \"poisson\"\nrate = 2.0",
+        "kind = \"trace\"\nfile = \"export.csv\"\nformat = \"timestamps\"\ncolumn = \"@timestamp\"",
+    );
+    let path = dir.path().join("s.toml");
+    std::fs::write(&path, toml).unwrap();
+    let sc = load_scenario(&path).unwrap();
+    let s = coldsim::runner::run_scenario(&sc, None, None).unwrap();
+    assert_eq!(s.get("api", "invocations"), Some(4.0));
+}
