@@ -82,6 +82,10 @@ enum Command {
         #[arg(long, value_enum, default_value_t = ReportFormat::Table)]
         format: ReportFormat,
     },
+    /// Write a scenario from a SAM/CloudFormation template, a function configuration or
+    /// CloudWatch logs, each value commented with where it came from.
+    #[command(subcommand)]
+    Import(crate::import::ImportCommand),
     /// Run one work unit of a plan (`--plan DIR`) and write its partial result.
     RunUnit(RunUnitArgs),
     /// Merge a plan's partial results: prints and writes what the planned command would.
@@ -386,6 +390,10 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
                 }
             })
         }
+        Command::Import(cmd) => print(&crate::import::run(&cmd).map_err(|e| match e {
+            crate::import::ImportError::Input(e) => anyhow::Error::from(e),
+            crate::import::ImportError::Output(e) => e.into(),
+        })?),
         Command::RunUnit(args) => run_unit(args),
         Command::Merge(args) => run_merge(args),
     }

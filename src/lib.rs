@@ -9,6 +9,7 @@ pub mod config;
 pub mod cost;
 pub mod engine;
 pub mod error;
+pub mod import;
 pub mod input;
 pub mod lambda;
 pub mod outcome;

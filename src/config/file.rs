@@ -436,6 +436,10 @@ pub struct TrafficSection {
     pub function_hash: Option<String>,
     /// trace, azure2019: the 1-based data row to replay (instead of `function_hash`).
     pub row: Option<u64>,
+    /// schedule: the period of a rate schedule, `"5m"` (`rate(5 minutes)`).
+    pub every: Option<DurationValue>,
+    /// schedule: an AWS six-field cron expression, UTC, `"0 12 * * ? *"`.
+    pub cron: Option<String>,
 }
 
 impl TrafficSection {
@@ -457,6 +461,8 @@ impl TrafficSection {
             ("column", self.column.is_some()),
             ("function_hash", self.function_hash.is_some()),
             ("row", self.row.is_some()),
+            ("every", self.every.is_some()),
+            ("cron", self.cron.is_some()),
         ];
         flags.iter().filter(|(_, s)| *s).map(|(k, _)| *k).collect()
     }

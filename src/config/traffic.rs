@@ -7,8 +7,11 @@ use super::scenario::{Ctx, Function, TrafficSource};
 use super::units::parse_clock_time;
 use crate::engine::{Dist, SimDuration, SimTime};
 use crate::error::InputResult;
+use crate::traffic::cron::Cron;
 use crate::traffic::trace::{AzureSelector, DEFAULT_TIMESTAMP_COLUMN};
-use crate::traffic::{ArrivalProcess, Azure2019Trace, Bursty, Diurnal, Poisson, TimestampTrace};
+use crate::traffic::{
+    ArrivalProcess, Azure2019Trace, Bursty, Diurnal, Poisson, Schedule, TimestampTrace,
+};
 
 /// Highest request rate accepted for one source, per second.
 const MAX_RATE_PER_S: f64 = 1e6;
@@ -27,6 +30,7 @@ fn keys_for(kind: &str) -> Option<&'static [&'static str]> {
         ],
         "diurnal" => &["mean_rate", "peak_to_trough", "peak_at"],
         "trace" => &["file", "format", "column", "function_hash", "row"],
+        "schedule" => &["every", "cron"],
         _ => return None,
     })
 }
@@ -49,6 +53,7 @@ pub(crate) fn build_traffic(
         }),
         "bursty" => ArrivalProcess::Bursty(s.bursty()?),
         "diurnal" => ArrivalProcess::Diurnal(s.diurnal()?),
+        "schedule" => ArrivalProcess::Schedule(s.schedule()?),
         _ => s.trace(end)?,
     };
     let invocation = t.invocation.unwrap_or(functions[function].invocation);
@@ -101,7 +106,9 @@ impl Source<'_> {
         let allowed = keys_for(kind).ok_or_else(|| {
             self.err(
                 "kind",
-                format!("unknown kind \"{kind}\"; expected poisson, bursty, diurnal or trace"),
+                format!(
+                    "unknown kind \"{kind}\"; expected poisson, bursty, diurnal, trace or schedule"
+                ),
             )
         })?;
         match self.t.keys_set().into_iter().find(|k| !allowed.contains(k)) {
@@ -215,6 +222,24 @@ impl Source<'_> {
             peak_at: parse_clock_time(t.peak_at.as_deref().unwrap_or("14:00"))
                 .map_err(|m| self.err("peak_at", m))?,
         })
+    }
+
+    /// A rate or cron schedule: exactly one of `every` (above zero) or `cron`.
+    fn schedule(&self) -> InputResult<Schedule> {
+        match (self.t.every, self.t.cron.as_deref()) {
+            (Some(every), None) if every.0.as_us() > 0 => Ok(Schedule::Every {
+                period_us: every.0.as_us(),
+            }),
+            (Some(_), None) => Err(self.err("every", "must be longer than zero")),
+            (None, Some(c)) => Cron::parse(c)
+                .map(Schedule::Cron)
+                .map_err(|m| self.err("cron", m)),
+            _ => Err(self.err(
+                "every",
+                "kind = \"schedule\" needs exactly one of `every` (a period, \"5m\") or `cron` \
+                 (six AWS cron fields, UTC, \"0 12 * * ? *\")",
+            )),
+        }
     }
 
     /// A trace replay; a trace whose first arrival is at or after `end` is an error, since

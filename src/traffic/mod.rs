@@ -2,8 +2,10 @@
 //! lazily, one at a time, so memory does not grow with the length of the run.
 
 pub mod bursty;
+pub mod cron;
 pub mod diurnal;
 pub mod poisson;
+pub mod schedule;
 pub mod trace;
 
 use crate::engine::{Rng, SimTime};
@@ -12,6 +14,7 @@ use crate::error::InputResult;
 pub use bursty::Bursty;
 pub use diurnal::Diurnal;
 pub use poisson::Poisson;
+pub use schedule::Schedule;
 pub use trace::{Azure2019Cursor, Azure2019Trace, TimestampCursor, TimestampTrace};
 
 /// An arrival process as configured.
@@ -27,6 +30,8 @@ pub enum ArrivalProcess {
     Timestamps(TimestampTrace),
     /// Per-minute counts, Azure Functions 2019 layout.
     Azure2019(Azure2019Trace),
+    /// One invocation per firing of a rate or cron schedule.
+    Schedule(Schedule),
 }
 
 impl ArrivalProcess {
@@ -39,6 +44,7 @@ impl ArrivalProcess {
             ArrivalProcess::Diurnal(d) => d.mean_rate_per_s * s,
             ArrivalProcess::Timestamps(t) => t.len() as f64,
             ArrivalProcess::Azure2019(a) => a.total_invocations() as f64,
+            ArrivalProcess::Schedule(s) => s.count_before(horizon) as f64,
         }
     }
 }
@@ -79,6 +85,7 @@ enum StreamState {
     /// Boxed: the CSV reader is large and would make every source's state as large.
     Timestamps(Box<TimestampCursor>),
     Azure2019(Azure2019Cursor),
+    Schedule(schedule::ScheduleState),
 }
 
 impl ArrivalStream {
@@ -90,6 +97,7 @@ impl ArrivalStream {
             ArrivalProcess::Diurnal(d) => StreamState::Diurnal(d.start()),
             ArrivalProcess::Timestamps(t) => StreamState::Timestamps(Box::new(t.cursor()?)),
             ArrivalProcess::Azure2019(a) => StreamState::Azure2019(a.cursor()),
+            ArrivalProcess::Schedule(s) => StreamState::Schedule(s.start()),
         };
         let mut stream = ArrivalStream {
             state,
@@ -119,6 +127,7 @@ impl ArrivalStream {
             StreamState::Diurnal(s) => Some(s.next(&mut self.rng)),
             StreamState::Timestamps(c) => c.next_arrival(),
             StreamState::Azure2019(c) => c.next_arrival(&mut self.rng),
+            StreamState::Schedule(s) => s.next(),
         }
     }
 }

@@ -4,8 +4,11 @@
 //!
 //! * **Per-request timestamps** (`format = "timestamps"`, [`TimestampTrace`]): a CSV file with a
 //!   header row, where one column (by default `timestamp`) holds each request's arrival time in
-//!   seconds since the start of the trace, fractional seconds allowed. Rows must be in
-//!   non-decreasing time order. The file is validated once when opened and then streamed lazily
+//!   seconds since the start of the trace, fractional seconds allowed, or an ISO-8601
+//!   date-time (`2024-05-01T12:00:00.123Z`, an offset such as `+02:00`, or none for UTC as
+//!   Logs Insights exports `2024-05-01 12:00:00.123`). The first data row decides which: with
+//!   date-times, time zero is the first row's time, and every row must be a date-time. Rows
+//!   must be in non-decreasing time order. The file is validated once when opened and then streamed lazily
 //!   by every replication, so memory does not grow with the length of the trace.
 //! * **Azure Functions 2019 per-minute counts** (`format = "azure2019"`, [`Azure2019Trace`]): the
 //!   `invocations_per_function_md.anon.dNN.csv` files of the Azure Public Dataset (described in
@@ -112,17 +115,49 @@ fn read_header(path: &Path, reader: &mut csv::Reader<TraceFile>) -> InputResult<
 // Per-request timestamps
 // ---------------------------------------------------------------------------------------------
 
-/// Parses one timestamp field: seconds since the start of the trace, a finite number ≥ 0.
+/// How a trace's timestamp column counts time; its first data row decides.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Clock {
+    /// Seconds since the start of the trace.
+    Seconds,
+    /// ISO-8601 date-times; time zero is `origin_us`, the first row's time (µs since the
+    /// Unix epoch).
+    Dates { origin_us: i64 },
+}
+
+/// One timestamp field as read, before it is placed on the trace's clock.
+enum Stamp {
+    /// A number of seconds.
+    Seconds(SimTime),
+    /// A date-time, µs since the Unix epoch.
+    Date(i64),
+}
+
+/// Parses an ISO-8601 date-time into µs since the Unix epoch: with a `Z` or an offset, or
+/// without one (read as UTC), `T` or a space between date and time.
+pub fn parse_iso_us(text: &str) -> Option<i64> {
+    if let Ok(t) = text.parse::<jiff::Timestamp>() {
+        return Some(t.as_microsecond());
+    }
+    let dt = text.parse::<jiff::civil::DateTime>().ok()?;
+    let t = jiff::tz::Offset::UTC.to_timestamp(dt).ok()?;
+    Some(t.as_microsecond())
+}
+
+/// Parses one timestamp field: a finite number of seconds ≥ 0, or an ISO-8601 date-time.
 /// On failure, says what is wrong with it (without the row and column, which the caller adds).
-fn parse_seconds(field: &[u8]) -> Result<SimTime, String> {
+fn parse_stamp(field: &[u8]) -> Result<Stamp, String> {
     let raw = trim(field);
     if raw.is_empty() {
         return Err("is empty".to_string());
     }
-    let seconds: f64 = std::str::from_utf8(raw)
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .ok_or_else(|| format!("'{}' is not a number", shown(raw)))?;
+    let text = std::str::from_utf8(raw).ok();
+    let Some(seconds) = text.and_then(|s| s.parse::<f64>().ok()) else {
+        return text
+            .and_then(parse_iso_us)
+            .map(Stamp::Date)
+            .ok_or_else(|| format!("'{}' is not a number nor an ISO-8601 date-time", shown(raw)));
+    };
     if !seconds.is_finite() {
         return Err(format!("'{}' is not a finite number", shown(raw)));
     }
@@ -134,7 +169,35 @@ fn parse_seconds(field: &[u8]) -> Result<SimTime, String> {
     if us >= u64::MAX as f64 {
         return Err(format!("'{}' is too large", shown(raw)));
     }
-    Ok(SimTime(us as u64))
+    Ok(Stamp::Seconds(SimTime(us as u64)))
+}
+
+/// A field's time on the trace's `clock`; the first row (`clock` still `None`) sets it.
+fn place(stamp: Stamp, clock: &mut Option<Clock>) -> Result<SimTime, String> {
+    let c = *clock.get_or_insert(match stamp {
+        Stamp::Seconds(_) => Clock::Seconds,
+        Stamp::Date(us) => Clock::Dates { origin_us: us },
+    });
+    match (stamp, c) {
+        (Stamp::Seconds(t), Clock::Seconds) => Ok(t),
+        (Stamp::Date(us), Clock::Dates { origin_us }) => {
+            Ok(SimTime(u64::try_from(us - origin_us).unwrap_or(0)))
+        }
+        (Stamp::Seconds(_), Clock::Dates { .. }) => Err(
+            "is a number, but the first row holds a date-time; expected date-times in every row"
+                .to_string(),
+        ),
+        (Stamp::Date(_), Clock::Seconds) => Err(
+            "is a date-time, but the first row holds seconds; expected seconds in every row"
+                .to_string(),
+        ),
+    }
+}
+
+/// Parses one field on a known clock, for the cursor (the file was validated).
+fn parse_on(field: &[u8], clock: Option<Clock>) -> Option<SimTime> {
+    let mut c = clock;
+    parse_stamp(field).ok().and_then(|s| place(s, &mut c).ok())
 }
 
 /// Position of the column named `wanted` in the header `names`; the error lists the columns.
@@ -161,8 +224,9 @@ fn scan_timestamps(
     reader: &mut csv::Reader<TraceFile>,
     column_index: usize,
     wanted: &str,
-) -> InputResult<(u64, SimTime, SimTime)> {
+) -> InputResult<(u64, SimTime, SimTime, Option<Clock>)> {
     let mut record = csv::ByteRecord::new();
+    let mut clock = None;
     let mut rows: u64 = 0;
     let mut last = SimTime::ZERO;
     let mut first = SimTime::ZERO;
@@ -173,7 +237,7 @@ fn scan_timestamps(
             Ok(false) => break,
             Err(e) => return Err(csv_error(path, row, e)),
         }
-        let time = row_time(path, row, &record, column_index, wanted)?;
+        let time = row_time(path, row, &record, (column_index, wanted), &mut clock)?;
         if time < last {
             return Err(InputError::row(
                 path,
@@ -192,7 +256,7 @@ fn scan_timestamps(
         last = time;
         rows = row;
     }
-    Ok((rows, first, last))
+    Ok((rows, first, last, clock))
 }
 
 /// The arrival time of data row `row`: its field `column_index`, in seconds.
@@ -200,8 +264,8 @@ fn row_time(
     path: &Path,
     row: u64,
     record: &csv::ByteRecord,
-    column_index: usize,
-    wanted: &str,
+    (column_index, wanted): (usize, &str),
+    clock: &mut Option<Clock>,
 ) -> InputResult<SimTime> {
     let field = record.get(column_index).ok_or_else(|| {
         InputError::row(
@@ -215,16 +279,18 @@ fn row_time(
             ),
         )
     })?;
-    parse_seconds(field).map_err(|what| {
-        InputError::row(
-            path,
-            row,
-            format!(
-                "column '{wanted}': {what}; expected the arrival time as a number of \
-                 seconds (>= 0) since the start of the trace"
-            ),
-        )
-    })
+    parse_stamp(field)
+        .and_then(|stamp| place(stamp, clock))
+        .map_err(|what| {
+            InputError::row(
+                path,
+                row,
+                format!(
+                    "column '{wanted}': {what}; expected the arrival time as a number of \
+                     seconds (>= 0) since the start of the trace, or an ISO-8601 date-time"
+                ),
+            )
+        })
 }
 
 /// A validated per-request timestamp trace: a CSV file whose column `column` holds each
@@ -247,6 +313,8 @@ pub struct TimestampTrace {
     last: SimTime,
     /// Arrival time of the first row.
     first: SimTime,
+    /// Seconds or date-times, as the first row holds.
+    clock: Option<Clock>,
 }
 
 impl TimestampTrace {
@@ -263,7 +331,7 @@ impl TimestampTrace {
         let names = read_header(path, &mut reader)?;
         let wanted = column.trim();
         let column_index = timestamp_column(path, &names, wanted)?;
-        let (rows, first, last) = scan_timestamps(path, &mut reader, column_index, wanted)?;
+        let (rows, first, last, clock) = scan_timestamps(path, &mut reader, column_index, wanted)?;
         if rows == 0 {
             return Err(InputError::file(
                 path,
@@ -277,6 +345,7 @@ impl TimestampTrace {
             rows,
             last,
             first,
+            clock,
         })
     }
 
@@ -336,6 +405,7 @@ impl TimestampTrace {
             column_index: self.column_index,
             remaining: self.rows,
             last: SimTime::ZERO,
+            clock: self.clock,
         })
     }
 }
@@ -353,6 +423,8 @@ pub struct TimestampCursor {
     remaining: u64,
     /// The previous arrival, to keep the stream non-decreasing.
     last: SimTime,
+    /// The trace's clock, found when it was validated.
+    clock: Option<Clock>,
 }
 
 impl TimestampCursor {
@@ -369,7 +441,7 @@ impl TimestampCursor {
             Ok(true) => self
                 .record
                 .get(self.column_index)
-                .and_then(|field| parse_seconds(field).ok())
+                .and_then(|field| parse_on(field, self.clock))
                 .filter(|&t| t >= self.last),
             Ok(false) | Err(_) => None,
         };
@@ -709,6 +781,33 @@ mod tests {
 
     fn error_text(err: &InputError) -> String {
         err.to_string()
+    }
+
+    #[test]
+    fn iso_timestamps_count_from_the_first_row_in_any_offset_or_form() {
+        // 12:00:00Z; 12:00:01.5Z written with a +02:00 offset; a Logs Insights date 90 s later.
+        let file = temp_file(
+            b"timestamp\n2024-05-01T12:00:00Z\n2024-05-01T14:00:01.500+02:00\n\
+              2024-05-01 12:01:30.000\n",
+        );
+        let trace = TimestampTrace::open(file.path(), "timestamp").unwrap();
+        let got: Vec<u64> = all_timestamps(&trace).iter().map(|t| t.as_us()).collect();
+        assert_eq!(got, vec![0, 1_500_000, 90_000_000]);
+        assert_eq!(trace.last(), SimTime(90_000_000));
+    }
+
+    #[test]
+    fn a_trace_mixing_seconds_and_dates_names_the_row() {
+        let file = temp_file(b"timestamp\n2024-05-01T12:00:00Z\n5\n");
+        let err = TimestampTrace::open(file.path(), "timestamp").unwrap_err();
+        let text = error_text(&err);
+        assert!(
+            text.contains("row 2") && text.contains("date-times in every row"),
+            "{text}"
+        );
+        let file = temp_file(b"timestamp\nyesterday\n");
+        let text = error_text(&TimestampTrace::open(file.path(), "timestamp").unwrap_err());
+        assert!(text.contains("nor an ISO-8601 date-time"), "{text}");
     }
 
     /// An Azure 2019 file with minute columns `1..=minutes` and the given rows of

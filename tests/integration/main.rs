@@ -25,6 +25,7 @@ mod event_sources;
 mod fuzz_regressions;
 mod hostile_input;
 mod image_bench_shape;
+mod import;
 mod imports;
 mod lambda_perf_hello;
 mod lifecycle;
