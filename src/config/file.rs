@@ -140,6 +140,8 @@ pub struct PlatformSection {
     /// Share of would-be cold starts whose sandbox the platform initialised proactively,
     /// off the request path (0..1).
     pub proactive_init_share: Option<f64>,
+    /// Which idle sandbox serves a request (`platform.routing`).
+    pub routing: Option<super::routing::RoutingSpec>,
 }
 
 /// `[platform.zip]`: how ZIP archives reach a sandbox.

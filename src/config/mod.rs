@@ -5,6 +5,7 @@ pub mod dist;
 pub mod file;
 pub mod overrides;
 pub(crate) mod paths;
+pub(crate) mod routing;
 pub mod scenario;
 pub mod storage;
 mod traffic;

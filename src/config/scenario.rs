@@ -445,6 +445,7 @@ fn overlay(base: PlatformSection, over: PlatformSection) -> PlatformSection {
         storage: super::storage::overlay_storage(base.storage, over.storage),
         init_timeout: over.init_timeout.or(base.init_timeout),
         proactive_init_share: over.proactive_init_share.or(base.proactive_init_share),
+        routing: over.routing.or(base.routing),
     }
 }
 
@@ -496,7 +497,9 @@ fn build_platform(scenario: &Path, r: Option<PlatformRef>) -> InputResult<Platfo
             format!("must be between 0 and 1; got {proactive_init_share}"),
         ));
     }
+    let routing = super::routing::build_routing(&ctx, section.routing.as_ref())?;
     Ok(PlatformParams {
+        routing,
         init_timeout,
         proactive_init_share,
         zip,

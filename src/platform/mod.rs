@@ -10,6 +10,7 @@ pub mod pool;
 pub mod proactive;
 pub mod provisioned;
 pub mod retirement;
+pub mod routing;
 pub mod sandbox;
 pub mod scaling;
 
@@ -50,6 +51,8 @@ pub struct PlatformParams {
     /// Share of would-be cold starts that find a sandbox the platform initialised
     /// proactively (models/platform/aws-lambda.toml `proactive_init_share`; default 0).
     pub proactive_init_share: f64,
+    /// Which idle sandbox serves a request (models/platform/aws-lambda.toml `routing`).
+    pub routing: routing::Routing,
 }
 
 /// The fleet and chunk tiers (models/platform/aws-lambda.toml `[storage]`).

@@ -34,6 +34,7 @@ use crate::platform::pool::{IdlePool, ReclaimCause};
 use crate::platform::proactive::ProactiveShare;
 use crate::platform::provisioned::ProvisionedConcurrency;
 use crate::platform::retirement::MaxLifetime;
+use crate::platform::routing::Routing;
 use crate::platform::sandbox::{SandboxArena, SandboxId};
 use crate::platform::scaling::ScalingWindow;
 use crate::storage::chunk::ImageVersion;
@@ -140,6 +141,8 @@ struct FunctionState {
     ping_cold_rng: Rng,
     /// Proactive-init coin flips (stream `proactive_init`).
     proactive_rng: Rng,
+    /// Routing draws of the policies that draw (stream `routing`).
+    routing_rng: Rng,
 }
 
 impl FunctionState {
@@ -171,6 +174,7 @@ impl FunctionState {
             }),
             ping_cold_rng: streams.stream("ping_cold_start", name),
             proactive_rng: streams.stream("proactive_init", name),
+            routing_rng: streams.stream("routing", name),
         }
     }
 }
@@ -180,6 +184,7 @@ struct Policies {
     keep_alive: KeepAlive,
     retirement: MaxLifetime,
     proactive: ProactiveShare,
+    routing: Routing,
 }
 
 /// All state of one replication.
@@ -256,6 +261,7 @@ impl<'a> World<'a> {
             proactive: ProactiveShare {
                 share: sc.platform.proactive_init_share,
             },
+            routing: sc.platform.routing,
         };
         let mut world = World {
             sc,
