@@ -58,6 +58,15 @@ impl DetailedRun {
         self.series(function, |t, k| t.peak_live[k] as f64)
     }
 
+    /// Mean over replications of the time-average number of live sandboxes in each bin of
+    /// function `function` (`None`: the sum over functions, exact for a time average); the
+    /// last bin is averaged over its part inside the run.
+    pub fn mean_live_per_bin(&self, function: Option<usize>) -> Option<Vec<f64>> {
+        self.series(function, |t, k| {
+            t.live_us[k] as f64 / t.bucket_len_us(k).max(1) as f64
+        })
+    }
+
     fn series(
         &self,
         function: Option<usize>,

@@ -93,6 +93,12 @@ fn block(out: &mut String, title: &str, figs: &[Figure]) {
         value(figs, K::SANDBOXES_MEAN_BUSY),
         value(figs, K::QUEUE_WAIT_MS_MEAN),
     );
+    let _ = writeln!(
+        out,
+        "  live          mean live {}   idle {} GB-s",
+        value(figs, K::SANDBOXES_MEAN_LIVE),
+        value(figs, K::SANDBOXES_IDLE_GB_S),
+    );
     let _ = writeln!(out, "  cost          ${}", value(figs, K::COST_USD));
 }
 

@@ -303,7 +303,8 @@ impl<'a> World<'a> {
             let on = proactive || function.provisioned.is_some() || function.pings.is_some();
             let fs = &mut self.functions[f];
             fs.stats.mitigations = on;
-            fs.stats.timeline = crate::stats::timeline::Timeline::new(self.sc.duration.as_us());
+            fs.stats.timeline = crate::stats::timeline::Timeline::new(self.sc.duration.as_us())
+                .measured_from(self.measure_from.as_us());
             self.start_pings(f);
             self.start_provisioned(f);
         }
@@ -380,6 +381,7 @@ impl<'a> World<'a> {
                 |_| {},
             );
             stats.timeline.finish();
+            stats.finish_idle(self.sc.functions[f].memory_mb);
             let reclaimed = stats.reclaimed_keep_alive
                 + stats.retired_lifetime
                 + stats.replaced_by_deploy
