@@ -32,6 +32,7 @@ mod model_data;
 mod outputs;
 mod pipeline;
 mod report;
+mod routing;
 mod scaling;
 mod scenarios;
 mod sim_core;
