@@ -223,7 +223,7 @@ mod tests {
             e.to_string().contains("missing column cold_fraction_se"),
             "{e}"
         );
-        let e = read(&format!("{head}")).unwrap_err();
+        let e = read(head).unwrap_err();
         assert!(e.to_string().contains("no data rows"), "{e}");
         let e =
             read("rate_per_s,handler_mean_ms,cold_fraction,cold_fraction_se,note\n").unwrap_err();

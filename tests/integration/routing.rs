@@ -115,9 +115,9 @@ fn mru_lets_the_older_of_two_sandboxes_expire_and_lru_keeps_both() {
 /// the newer sandbox leaves the older one unused for 3P > T. So the collapse comes at the
 /// first request k >= 2 that takes the newer one: P(K = k) = p^(k−2) (1 − p), and the loser
 /// dies at 10 (K − 2) + 25 s + δ (δ = 0.101 s if it was last used by its cold start, K = 2,
-/// else 0.001 s). E[mean live] = 1 + E[death] / 1,000 s with E[death] = 25 + 10 p/(1 − p)
-/// + 0.101 (1 − p) + 0.001 p. Tolerance: 4 SEs over 400 replications, SD of the death time
-/// 10 √p / (1 − p) s.
+/// else 0.001 s). E[mean live] = 1 + E[death] / 1,000 s with E[death] = 25 +
+/// 10 p/(1 − p) + 0.101 (1 − p) + 0.001 p. Tolerance: 4 SEs over 400 replications, SD of
+/// the death time 10 √p / (1 − p) s.
 #[test]
 fn mixed_and_random_keep_the_older_sandbox_a_geometric_number_of_periods() {
     let dir = tempfile::tempdir().unwrap();
@@ -322,8 +322,9 @@ fn bad_routing_keys_are_named() {
 ///   1 / (requests in the hour) = 1/3,600 within Poisson noise (SE given as 1e-5, the
 ///   spread of 1/N for N ≈ 3,600 ± 60); the one sandbox is live from the first request on
 ///   (mean live ≈ 1).
-/// Both rows lie within 2 SE; a third row measured far off does not. Bad rows exit 2
-/// naming the file and the row.
+///
+/// Those rows lie within 2 SE; a row measured far off does not. Bad rows exit 2 naming
+/// the file and the row.
 #[test]
 fn steady_protocol_reproduces_independently_derived_cold_fractions() {
     let dir = tempfile::tempdir().unwrap();
