@@ -289,13 +289,26 @@ pub enum CpuChoice {
     Both,
 }
 
+/// Which measurement protocol `validate` replays.
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ProtocolChoice {
+    /// lambda-perf's forced cold starts: MODEL is a workload model, DATA init durations.
+    ForcedCold,
+    /// Steady Poisson traffic: MODEL is a one-function base scenario, DATA a CSV with
+    /// rate_per_s,handler_mean_ms,cold_fraction,cold_fraction_se[,mean_live[,mean_live_se]].
+    Steady,
+}
+
 /// `coldsim validate`.
 #[derive(clap::Args, Debug)]
 pub struct ValidateArgs {
-    /// The workload model to validate.
+    /// The workload model to validate (`--protocol steady`: the base scenario).
     model: PathBuf,
     /// The measurement file.
     data: PathBuf,
+    /// The measurement protocol to replay.
+    #[arg(long, value_enum, default_value_t = ProtocolChoice::ForcedCold)]
+    protocol: ProtocolChoice,
     #[command(flatten)]
     read: ReadArgs,
     /// Init-CPU hypothesis to simulate.
@@ -718,6 +731,9 @@ fn run_calibrate(args: CalibrateArgs) -> anyhow::Result<()> {
 }
 
 fn run_validate(args: ValidateArgs) -> anyhow::Result<()> {
+    if args.protocol == ProtocolChoice::Steady {
+        return run_validate_steady(args);
+    }
     let mut o: crate::calibrate::commands::ValidateOptions = args.into();
     let model = Some(o.model.clone());
     let inputs = calibration_inputs(&[&Some(o.data.clone())], &[&model, &o.platform]);
@@ -725,6 +741,31 @@ fn run_validate(args: ValidateArgs) -> anyhow::Result<()> {
     with_report_stage(&mut o.report, &[], |report| {
         let o = crate::calibrate::commands::ValidateOptions { report, ..o };
         crate::calibrate::commands::validate(&o)
+    })
+}
+
+/// `validate --protocol steady`: the base scenario's platform is the one used, so
+/// `--platform` is refused rather than ignored.
+fn run_validate_steady(args: ValidateArgs) -> anyhow::Result<()> {
+    if args.platform.is_some() {
+        return Err(crate::error::InputError::Usage(
+            "--platform: the steady protocol takes the platform from the scenario ([platform] \
+             or platform = FILE)"
+                .into(),
+        )
+        .into());
+    }
+    let mut o = crate::calibrate::steady::SteadyOptions {
+        scenario: args.model,
+        data: args.data,
+        json: args.format == ReportFormat::Json,
+        report: args.report,
+    };
+    let inputs = calibration_inputs(&[&Some(o.data.clone())], &[&Some(o.scenario.clone())]);
+    check_report(&o.report, &inputs)?;
+    with_report_stage(&mut o.report, &[], |report| {
+        let o = crate::calibrate::steady::SteadyOptions { report, ..o };
+        crate::calibrate::steady::validate_steady(&o)
     })
 }
 

@@ -19,6 +19,8 @@ pub mod regime;
 pub mod runtime_model;
 pub mod source;
 pub mod spec;
+pub mod steady;
+pub mod steady_data;
 pub mod validate;
 
 pub use day::Day;

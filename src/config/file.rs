@@ -143,6 +143,8 @@ pub struct PlatformSection {
     /// How async requests reach the function: `pollers` (Lambda's event queue) or
     /// `immediate` (all at once up to the limits, the rest first come first served).
     pub async_delivery: Option<AsyncDelivery>,
+    /// Which idle sandbox serves a request (`platform.routing`).
+    pub routing: Option<super::routing::RoutingSpec>,
 }
 
 /// `platform.async_delivery`.

@@ -7,6 +7,7 @@ mod event_source;
 pub mod file;
 pub mod overrides;
 pub(crate) mod paths;
+pub(crate) mod routing;
 pub mod scenario;
 pub mod storage;
 mod traffic;

@@ -467,6 +467,7 @@ fn overlay(base: PlatformSection, over: PlatformSection) -> PlatformSection {
         init_timeout: over.init_timeout.or(base.init_timeout),
         proactive_init_share: over.proactive_init_share.or(base.proactive_init_share),
         async_delivery: over.async_delivery.or(base.async_delivery),
+        routing: over.routing.or(base.routing),
     }
 }
 
@@ -518,7 +519,9 @@ fn build_platform(scenario: &Path, r: Option<PlatformRef>) -> InputResult<Platfo
             format!("must be between 0 and 1; got {proactive_init_share}"),
         ));
     }
+    let routing = super::routing::build_routing(&ctx, section.routing.as_ref())?;
     Ok(PlatformParams {
+        routing,
         init_timeout,
         proactive_init_share,
         async_immediate: section.async_delivery == Some(super::file::AsyncDelivery::Immediate),

@@ -172,6 +172,10 @@ pub const SANDBOXES_REPLACED_BY_DEPLOY: FigureKey = FigureKey("sandboxes.replace
 pub const SANDBOXES_PEAK_IN_FLIGHT: FigureKey = FigureKey("sandboxes.peak_in_flight");
 /// Time-average busy sandboxes.
 pub const SANDBOXES_MEAN_BUSY: FigureKey = FigureKey("sandboxes.mean_busy");
+/// Time-average live sandboxes (initialising, busy or idle) over the measured span.
+pub const SANDBOXES_MEAN_LIVE: FigureKey = FigureKey("sandboxes.mean_live");
+/// Idle sandbox memory-time ("wasted memory"): (live − busy) time × memory, GB-s.
+pub const SANDBOXES_IDLE_GB_S: FigureKey = FigureKey("sandboxes.idle_gb_s");
 /// Provisioned-concurrency inits.
 pub const PROVISIONED_INITS: FigureKey = FigureKey("provisioned_inits");
 /// Proactive inits.
@@ -254,6 +258,8 @@ pub const SCALARS: &[FigureKey] = &[
     SANDBOXES_REPLACED_BY_DEPLOY,
     SANDBOXES_PEAK_IN_FLIGHT,
     SANDBOXES_MEAN_BUSY,
+    SANDBOXES_MEAN_LIVE,
+    SANDBOXES_IDLE_GB_S,
     PROVISIONED_INITS,
     PROACTIVE_INITS,
     SPILLOVER_COLD_STARTS,

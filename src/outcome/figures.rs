@@ -192,6 +192,11 @@ fn push_sandboxes(out: &mut Vec<FigureValue>, s: &FunctionStats, measured: SimDu
             K::SANDBOXES_MEAN_BUSY.name().into(),
             Some(s.busy_area_us as f64 / span_us),
         ),
+        (
+            K::SANDBOXES_MEAN_LIVE.name().into(),
+            Some(s.timeline.measured_live_us as f64 / span_us),
+        ),
+        (K::SANDBOXES_IDLE_GB_S.name().into(), Some(s.idle_gb_s)),
     ]);
 }
 

@@ -120,8 +120,12 @@ pub struct FunctionStats {
     pub provisioned_released: u64,
     /// `Init Duration` of each provisioned-concurrency init.
     pub provisioned_init_duration: Histogram,
-    /// Per-bucket counts over the run, for plots (not in the JSON figures).
+    /// Per-bucket counts over the run, for plots (not in the JSON figures), and the live
+    /// sandbox-time behind `sandboxes.mean_live`.
     pub timeline: Timeline,
+    /// Idle sandbox memory-time over the measured span: live sandbox-time less busy time
+    /// (`busy_area_us`), times the function's memory (a GB is 1,024 MB, as billed), GB-s.
+    pub idle_gb_s: f64,
     /// Billed time of user requests without their init (each rounded up to 1 ms), ms: the
     /// cost model bills init apart, by the billing rules of the packaging.
     pub billed_handler_ms: u64,
@@ -244,6 +248,17 @@ impl FunctionStats {
         }
     }
 
+    /// Computes `idle_gb_s` once the timeline is finished: the sandboxes of a function with
+    /// `memory_mb` were live for `timeline.measured_live_us` and busy for `busy_area_us`
+    /// (every request runs on a live sandbox, so the difference is not negative).
+    pub fn finish_idle(&mut self, memory_mb: u32) {
+        let idle_us = self
+            .timeline
+            .measured_live_us
+            .saturating_sub(self.busy_area_us);
+        self.idle_gb_s = idle_us as f64 / 1e6 * f64::from(memory_mb) / 1024.0;
+    }
+
     /// Adds `other`'s counts to these (for totals over functions).
     pub fn merge(&mut self, other: &FunctionStats) {
         self.arrivals += other.arrivals;
@@ -301,6 +316,7 @@ impl FunctionStats {
         self.duration.merge(&other.duration);
         self.billed_duration.merge(&other.billed_duration);
         self.events.merge(&other.events);
+        self.idle_gb_s += other.idle_gb_s;
         // Top-level imports differ between functions: not merged into totals.
     }
 }

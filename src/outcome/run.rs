@@ -58,6 +58,15 @@ impl DetailedRun {
         self.series(function, |t, k| t.peak_live[k] as f64)
     }
 
+    /// Mean over replications of the time-average number of live sandboxes in each bin of
+    /// function `function` (`None`: the sum over functions, exact for a time average); the
+    /// last bin is averaged over its part inside the run.
+    pub fn mean_live_per_bin(&self, function: Option<usize>) -> Option<Vec<f64>> {
+        self.series(function, |t, k| {
+            t.live_us[k] as f64 / t.bucket_len_us(k).max(1) as f64
+        })
+    }
+
     fn series(
         &self,
         function: Option<usize>,
@@ -97,6 +106,28 @@ mod tests {
             cold_latency_total: Histogram::new(),
             timelines: Some(timelines),
         }
+    }
+
+    /// Exact: a sandbox live from 5 µs to the end in function 0 (merged over 2
+    /// replications: live time summed) and one live all run in function 1, bins of 10 µs:
+    /// function 0 averages 0.5 in bin 0 and 1 after it, the total 1.5 and 2.
+    #[test]
+    fn mean_live_per_bin_divides_live_time_by_bin_length_and_replications() {
+        let one = |born: u64| {
+            let mut t = Timeline::new(2_400);
+            t.record_created(born);
+            t.finish();
+            t
+        };
+        let mut a = one(5);
+        a.merge(&one(5));
+        let mut b = one(0);
+        b.merge(&one(0));
+        let run = run_with(vec![a, b], 2);
+        let f0 = run.mean_live_per_bin(Some(0)).unwrap();
+        assert_eq!((f0[0], f0[1], f0[239]), (0.5, 1.0, 1.0));
+        let total = run.mean_live_per_bin(None).unwrap();
+        assert_eq!((total[0], total[7]), (1.5, 2.0));
     }
 
     /// Exact: 3 cold starts over 2 replications in bin 0 of function 0 and 1 in function 1

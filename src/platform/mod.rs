@@ -11,6 +11,7 @@ pub mod pool;
 pub mod proactive;
 pub mod provisioned;
 pub mod retirement;
+pub mod routing;
 pub mod sandbox;
 pub mod scaling;
 
@@ -54,6 +55,8 @@ pub struct PlatformParams {
     /// Async requests start at once up to the limits, the rest first come first served
     /// (`async_delivery = "immediate"`), instead of going through the event queue's pollers.
     pub async_immediate: bool,
+    /// Which idle sandbox serves a request (models/platform/aws-lambda.toml `routing`).
+    pub routing: routing::Routing,
 }
 
 /// The fleet and chunk tiers (models/platform/aws-lambda.toml `[storage]`).

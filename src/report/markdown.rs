@@ -34,6 +34,8 @@ pub const CDF_SVG: &str = "cold_latency_cdf.svg";
 pub const TIMELINE_SVG: &str = "cold_starts_over_time.svg";
 /// File name of the live-sandboxes-over-time plot.
 pub const LIVE_SVG: &str = "live_sandboxes_over_time.svg";
+/// File name of the mean-live-sandboxes-over-time plot.
+pub const MEAN_LIVE_SVG: &str = "mean_live_sandboxes_over_time.svg";
 /// Name of the cost vs p99 plot of a sweep.
 pub const COST_SVG: &str = "cost_vs_p99.svg";
 /// The Power Tuning chart of a sweep along one numeric axis: cost and time per value.
@@ -200,8 +202,9 @@ fn cold_latency_of(run: &DetailedRun, fi: Option<usize>) -> &Histogram {
     }
 }
 
-/// Per variant: its name, timeline bin, cold starts per bin and peak live sandboxes per bin.
-type OverTime = (String, SimDuration, Vec<f64>, Vec<f64>);
+/// Per variant: its name, timeline bin, cold starts per bin, peak live sandboxes per bin and
+/// time-average live sandboxes per bin.
+type OverTime = (String, SimDuration, Vec<f64>, Vec<f64>, Vec<f64>);
 
 fn comparison_files(
     dir: &Path,
@@ -240,7 +243,8 @@ fn comparison_timelines(c: &Comparison, fi: Option<usize>) -> Option<Vec<OverTim
             let bin = v.run.timeline_bin()?;
             let counts = v.run.cold_starts_per_bin(fi)?;
             let peaks = v.run.peak_live_per_bin(fi)?;
-            Some((v.name.clone(), bin, counts, peaks))
+            let means = v.run.mean_live_per_bin(fi)?;
+            Some((v.name.clone(), bin, counts, peaks, means))
         })
         .collect();
     (timelines.len() == c.variants.len() && !timelines.is_empty()).then_some(timelines)
@@ -255,9 +259,15 @@ fn over_time_plots(
     written: &mut Vec<PathBuf>,
 ) -> Result<(), OutputError> {
     type Pick = fn(&OverTime) -> &[f64];
-    let charts: [(&str, &str, &str, Pick); 2] = [
+    let charts: [(&str, &str, &str, Pick); 3] = [
         (TIMELINE_SVG, "cold starts", "cold starts", |t| &t.2),
         (LIVE_SVG, "live sandboxes", "peak live sandboxes", |t| &t.3),
+        (
+            MEAN_LIVE_SVG,
+            "mean live sandboxes",
+            "mean live sandboxes",
+            |t| &t.4,
+        ),
     ];
     for (name, what, y_label, pick) in charts {
         let series: Vec<_> = timelines
@@ -304,6 +314,7 @@ fn comparison_markdown(c: &Comparison, scope: &str, has_timeline: bool) -> Strin
     if has_timeline {
         let _ = writeln!(md, "![cold starts over time]({TIMELINE_SVG})\n");
         let _ = writeln!(md, "![live sandboxes over time]({LIVE_SVG})\n");
+        let _ = writeln!(md, "![mean live sandboxes over time]({MEAN_LIVE_SVG})\n");
     }
     let _ = writeln!(md, "Data: [compare.json](compare.json)");
     md

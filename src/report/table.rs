@@ -105,6 +105,12 @@ fn block(out: &mut String, title: &str, figs: &[Figure]) {
         value(figs, K::SANDBOXES_MEAN_BUSY),
         value(figs, K::QUEUE_WAIT_MS_MEAN),
     );
+    let _ = writeln!(
+        out,
+        "  live          mean live {}   idle {} GB-s",
+        value(figs, K::SANDBOXES_MEAN_LIVE),
+        value(figs, K::SANDBOXES_IDLE_GB_S),
+    );
     event_rows(out, figs);
     let _ = writeln!(
         out,

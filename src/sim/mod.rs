@@ -35,6 +35,7 @@ use crate::platform::pool::{IdlePool, ReclaimCause};
 use crate::platform::proactive::ProactiveShare;
 use crate::platform::provisioned::ProvisionedConcurrency;
 use crate::platform::retirement::MaxLifetime;
+use crate::platform::routing::Routing;
 use crate::platform::sandbox::{SandboxArena, SandboxId};
 use crate::platform::scaling::ScalingWindow;
 use crate::storage::chunk::ImageVersion;
@@ -148,6 +149,8 @@ struct FunctionState {
     ping_cold_rng: Rng,
     /// Proactive-init coin flips (stream `proactive_init`).
     proactive_rng: Rng,
+    /// Routing draws of the policies that draw (stream `routing`).
+    routing_rng: Rng,
 }
 
 impl FunctionState {
@@ -179,6 +182,7 @@ impl FunctionState {
             }),
             ping_cold_rng: streams.stream("ping_cold_start", name),
             proactive_rng: streams.stream("proactive_init", name),
+            routing_rng: streams.stream("routing", name),
         }
     }
 }
@@ -188,6 +192,7 @@ struct Policies {
     keep_alive: KeepAlive,
     retirement: MaxLifetime,
     proactive: ProactiveShare,
+    routing: Routing,
 }
 
 /// All state of one replication.
@@ -268,6 +273,7 @@ impl<'a> World<'a> {
             proactive: ProactiveShare {
                 share: sc.platform.proactive_init_share,
             },
+            routing: sc.platform.routing,
         };
         let mut world = World {
             sc,
@@ -315,7 +321,8 @@ impl<'a> World<'a> {
             let on = proactive || function.provisioned.is_some() || function.pings.is_some();
             let fs = &mut self.functions[f];
             fs.stats.mitigations = on;
-            fs.stats.timeline = crate::stats::timeline::Timeline::new(self.sc.duration.as_us());
+            fs.stats.timeline = crate::stats::timeline::Timeline::new(self.sc.duration.as_us())
+                .measured_from(self.measure_from.as_us());
             self.start_pings(f);
             self.start_provisioned(f);
         }
@@ -393,6 +400,7 @@ impl<'a> World<'a> {
                 |_| {},
             );
             stats.timeline.finish();
+            stats.finish_idle(self.sc.functions[f].memory_mb);
             let reclaimed = stats.reclaimed_keep_alive
                 + stats.retired_lifetime
                 + stats.replaced_by_deploy

@@ -1,5 +1,5 @@
 //! Arrivals and starts: a request takes an idle sandbox (provisioned first, then on-demand,
-//! most recently used first), else cold-starts a new one if the concurrency limits and the
+//! chosen by the routing policy), else cold-starts a new one if the concurrency limits and the
 //! scaling window admit it; everything about the request is recorded when it starts.
 
 use rand::Rng as _;
@@ -68,9 +68,13 @@ impl World<'_> {
             return Ok(id);
         }
         let stats = &mut fs.stats;
-        let warm = fs.idle.take_live(now, &mut self.sandboxes, |t, cause, _| {
-            count_reclaim(stats, cause, t)
-        });
+        let warm = fs.idle.take_live(
+            now,
+            &mut self.sandboxes,
+            &self.policies.routing,
+            &mut fs.routing_rng,
+            |t, cause, _| count_reclaim(stats, cause, t),
+        );
         match warm {
             Some(id) => {
                 self.start_on(now, f, id, arrival, counted, ping, None);

@@ -36,6 +36,7 @@ mod pipeline;
 mod readme;
 mod ray;
 mod report;
+mod routing;
 mod scaling;
 mod scenarios;
 mod sim_core;
