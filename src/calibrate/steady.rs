@@ -97,6 +97,7 @@ pub fn scenario_for(base: &Scenario, row: &SteadyRow) -> Scenario {
     sc.traffic = vec![crate::config::TrafficSource {
         function: 0,
         invocation: Invocation::Sync,
+        delivery: crate::platform::event_source::Delivery::Sync,
         process: ArrivalProcess::Poisson(Poisson {
             rate_per_s: row.rate_per_s,
         }),
