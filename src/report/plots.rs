@@ -89,20 +89,6 @@ pub fn cost_vs_p99(
     limits: &[(String, f64)],
 ) -> Result<String, ChartError> {
     let mut chart = Chart::new(title, x_label, y_label);
-    // A constraint on the x figure is drawn as a vertical line over the cost range.
-    let costs = groups.iter().flat_map(|g| g.1.iter().map(|p| p.1));
-    let (lo, hi) = costs.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), y| {
-        (a.min(y), b.max(y))
-    });
-    if lo.is_finite() {
-        for (name, x) in limits {
-            chart.add(Series::new(
-                name.clone(),
-                vec![(*x, lo), (*x, hi)],
-                SeriesStyle::Line,
-            ));
-        }
-    }
     for (name, points) in groups {
         chart.add(Series::new(
             name.clone(),
@@ -116,6 +102,21 @@ pub fn cost_vs_p99(
             vec![p],
             SeriesStyle::Points,
         ));
+    }
+    // A constraint on the x figure is drawn as a vertical line over the cost range, after
+    // the points so that they keep their colours.
+    let costs = groups.iter().flat_map(|g| g.1.iter().map(|p| p.1));
+    let (lo, hi) = costs.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), y| {
+        (a.min(y), b.max(y))
+    });
+    if lo.is_finite() {
+        for (name, x) in limits {
+            chart.add(Series::new(
+                name.clone(),
+                vec![(*x, lo), (*x, hi)],
+                SeriesStyle::Line,
+            ));
+        }
     }
     render(&sized(chart))
 }

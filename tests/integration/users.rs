@@ -352,3 +352,65 @@ fn report_durations_are_the_handler_and_its_billed_time() {
     let table = stdout(&coldsim(dir.path(), &["scenario", "s.toml"]));
     assert!(table.contains("  Duration ") && table.contains("  Billed Duration "));
 }
+
+/// Tolerance: exact. The sweep's Power Tuning answer, recomputed from each point's own
+/// figures in the JSON: `cost` is the point with the lowest cost per million requests,
+/// `speed` the lowest mean latency. The report draws the p99 constraint and the
+/// cost-and-time chart, and lists the strategies.
+#[test]
+fn sweep_answers_as_power_tuning_does() {
+    let dir = tempfile::tempdir().unwrap();
+    let report = dir.path().join("rep");
+    let out = stdout(&coldsim(
+        repo(),
+        &[
+            "sweep",
+            "scenarios/memory-sweep.toml",
+            "--set",
+            "function.api.memory_mb=512,1024,1769,3008",
+            "--objective",
+            "min cost where latency.p99 < 800ms",
+            "--replications",
+            "2",
+            "--format",
+            "json",
+            "--report",
+            report.to_str().unwrap(),
+        ],
+    ));
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let points = v["points"].as_array().unwrap();
+    let cheapest = points
+        .iter()
+        .min_by(|a, b| {
+            let f = |p: &serde_json::Value| {
+                p["summary"]["total"]["cost"]["per_million_requests_usd"]
+                    .as_f64()
+                    .unwrap()
+            };
+            f(a).partial_cmp(&f(b)).unwrap()
+        })
+        .unwrap()["name"]
+        .clone();
+    let fastest = points
+        .iter()
+        .min_by(|a, b| {
+            let f = |p: &serde_json::Value| {
+                p["summary"]["total"]["latency_ms"]["mean"]
+                    .as_f64()
+                    .unwrap()
+            };
+            f(a).partial_cmp(&f(b)).unwrap()
+        })
+        .unwrap()["name"]
+        .clone();
+    assert_eq!(v["power_tuning"]["cost"], cheapest);
+    assert_eq!(v["power_tuning"]["speed"], fastest);
+    assert!(v["power_tuning"]["balanced"].is_string());
+    let svg = std::fs::read_to_string(report.join("cost_vs_p99.svg")).unwrap();
+    assert!(svg.contains("constraint: latency.p99 &lt; 800ms"));
+    let ct = std::fs::read_to_string(report.join("cost_and_time.svg")).unwrap();
+    assert!(ct.contains("cost per million requests"));
+    let md = std::fs::read_to_string(report.join("report.md")).unwrap();
+    assert!(md.contains("| balanced |"), "{md}");
+}
