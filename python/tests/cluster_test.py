@@ -42,7 +42,7 @@ class Checks:
                               capture_output=True, timeout=600)
 
     def driver(self, argv, address=None, timeout=600):
-        cmd = [self.a.driver, "--coldsim", self.a.coldsim,
+        cmd = [self.a.driver, "--coldsim", self.a.coldsim, "--connect-timeout", "180",
                "--address", address or self.address] + argv
         return subprocess.run(cmd, cwd=self.a.root, capture_output=True, timeout=timeout)
 
@@ -103,7 +103,8 @@ KILL = ["sweep", "scenarios/steady.toml", "--set", "function.api.memory_mb=512,1
 def killed_worker(c, cluster, worker):
     want = c.coldsim(KILL)
     assert want.returncode == 0, want.stderr.decode()
-    cmd = [c.a.driver, "--coldsim", c.a.coldsim, "--address", c.address, "--units", "8"] + KILL
+    cmd = [c.a.driver, "--coldsim", c.a.coldsim, "--address", c.address, "--units", "8",
+           "--connect-timeout", "180"] + KILL
     p = subprocess.Popen(cmd, cwd=c.a.root, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     lines = []
     first_done = threading.Event()
@@ -122,7 +123,8 @@ def killed_worker(c, cluster, worker):
     out_reader.start()
     try:
         assert first_done.wait(300), "no unit finished: %s" % "".join(lines)[-1500:]
-        cluster.remove_node(worker)
+        # Killed, not drained: its processes get SIGKILL.
+        cluster.remove_node(worker, allow_graceful=False)
         p.wait(timeout=600)
     finally:
         if p.poll() is None:
@@ -150,7 +152,7 @@ def main():
     c = None
     try:
         worker = cluster.add_node(num_cpus=1)
-        cluster.wait_for_nodes()
+        cluster.wait_for_nodes(timeout=180)
         print("cluster of 2 nodes up in %.1f s at %s" % (time.monotonic() - t0, cluster.address),
               flush=True)
         c = Checks(args, cluster.address, tmp)
