@@ -149,11 +149,11 @@ def _submit(ray, opts, exe, plan_dir, plan):
     return pending
 
 
-def _progress(done, total, invocations, start):
+def _progress(k, done, total, invocations, start):
     elapsed = time.monotonic() - start
     eta = elapsed / done * (total - done) if done else float("nan")
-    _say("%d/%d units, %s invocations simulated, %.0f s elapsed, ETA %.0f s"
-         % (done, total, format(invocations, ","), elapsed, eta))
+    _say("unit-%03d.json done: %d/%d units, %s invocations simulated, %.0f s elapsed, "
+         "ETA %.0f s" % (k, done, total, format(invocations, ","), elapsed, eta))
 
 
 def _collect(ray, pending, plan_dir, stall_s):
@@ -182,7 +182,7 @@ def _collect(ray, pending, plan_dir, stall_s):
         invocations += json.loads(data).get("invocations", 0)
         done += 1
         last = time.monotonic()
-        _progress(done, total, invocations, start)
+        _progress(k, done, total, invocations, start)
 
 
 def main(argv=None):

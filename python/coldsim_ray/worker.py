@@ -25,6 +25,17 @@ def _binary_from_bytes(data):
     return path
 
 
+def _trace_attempt(name):
+    """For tests: with COLDSIM_RAY_TRACE_DIR set, leaves a file NAME.NODE_ID.PID there for
+    each attempt at a unit, so a test can see which node ran it and that it was retried."""
+    trace = os.environ.get("COLDSIM_RAY_TRACE_DIR")
+    if trace:
+        import ray
+
+        node_id = ray.get_runtime_context().get_node_id()
+        open(os.path.join(trace, "%s.%s.%d" % (name, node_id, os.getpid())), "w").close()
+
+
 def run_unit(name, unit_bytes, inputs_bytes, binary_bytes, worker_binary):
     """Runs the unit (`name`, its JSON and the plan's inputs.json) with the binary shipped
     as `binary_bytes`, or the one at `worker_binary` on the node; gives the partial's bytes.
@@ -32,6 +43,7 @@ def run_unit(name, unit_bytes, inputs_bytes, binary_bytes, worker_binary):
     import socket
 
     node = socket.gethostname()
+    _trace_attempt(name)
     if worker_binary:
         exe = worker_binary
         if not (os.path.isfile(exe) and os.access(exe, os.X_OK)):

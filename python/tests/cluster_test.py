@@ -42,7 +42,7 @@ class Checks:
                               capture_output=True, timeout=600)
 
     def driver(self, argv, address=None, timeout=600):
-        cmd = [self.a.driver, "--coldsim", self.a.coldsim,
+        cmd = [self.a.driver, "--coldsim", self.a.coldsim, "--connect-timeout", "180",
                "--address", address or self.address] + argv
         return subprocess.run(cmd, cwd=self.a.root, capture_output=True, timeout=timeout)
 
@@ -72,7 +72,7 @@ class Checks:
         assert got.returncode == 0, "exit %d: %s" % (got.returncode, got.stderr.decode()[-2000:])
         assert got.stdout == want.stdout, "stdout differs:\n%s\n---\n%s" % (
             got.stdout.decode()[:800], want.stdout.decode()[:800])
-        assert b"units," in got.stderr, "no progress on stderr"
+        assert b" units, " in got.stderr, "no progress on stderr"
         if report:
             names = sorted(os.listdir(single))
             assert names == sorted(os.listdir(ray_report)), names
@@ -95,34 +95,44 @@ class Checks:
 SWEEP = ["sweep", "scenarios/sparse.toml", "--set", "platform.keep_alive=5m,10m,20m",
          "--replications", "3", "--format", "json"]
 COMPARE = ["compare", "scenarios/provisioned-vs-pings.toml", "--replications", "3"]
-# Long enough that units are still running on both nodes when one is removed.
-KILL = ["sweep", "scenarios/steady.toml", "--set", "function.api.memory_mb=512,1024",
-        "--replications", "4", "--format", "json"]
+# Units of 2 replications of the reference workload (2.1 M invocations each): long enough
+# that the unit the worker node runs is still running when the test kills the node.
+KILL = ["scenario", "scenarios/reference.toml", "--replications", "16", "--format", "json"]
 
 
-def killed_worker(c, cluster, worker):
+def killed_worker(c, cluster, worker, trace):
+    """Kills the worker node while it runs a unit; the unit must be run again elsewhere
+    (seen in the attempt files of COLDSIM_RAY_TRACE_DIR) and the output stay identical."""
     want = c.coldsim(KILL)
     assert want.returncode == 0, want.stderr.decode()
-    cmd = [c.a.driver, "--coldsim", c.a.coldsim, "--address", c.address, "--units", "8"] + KILL
+    for f in os.listdir(trace):
+        os.remove(os.path.join(trace, f))
+    cmd = [c.a.driver, "--coldsim", c.a.coldsim, "--address", c.address, "--units", "8",
+           "--connect-timeout", "180"] + KILL
     p = subprocess.Popen(cmd, cwd=c.a.root, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     lines = []
-    first_done = threading.Event()
-
-    def read_err():
-        for line in p.stderr:
-            lines.append(line.decode(errors="replace"))
-            if "1/8 units" in lines[-1]:
-                first_done.set()
-
-    reader = threading.Thread(target=read_err, daemon=True)
+    reader = threading.Thread(
+        target=lambda: [lines.append(x.decode(errors="replace")) for x in p.stderr], daemon=True)
     reader.start()
     out_box = {}
     out_reader = threading.Thread(target=lambda: out_box.setdefault("out", p.stdout.read()),
                                   daemon=True)
     out_reader.start()
+    node = worker.node_id
+    victim = None
     try:
-        assert first_done.wait(300), "no unit finished: %s" % "".join(lines)[-1500:]
-        cluster.remove_node(worker)
+        deadline = time.monotonic() + 300
+        while victim is None and time.monotonic() < deadline and p.poll() is None:
+            done = "".join(lines)
+            for f in os.listdir(trace):
+                unit, node_id, _pid = f.split(".json.")[0] + ".json", *f.split(".json.")[1].split(".")
+                if node_id == node and (unit + " done") not in done:
+                    victim = unit
+            if victim is None:
+                time.sleep(0.02)
+        assert victim, "the worker node ran no unit: %s" % "".join(lines)[-1500:]
+        # Killed, not drained: its processes get SIGKILL.
+        cluster.remove_node(worker, allow_graceful=False)
         p.wait(timeout=600)
     finally:
         if p.poll() is None:
@@ -132,6 +142,11 @@ def killed_worker(c, cluster, worker):
     assert p.returncode == 0, "exit %d: %s" % (p.returncode, "".join(lines)[-1500:])
     assert out_box.get("out") == want.stdout, "stdout differs after the node was removed"
     assert "8/8 units" in "".join(lines)
+    attempts = [f for f in os.listdir(trace) if f.startswith(victim + ".")]
+    nodes = {f.split(".json.")[1].split(".")[0] for f in attempts}
+    assert len(attempts) >= 2 and len(nodes) == 2, (victim, attempts)
+    print("       %s was running on the killed node; rerun on the other: %d attempts"
+          % (victim, len(attempts)), flush=True)
 
 
 def main():
@@ -144,13 +159,17 @@ def main():
     from ray.cluster_utils import Cluster
 
     tmp = tempfile.mkdtemp(prefix="coldsim-ray-test-")
+    trace = os.path.join(tmp, "attempts")
+    os.mkdir(trace)
+    # Inherited by the cluster's workers (see coldsim_ray/worker.py).
+    os.environ["COLDSIM_RAY_TRACE_DIR"] = trace
     t0 = time.monotonic()
     cluster = Cluster(initialize_head=True,
                       head_node_args={"num_cpus": 1, "include_dashboard": False})
     c = None
     try:
         worker = cluster.add_node(num_cpus=1)
-        cluster.wait_for_nodes()
+        cluster.wait_for_nodes(timeout=180)
         print("cluster of 2 nodes up in %.1f s at %s" % (time.monotonic() - t0, cluster.address),
               flush=True)
         c = Checks(args, cluster.address, tmp)
@@ -173,7 +192,7 @@ def main():
                 lambda: c.fails(["--connect-timeout", "20"] + SWEEP, "cannot reach the Ray cluster",
                                 address="127.0.0.1:1", limit_s=60))
         c.check("worker node killed mid-run: identical",
-                lambda: killed_worker(c, cluster, worker))
+                lambda: killed_worker(c, cluster, worker, trace))
     finally:
         cluster.shutdown()
         shutil.rmtree(tmp, ignore_errors=True)
