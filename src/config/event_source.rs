@@ -138,7 +138,9 @@ fn stream_params(ctx: &Ctx, key: &str, s: Option<StreamSection>) -> InputResult<
     let Some(s) = s else { return Ok(d) };
     let k = |n: &str| format!("{key}.{n}");
     Ok(StreamParams {
-        shards: in_range(ctx, &k("shards"), s.shards.unwrap_or(d.shards), 1..=10_000)?,
+        // Up to 1,000 shards: above the default Kinesis shard quota (500 in the largest
+        // Regions), and each lane is looked at on every completion.
+        shards: in_range(ctx, &k("shards"), s.shards.unwrap_or(d.shards), 1..=1_000)?,
         parallelization_factor: in_range(
             ctx,
             &k("parallelization_factor"),

@@ -20,10 +20,6 @@ use crate::platform::event_source::stream::Lanes;
 use crate::platform::event_source::{Delivery, OnFailure};
 use crate::platform::sandbox::SandboxId;
 
-/// Pause of an SQS or stream lane after a throttled batch: 1 s (assumed; AWS documents
-/// backoff for these mappings but no interval; low confidence).
-const THROTTLE_PAUSE: SimDuration = SimDuration::from_secs(1);
-
 /// Messages older than this leave an SQS queue: the default retention period, 4 days
 /// (345,600 s; Amazon SQS docs, MessageRetentionPeriod).
 const SQS_RETENTION: SimDuration = SimDuration::from_secs(345_600);
@@ -84,6 +80,8 @@ struct Lane {
     ready: VecDeque<Pending>,
     in_flight: u32,
     paused_until: SimTime,
+    /// Throttles of its head batch in a row (SQS, streams).
+    throttles: u32,
 }
 
 /// A source's batch running on a sandbox.
@@ -345,6 +343,7 @@ impl World<'_> {
         let f = src.function as usize;
         let stats = &mut self.functions[f].stats.events;
         let first = *src.lanes[lane].ready.front().expect("a batch");
+        src.lanes[lane].throttles = 0;
         for _ in 0..n {
             let e = src.lanes[lane].ready.pop_front().expect("n waiting");
             if e.counted {
@@ -373,7 +372,9 @@ impl World<'_> {
 
     /// The head of lane `lane` of source `s` was throttled at `now`. An async event backs
     /// off (or expires) and the next one is tried; an SQS or stream batch stays at the head
-    /// and its lane pauses. Returns whether the lane may go on.
+    /// and its lane pauses, 1 s after its first throttle, doubling to 5 min (assumed: the
+    /// async backoff; AWS says the mappings back off but gives no interval; low
+    /// confidence). Returns whether the lane may go on.
     fn throttled(&mut self, now: SimTime, s: usize, lane: usize) -> bool {
         let src = &mut self.event_sources[s];
         let stats = &mut self.functions[src.function as usize].stats.events;
@@ -381,7 +382,9 @@ impl World<'_> {
         stats.throttled_attempts += head.counted as u64;
         let Delivery::Async(p) = src.delivery else {
             stats.retries += head.counted as u64;
-            src.lanes[lane].paused_until = now + THROTTLE_PAUSE;
+            let l = &mut src.lanes[lane];
+            l.throttles += 1;
+            l.paused_until = now + async_retry::throttle_backoff(l.throttles);
             return false;
         };
         let mut ev = src.lanes[lane].ready.pop_front().expect("a head");

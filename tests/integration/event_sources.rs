@@ -395,3 +395,23 @@ fn async_events_start_at_the_pollers_ramp_unless_delivery_is_immediate() {
     let (_, recs) = common::run_collect(&common::load(&immediate).scenario);
     assert_eq!(started_by(&recs, 0), 400);
 }
+
+/// Exact, hand-traced: an SQS batch that is always throttled (reserved concurrency 0) stays
+/// at the head while its poller backs off 1 s, 2 s, … 256 s, then 300 s: tried at 0, 1, 3,
+/// …, 511 s, then every 300 s up to 511 + 300·1,150 = 345,511 s, the last attempt within
+/// the 4-day retention (345,600 s): 1,160 attempts, then its 10 messages expire.
+#[test]
+fn an_always_throttled_sqs_batch_backs_off_until_its_messages_expire() {
+    let sc = common::load(&burst(
+        10,
+        "1s",
+        "reserved_concurrency = 0",
+        "invocation = \"sqs\"\nsqs = { batching_window = \"1s\" }",
+    ));
+    let run = common::run_once(&sc.scenario);
+    let f = &run.functions[0];
+    assert_eq!(f.invocations, 0);
+    assert_eq!(f.events.throttled_attempts, 1160);
+    assert_eq!(f.events.expired, 10);
+    assert_eq!(f.events.pending_at_end, 0);
+}

@@ -77,7 +77,7 @@ pub const SQS_DEFAULTS: SqsParams = SqsParams {
 /// Kinesis Data Streams event source mappings").
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct StreamParams {
-    /// Shards of the stream (>= 1).
+    /// Shards of the stream, 1..=1,000.
     pub shards: u32,
     /// Concurrent batches per shard, 1..=10 (default 1).
     pub parallelization_factor: u32,
