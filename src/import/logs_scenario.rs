@@ -191,7 +191,7 @@ fn observed_notes(name: &str, invs: &[Invocation]) -> Vec<String> {
     let mut restores: Vec<f64> = invs.iter().filter_map(|i| i.restore_ms).collect();
     let cold = inits.len() + restores.len();
     let mut notes = vec![format!(
-        "Observed in the logs for {name}: {n} invocations, {cold} cold starts (cold fraction {:.4}).",
+        "Observed in the logs for {name}: {n} invocations, {cold} of them cold (cold fraction {:.4}).",
         cold as f64 / n as f64
     )];
     for (label, values) in [
@@ -204,7 +204,7 @@ fn observed_notes(name: &str, invs: &[Invocation]) -> Vec<String> {
         values.sort_by(f64::total_cmp);
         let q = |p: f64| values[((values.len() - 1) as f64 * p).round() as usize];
         notes.push(format!(
-            "Observed {label}: p50 {:.1} ms, p90 {:.1} ms, p99 {:.1} ms, max {:.1} ms ({} values); \
+            "Observed {label}: p50 {:.1} ms, p90 {:.1} ms, p99 {:.1} ms, max {:.1} ms (n = {}); \
              a run of this scenario should show similar figures.",
             q(0.5),
             q(0.9),

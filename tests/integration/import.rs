@@ -295,7 +295,7 @@ fn logs_text_and_insights_csv_give_arrivals_durations_and_counts() {
         "{users}"
     );
     assert!(s.contains(
-        "Observed in the logs for tail: 3 invocations, 1 cold starts (cold fraction 0.3333)"
+        "Observed in the logs for tail: 3 invocations, 1 of them cold (cold fraction 0.3333)"
     ));
     assert!(s.contains("Observed Init Duration: p50 400.0 ms"));
     let orders = &values_of(s, "[[function]]", "orders")[0];
@@ -303,7 +303,7 @@ fn logs_text_and_insights_csv_give_arrivals_durations_and_counts() {
     // --function puts everything under one name.
     let one = logs_scenario::import_logs(&paths, &out, Some("api")).unwrap();
     assert_eq!(one.side_files.len(), 1);
-    assert!(one.scenario.contains("6 invocations, 2 cold starts"));
+    assert!(one.scenario.contains("6 invocations, 2 of them cold"));
 }
 
 /// One REPORT line per invocation record of `--invocations-csv`, timed at the record's end
