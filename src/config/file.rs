@@ -140,6 +140,11 @@ pub struct PlatformSection {
     /// Share of would-be cold starts whose sandbox the platform initialised proactively,
     /// off the request path (0..1).
     pub proactive_init_share: Option<f64>,
+    /// Share of sandboxes whose retirement at `max_lifetime` is replaced by a sandbox the
+    /// platform initialises ahead, off the request path (0..1).
+    pub replacement_share: Option<f64>,
+    /// How long before a sandbox's retirement its replacement starts to initialise.
+    pub replacement_lead: Option<DistSpec>,
 }
 
 /// `[platform.zip]`: how ZIP archives reach a sandbox.

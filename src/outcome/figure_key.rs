@@ -168,6 +168,8 @@ pub const SANDBOXES_REPLACED_BY_DEPLOY: FigureKey = FigureKey("sandboxes.replace
 pub const SANDBOXES_PEAK_IN_FLIGHT: FigureKey = FigureKey("sandboxes.peak_in_flight");
 /// Time-average busy sandboxes.
 pub const SANDBOXES_MEAN_BUSY: FigureKey = FigureKey("sandboxes.mean_busy");
+/// Inits that replaced a sandbox about to retire (reported when replacement is on).
+pub const REPLACEMENT_INITS: FigureKey = FigureKey("replacement_inits");
 /// Provisioned-concurrency inits.
 pub const PROVISIONED_INITS: FigureKey = FigureKey("provisioned_inits");
 /// Proactive inits.
@@ -196,6 +198,7 @@ pub const PROVISIONED_INIT_DURATION_MS: HistogramKey =
 
 /// Every scalar figure above, in no particular order (the builder's output order is its own).
 pub const SCALARS: &[FigureKey] = &[
+    REPLACEMENT_INITS,
     ARRIVALS,
     INVOCATIONS,
     COLD_STARTS,

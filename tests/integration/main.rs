@@ -31,6 +31,7 @@ mod mitigations;
 mod model_data;
 mod outputs;
 mod pipeline;
+mod retirement;
 mod report;
 mod scaling;
 mod scenarios;
