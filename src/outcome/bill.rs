@@ -28,8 +28,7 @@ pub fn cost_inputs(
     let mut inputs = CostInputs::new(arch, memory_mb, packaging, measured_s);
     inputs.invocations = s.invocations;
     inputs.billed_ms = s.billed_handler_ms;
-    inputs.on_demand_init_ms =
-        sum_ms(&s.init_duration) + s.offpath_on_demand_init_us as f64 / 1e3;
+    inputs.on_demand_init_ms = sum_ms(&s.init_duration) + s.offpath_on_demand_init_us as f64 / 1e3;
     inputs.pings = s.pings;
     inputs.ping_billed_ms = s.ping_billed_ms;
     inputs.provisioned_configured_s = s.provisioned_configured_us as f64 / 1e6;

@@ -85,8 +85,6 @@ mod tests {
         assert_eq!(zero.on_cold_start(&mut rng), ProactiveDecision::Nothing);
         assert_eq!(rng, before, "share 0 draws nothing");
         let one = ProactiveShare { share: 1.0 };
-        assert!(
-            (0..100).all(|_| one.on_cold_start(&mut rng) == ProactiveDecision::PrepareAnother)
-        );
+        assert!((0..100).all(|_| one.on_cold_start(&mut rng) == ProactiveDecision::PrepareAnother));
     }
 }

@@ -90,19 +90,25 @@ fn replacement_share_1_with_a_lead_longer_than_init_removes_every_retirement_col
     assert_eq!(bill.on_demand_init_ms, 6.0 * 300.0);
 }
 
-/// The replacement joins the idle pool at retire_at - lead + init = 3,600.5 - 120 + init s.
-/// With init 9.9 s it is ready at 3,490.4 s and the request at 3,490.5 s runs on it; with
-/// init 10.1 s it is ready at 3,490.6 s, so that request still runs on the first sandbox and
-/// the one at 3,500.5 s is the replacement's first. (Ids: the first sandbox is 0, the
-/// replacement 1.) Tolerance: exact, to the 0.1 s bracket around the ready time.
+/// The replacement joins the idle pool at retire_at - lead + init = 3,600.5 - 125 + init s
+/// (lead 125 s). With init 4.9 s it is ready at 3,480.4 s and the request at 3,480.5 s runs
+/// on it; with init 5.2 s it is ready at 3,480.7 s, so that request still runs on the first
+/// sandbox (free again at 3,480.6 s, below the replacement in the most-recently-used
+/// order) and the one at 3,490.5 s is the replacement's first. (Ids: the first sandbox is
+/// 0, the replacement 1.) Tolerance: exact, to the 0.3 s bracket around the ready time.
 #[test]
 fn the_replacement_joins_the_idle_pool_at_retire_at_minus_lead_plus_init() {
     let dir = tempfile::tempdir().unwrap();
-    for (init, first_on_replacement_s) in [("9900ms", 3_490.5), ("10100ms", 3_500.5)] {
-        let t = common::load(&steady(dir.path(), 400, "70m", init, REPLACE_ALL));
+    let lead = "replacement_share = 1.0\nreplacement_lead = \"125s\"";
+    for (init, first_on_replacement_s) in [("4900ms", 3_480.5), ("5200ms", 3_490.5)] {
+        let t = common::load(&steady(dir.path(), 400, "70m", init, lead));
         let (stats, recs) = common::run_collect(&t.scenario);
+        assert_eq!(stats.functions[0].cold_starts, 1);
         assert_eq!(stats.functions[0].replacement_inits, 1);
-        let first = recs.iter().find(|r| r.sandbox == 1).expect("replacement used");
+        let first = recs
+            .iter()
+            .find(|r| r.sandbox == 1)
+            .expect("replacement used");
         assert_eq!(
             first.request.arrival.as_us(),
             (first_on_replacement_s * 1e6) as u64,
@@ -146,7 +152,11 @@ fn share_zero_is_the_behaviour_without_replacement_byte_for_byte() {
             .args(["--replications", "2"])
             .output()
             .expect("run coldsim");
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         String::from_utf8(out.stdout).unwrap()
     };
     let a = json("replacement_share = 0.0\nreplacement_lead = \"2m\"");
@@ -167,7 +177,10 @@ fn bad_replacement_keys_are_input_errors_naming_the_key() {
         ("replacement_share = \"half\"", "replacement_share"),
         ("replacement_lead = \"-5s\"", "replacement_lead"),
         ("replacement_lead = \"soon\"", "replacement_lead"),
-        ("replacement_lead = { dist = \"bogus\" }", "replacement_lead"),
+        (
+            "replacement_lead = { dist = \"bogus\" }",
+            "replacement_lead",
+        ),
         ("proactive_init_share = 2", "proactive_init_share"),
     ];
     for (line, key) in cases {
