@@ -65,7 +65,13 @@ const REPLACE_ALL: &str = "replacement_share = 1.0\nreplacement_lead = \"2m\"";
 #[test]
 fn replacement_share_1_with_a_lead_longer_than_init_removes_every_retirement_cold_start() {
     let dir = tempfile::tempdir().unwrap();
-    let off = stats(&steady(dir.path(), 1_800, "5h", "300ms", ""));
+    let off = stats(&steady(
+        dir.path(),
+        1_800,
+        "5h",
+        "300ms",
+        "replacement_share = 0",
+    ));
     assert_eq!(off.invocations, 1_800);
     assert_eq!(off.cold_starts, 5);
     assert_eq!(off.retired_lifetime, 4);
