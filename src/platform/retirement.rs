@@ -29,8 +29,8 @@ pub enum RetirementDecision {
 /// Whether the retirement of a new sandbox will be replaced ahead of time.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ReplacementDecision {
-    /// At this time (its retirement less the lead time, not before its creation) the
-    /// platform starts to initialise a replacement, if the sandbox is still alive then.
+    /// At this time (its retirement less the lead time, after its creation) the platform
+    /// starts to initialise a replacement, if the sandbox is still alive then.
     ReplaceFrom(SimTime),
     /// It retires without a replacement: the next request after it may cold-start.
     RetireOnly,
@@ -95,7 +95,15 @@ impl RetirementPolicy for MaxLifetime {
             return ReplacementDecision::RetireOnly;
         }
         let lead = self.replacement_lead.sample(rng);
-        ReplacementDecision::ReplaceFrom(SimTime(retire_at.0.saturating_sub(lead.as_us())).max(now))
+        let from = SimTime(retire_at.0.saturating_sub(lead.as_us()));
+        if from > now {
+            ReplacementDecision::ReplaceFrom(from)
+        } else {
+            // A lead as long as the whole lifetime: a replacement at creation would start a
+            // chain of replacements at one instant. The platform replaces only sandboxes
+            // that have lived before.
+            ReplacementDecision::RetireOnly
+        }
     }
 
     #[inline]
@@ -129,8 +137,8 @@ mod tests {
         );
     }
 
-    /// Tolerance: exact for share 0 (no draw at all) and 1 (always, at retire_at - lead,
-    /// never before creation); 4.5 binomial SEs for share 0.3 over 100,000 sandboxes.
+    /// Tolerance: exact for share 0 (no draw at all) and 1 (always, at retire_at - lead, if
+    /// after creation); 4.5 binomial SEs for share 0.3 over 100,000 sandboxes.
     #[test]
     fn replacement_share_and_lead_decide_when_a_replacement_starts() {
         let mut p = MaxLifetime::without_replacement(Dist::Constant(SimDuration::from_secs(60)));
@@ -148,11 +156,13 @@ mod tests {
             p.on_create(SimTime(0), at, &mut rng),
             ReplacementDecision::ReplaceFrom(SimTime(70_000_000))
         );
-        // A lead longer than the life left: the replacement starts at creation.
-        assert_eq!(
-            p.on_create(SimTime(90_000_000), at, &mut rng),
-            ReplacementDecision::ReplaceFrom(SimTime(90_000_000))
-        );
+        // A lead as long as the life left or longer: no replacement.
+        for created in [70_000_000, 90_000_000] {
+            assert_eq!(
+                p.on_create(SimTime(created), at, &mut rng),
+                ReplacementDecision::RetireOnly
+            );
+        }
         p.replacement_share = 0.3;
         let n = 100_000;
         let hits = (0..n)

@@ -195,3 +195,24 @@ fn bad_replacement_keys_are_input_errors_naming_the_key() {
         common::assert_bad_input(common::run_scenario_file(&path), "scenario.toml", &[key]);
     }
 }
+
+/// A lead within a millisecond of the lifetime would replace every live sandbox a thousand
+/// times a second: 2 × 1.0 × 1,000 sandboxes × 7 d / 1 ms ≈ 1.2e12 events, over the 1e10
+/// budget, so the run is refused up front naming the key. Tolerance: exact (exit 2).
+#[test]
+fn a_replacement_lead_close_to_the_lifetime_is_refused_as_too_much_work() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = steady(
+        dir.path(),
+        10,
+        "7d",
+        "300ms",
+        "replacement_share = 1.0\nreplacement_lead = \"3599999ms\"",
+    );
+    let (_d, path) = common::write(&text);
+    common::assert_bad_input(
+        common::run_scenario_file(&path),
+        "scenario.toml",
+        &["platform.replacement_share"],
+    );
+}
