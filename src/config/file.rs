@@ -145,6 +145,11 @@ pub struct PlatformSection {
     pub async_delivery: Option<AsyncDelivery>,
     /// Which idle sandbox serves a request (`platform.routing`).
     pub routing: Option<super::routing::RoutingSpec>,
+    /// Share of sandboxes whose retirement at `max_lifetime` is replaced by a sandbox the
+    /// platform initialises ahead, off the request path (0..1).
+    pub replacement_share: Option<f64>,
+    /// How long before a sandbox's retirement its replacement starts to initialise.
+    pub replacement_lead: Option<DistSpec>,
 }
 
 /// `platform.async_delivery`.

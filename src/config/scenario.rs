@@ -468,6 +468,8 @@ fn overlay(base: PlatformSection, over: PlatformSection) -> PlatformSection {
         proactive_init_share: over.proactive_init_share.or(base.proactive_init_share),
         async_delivery: over.async_delivery.or(base.async_delivery),
         routing: over.routing.or(base.routing),
+        replacement_share: over.replacement_share.or(base.replacement_share),
+        replacement_lead: over.replacement_lead.or(base.replacement_lead),
     }
 }
 
@@ -512,19 +514,16 @@ fn build_platform(scenario: &Path, r: Option<PlatformRef>) -> InputResult<Platfo
     if init_timeout.is_some_and(|t| t.as_us() == 0) {
         return Err(ctx.err("platform.init_timeout", "must be longer than zero"));
     }
-    let proactive_init_share = section.proactive_init_share.unwrap_or(0.0);
-    if !(0.0..=1.0).contains(&proactive_init_share) {
-        return Err(ctx.err(
-            "platform.proactive_init_share",
-            format!("must be between 0 and 1; got {proactive_init_share}"),
-        ));
-    }
+    let proactive_init_share = share(&ctx, "proactive_init_share", section.proactive_init_share)?;
+    let replacement_share = share(&ctx, "replacement_share", section.replacement_share)?;
     let routing = super::routing::build_routing(&ctx, section.routing.as_ref())?;
     Ok(PlatformParams {
         routing,
         init_timeout,
         proactive_init_share,
         async_immediate: section.async_delivery == Some(super::file::AsyncDelivery::Immediate),
+        replacement_share,
+        replacement_lead: get("replacement_lead", &section.replacement_lead)?,
         zip,
         storage,
         init_cpu,
@@ -538,6 +537,19 @@ fn build_platform(scenario: &Path, r: Option<PlatformRef>) -> InputResult<Platfo
         prices: build_prices(&ctx, &price)?,
         billing: build_billing(&ctx, &price)?,
     })
+}
+
+/// A probability key of the platform (`platform.{k}`), 0 when absent: between 0 and 1.
+fn share(ctx: &Ctx, k: &str, v: Option<f64>) -> InputResult<f64> {
+    let v = v.unwrap_or(0.0);
+    if (0.0..=1.0).contains(&v) {
+        Ok(v)
+    } else {
+        Err(ctx.err(
+            format!("platform.{k}"),
+            format!("must be between 0 and 1; got {v}"),
+        ))
+    }
 }
 
 /// A key the built-in platform model should have given.

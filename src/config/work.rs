@@ -94,6 +94,21 @@ pub fn estimate(sc: &Scenario) -> Work {
         sc.deploys.len() as f64,
         "deploy less often",
     );
+    let share = sc.platform.replacement_share;
+    let lead_us = sc.platform.replacement_lead.mean_us();
+    if share > 0.0 && lead_us < lifetime_us {
+        // A live sandbox is replaced at most every lifetime less the lead (a lead as long as
+        // the lifetime replaces nothing): two events per replacement. Off-path sandboxes
+        // are not in the bound of live sandboxes below: a replacement overlaps the sandbox
+        // it replaces for the lead time only.
+        let on_demand = sc.platform.account_concurrency as f64 * versions;
+        add(
+            "platform.replacement_share".into(),
+            2.0 * share * on_demand * duration_us / (lifetime_us - lead_us).max(1.0),
+            "each live sandbox is replaced every max_lifetime - replacement_lead: lower the \
+             share, shorten the lead or lengthen the lifetime",
+        );
+    }
     let live = (sc.platform.account_concurrency as f64 + provisioned) * versions;
     work.live_sandboxes = ("platform.account_concurrency".into(), live);
     work

@@ -12,8 +12,10 @@ use crate::stats::Histogram;
 /// provisioned sandboxes, at the PC duration price), request-path inits (billed by the
 /// packaging's billing rule), pings, provisioned concurrency configured, and SnapStart
 /// cache and restores. Restores are billed on their whole Restore Duration, an upper bound:
-/// AWS bills only the runtime load and hooks, not the snapshot loading. Proactive inits are
-/// not billed (their Init Duration is not counted per function).
+/// AWS bills only the runtime load and hooks, not the snapshot loading. Proactive and
+/// replacement inits are billed like request-path inits, by the packaging's rule: each is
+/// an on-demand INIT phase that ran before its first request (an assumption: AWS does not
+/// say whether it bills them).
 pub fn cost_inputs(
     s: &FunctionStats,
     arch: Arch,
@@ -26,7 +28,7 @@ pub fn cost_inputs(
     let mut inputs = CostInputs::new(arch, memory_mb, packaging, measured_s);
     inputs.invocations = s.invocations;
     inputs.billed_ms = s.billed_handler_ms;
-    inputs.on_demand_init_ms = sum_ms(&s.init_duration);
+    inputs.on_demand_init_ms = sum_ms(&s.init_duration) + s.offpath_on_demand_init_us as f64 / 1e3;
     inputs.pings = s.pings;
     inputs.ping_billed_ms = s.ping_billed_ms;
     inputs.provisioned_configured_s = s.provisioned_configured_us as f64 / 1e6;

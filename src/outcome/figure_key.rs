@@ -176,6 +176,8 @@ pub const SANDBOXES_MEAN_BUSY: FigureKey = FigureKey("sandboxes.mean_busy");
 pub const SANDBOXES_MEAN_LIVE: FigureKey = FigureKey("sandboxes.mean_live");
 /// Idle sandbox memory-time ("wasted memory"): (live − busy) time × memory, GB-s.
 pub const SANDBOXES_IDLE_GB_S: FigureKey = FigureKey("sandboxes.idle_gb_s");
+/// Inits that replaced a sandbox about to retire (reported when replacement is on).
+pub const REPLACEMENT_INITS: FigureKey = FigureKey("replacement_inits");
 /// Provisioned-concurrency inits.
 pub const PROVISIONED_INITS: FigureKey = FigureKey("provisioned_inits");
 /// Proactive inits.
@@ -220,6 +222,7 @@ pub const EVENTS_PER_BATCH: FigureKey = FigureKey("events_per_batch");
 
 /// Every scalar figure above, in no particular order (the builder's output order is its own).
 pub const SCALARS: &[FigureKey] = &[
+    REPLACEMENT_INITS,
     ARRIVALS,
     INVOCATIONS,
     COLD_STARTS,

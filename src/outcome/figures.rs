@@ -61,6 +61,9 @@ fn push_requests(out: &mut Vec<FigureValue>, s: &FunctionStats) {
             (s.invocations > 0).then(|| s.cold_starts as f64 / s.invocations as f64),
         ),
     ]);
+    if s.report_replacements {
+        out.push((K::REPLACEMENT_INITS.name().into(), n(s.replacement_inits)));
+    }
     push_histogram(out, K::INIT_DURATION_MS.name, &s.init_duration);
     push_histogram(out, K::COLD_LATENCY_MS.name, &s.cold_latency);
     push_histogram(out, K::LATENCY_MS.name, &s.latency);
@@ -276,6 +279,7 @@ mod tests {
                 on: true,
                 ..Default::default()
             },
+            report_replacements: true,
             ..FunctionStats::default()
         };
         let mut got: Vec<String> = figures(&s, SimDuration::ZERO, &CostBreakdown::default())

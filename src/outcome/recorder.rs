@@ -93,8 +93,18 @@ pub struct FunctionStats {
     pub mitigations: bool,
     /// Provisioned-concurrency inits (off the request path, no CPU boost; in `inits`).
     pub provisioned_inits: u64,
-    /// Inits the platform ran proactively for would-be cold starts (in `inits`).
+    /// Extra sandboxes the platform initialised off the request path beside request-path
+    /// cold starts (`proactive_init_share`; in `inits`).
     pub proactive_inits: u64,
+    /// Sandboxes the platform initialised off the request path to replace a sandbox about
+    /// to retire at its lifetime (in `inits`).
+    pub replacement_inits: u64,
+    /// Whether reports show `replacement_inits` (the platform replaces retirements), so
+    /// outputs without replacement keep their keys.
+    pub report_replacements: bool,
+    /// `Init Duration` of proactive and replacement inits, summed, µs: on-demand inits
+    /// off the request path, billed like request-path ones where INIT is billed.
+    pub offpath_on_demand_init_us: u64,
     /// User cold starts while provisioned concurrency was configured and no provisioned
     /// sandbox was idle (spillover to on-demand sandboxes).
     pub spillover_cold_starts: u64,
@@ -300,6 +310,9 @@ impl FunctionStats {
         self.mitigations |= other.mitigations;
         self.provisioned_inits += other.provisioned_inits;
         self.proactive_inits += other.proactive_inits;
+        self.replacement_inits += other.replacement_inits;
+        self.report_replacements |= other.report_replacements;
+        self.offpath_on_demand_init_us += other.offpath_on_demand_init_us;
         self.spillover_cold_starts += other.spillover_cold_starts;
         self.pings += other.pings;
         self.ping_cold_starts += other.ping_cold_starts;

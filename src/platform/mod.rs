@@ -49,14 +49,21 @@ pub struct PlatformParams {
     /// default, so that outputs without it do not change; AWS's limit is
     /// [`crate::lambda::INIT_TIMEOUT`]).
     pub init_timeout: Option<SimDuration>,
-    /// Share of would-be cold starts that find a sandbox the platform initialised
-    /// proactively (models/platform/aws-lambda.toml `proactive_init_share`; default 0).
+    /// Probability that a request-path cold start is accompanied by one extra sandbox the
+    /// platform initialises off the request path for later requests
+    /// (models/platform/aws-lambda.toml `proactive_init_share`; see `proactive.rs`).
     pub proactive_init_share: f64,
     /// Async requests start at once up to the limits, the rest first come first served
     /// (`async_delivery = "immediate"`), instead of going through the event queue's pollers.
     pub async_immediate: bool,
     /// Which idle sandbox serves a request (models/platform/aws-lambda.toml `routing`).
     pub routing: routing::Routing,
+    /// Share of on-demand sandboxes whose retirement is replaced ahead of time
+    /// (models/platform/aws-lambda.toml `replacement_share`; see `retirement.rs`).
+    pub replacement_share: f64,
+    /// How long before a retirement its replacement starts to initialise, drawn per
+    /// sandbox (models/platform/aws-lambda.toml `replacement_lead`).
+    pub replacement_lead: Dist,
 }
 
 /// The fleet and chunk tiers (models/platform/aws-lambda.toml `[storage]`).

@@ -74,7 +74,14 @@ pub struct Sandbox {
     pub request: Request,
     /// Its role under provisioned concurrency (`OnDemand` for every other sandbox).
     pub pc: PcRole,
+    /// The sequence number of the pending event that starts its replacement
+    /// ([`NO_REPLACEMENT`] if none): the event is valid only while this matches, because a
+    /// removed sandbox's id is reused.
+    pub replace_seq: u64,
 }
+
+/// `Sandbox::replace_seq` of a sandbox whose retirement is not replaced.
+pub const NO_REPLACEMENT: u64 = u64::MAX;
 
 /// The role of a sandbox under provisioned concurrency.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
@@ -110,6 +117,7 @@ impl Sandbox {
             loaded: 0,
             request: Request::default(),
             pc: PcRole::OnDemand,
+            replace_seq: NO_REPLACEMENT,
         }
     }
 

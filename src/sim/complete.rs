@@ -33,7 +33,7 @@ impl World<'_> {
     }
 
     /// Removes sandbox `id` of `f` at the end of its lifetime.
-    fn retire(&mut self, now: SimTime, f: usize, id: SandboxId) {
+    pub(super) fn retire(&mut self, now: SimTime, f: usize, id: SandboxId) {
         let stats = &mut self.functions[f].stats;
         stats.retired_lifetime += 1;
         stats.timeline.record_died(now.as_us());
@@ -51,7 +51,7 @@ impl World<'_> {
     /// Puts sandbox `id` of `f`, free at `now`, in the idle pool for its keep-alive (at
     /// most until `retire_at`), or reclaims it at once.
     #[inline]
-    fn go_idle(&mut self, now: SimTime, f: usize, id: SandboxId, retire_at: SimTime) {
+    pub(super) fn go_idle(&mut self, now: SimTime, f: usize, id: SandboxId, retire_at: SimTime) {
         let fs = &mut self.functions[f];
         if fs.versions.check(self.sandboxes.get(id).version) == VersionDecision::Replace {
             self.replace(now, f, id);

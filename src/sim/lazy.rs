@@ -497,7 +497,8 @@ mod tests {
 
     /// Tolerance: exact. Lazy against eager completions with the mitigations on:
     /// provisioned concurrency (constant and scheduled, with recycling and deploys), warm-up
-    /// pings and proactive inits, under tight limits and async queues.
+    /// pings, proactive inits and replacement of retiring sandboxes, under tight limits and
+    /// async queues.
     #[test]
     fn lazy_completions_are_exact_with_mitigations() {
         let dir = tempfile::tempdir().unwrap();
@@ -506,6 +507,18 @@ mod tests {
             let mut text = random_scenario(&mut r);
             if r.random_bool(0.5) {
                 text = text.replace("[platform]\n", "[platform]\nproactive_init_share = 0.4\n");
+            }
+            if r.random_bool(0.5) {
+                let lead = [
+                    "\"30s\"",
+                    "{ dist = \"uniform\", min = \"1s\", max = \"3m\" }",
+                ]
+                .choose(&mut r)
+                .unwrap();
+                text = text.replace(
+                    "[platform]\n",
+                    &format!("[platform]\nreplacement_share = 0.7\nreplacement_lead = {lead}\n"),
+                );
             }
             let pc = [
                 "provisioned_concurrency = 2\n",

@@ -5,7 +5,8 @@
 //! Where each mechanism lives: arrivals and starts in `start.rs`, completions in
 //! `complete.rs`, the lazy-completion optimisation in `lazy.rs`, async queues in
 //! `async_queue.rs`, provisioned concurrency, pings and deploys in `provisioned.rs`,
-//! `pings.rs` and `deploy.rs` (acting on the decisions of the `platform` components), the
+//! `pings.rs` and `deploy.rs` (acting on the decisions of the `platform` components),
+//! off-path inits (replacement of retiring sandboxes, proactive inits) in `offpath.rs`, the
 //! storage fleet in `fleet.rs` and the per-invocation sink in `sink.rs`.
 
 mod async_queue;
@@ -14,6 +15,7 @@ mod deploy;
 mod event_source;
 mod fleet;
 mod lazy;
+mod offpath;
 mod pings;
 mod provisioned;
 mod sink;
@@ -103,6 +105,19 @@ pub enum Event {
         /// Index of the event source.
         source: u32,
     },
+    /// An on-demand sandbox nears its retirement: its replacement starts to initialise
+    /// (keyed; valid only while the sandbox's `replace_seq` is the event's sequence, since
+    /// a removed sandbox's id is reused).
+    ReplaceStart {
+        /// The retiring sandbox.
+        sandbox: SandboxId,
+    },
+    /// A sandbox initialised off the request path (a replacement or a proactive init) is
+    /// ready: it joins the idle pool.
+    OffPathReady {
+        /// The new sandbox.
+        sandbox: SandboxId,
+    },
 }
 
 /// Why a replication could not run or finish.
@@ -147,10 +162,17 @@ struct FunctionState {
     pc: Option<Box<ProvisionedConcurrency>>,
     /// Cold-start draws of pings (stream `ping_cold_start`), so user draws keep their order.
     ping_cold_rng: Rng,
-    /// Proactive-init coin flips (stream `proactive_init`).
+    /// Proactive-init coin flips and the lifetimes of proactive sandboxes (stream
+    /// `proactive_init`).
     proactive_rng: Rng,
     /// Routing draws of the policies that draw (stream `routing`).
     routing_rng: Rng,
+    /// Cold-start draws of proactive inits (stream `proactive_cold_start`).
+    proactive_cold_rng: Rng,
+    /// Replacement decisions, lead times and replacement lifetimes (stream `replacement`).
+    replacement_rng: Rng,
+    /// Cold-start draws of replacement inits (stream `replacement_cold_start`).
+    replacement_cold_rng: Rng,
 }
 
 impl FunctionState {
@@ -183,6 +205,9 @@ impl FunctionState {
             ping_cold_rng: streams.stream("ping_cold_start", name),
             proactive_rng: streams.stream("proactive_init", name),
             routing_rng: streams.stream("routing", name),
+            proactive_cold_rng: streams.stream("proactive_cold_start", name),
+            replacement_rng: streams.stream("replacement", name),
+            replacement_cold_rng: streams.stream("replacement_cold_start", name),
         }
     }
 }
@@ -269,6 +294,8 @@ impl<'a> World<'a> {
             }),
             retirement: MaxLifetime {
                 lifetime: sc.platform.max_lifetime.clone(),
+                replacement_share: sc.platform.replacement_share,
+                replacement_lead: sc.platform.replacement_lead.clone(),
             },
             proactive: ProactiveShare {
                 share: sc.platform.proactive_init_share,
@@ -316,11 +343,13 @@ impl<'a> World<'a> {
     /// the first pings.
     fn start_mitigations(&mut self) {
         let proactive = self.policies.proactive.is_on();
+        let replaces = self.policies.retirement.replaces();
         for f in 0..self.functions.len() {
             let function = &self.sc.functions[f];
             let on = proactive || function.provisioned.is_some() || function.pings.is_some();
             let fs = &mut self.functions[f];
             fs.stats.mitigations = on;
+            fs.stats.report_replacements = replaces;
             fs.stats.timeline = crate::stats::timeline::Timeline::new(self.sc.duration.as_us())
                 .measured_from(self.measure_from.as_us());
             self.start_pings(f);
@@ -383,6 +412,8 @@ impl<'a> World<'a> {
             Event::PcSchedule { function } => self.on_pc_schedule(now, function as usize),
             Event::Ping { function } => self.on_ping(now, function as usize),
             Event::SourceWake { source } => self.on_source_wake(now, source as usize),
+            Event::ReplaceStart { sandbox } => self.on_replace_start(key, sandbox),
+            Event::OffPathReady { sandbox } => self.on_offpath_ready(now, sandbox),
         }
     }
 

@@ -8,6 +8,7 @@ use super::async_queue::Blocked;
 use super::event_source::Route;
 use super::fleet::image_access;
 use super::lazy::Busy;
+use super::offpath::OffPath;
 use super::{Event, World, count_reclaim};
 use crate::coldstart::{ColdStartDraw, DrawEnv, InitKind};
 use crate::engine::{SimDuration, SimTime};
@@ -87,9 +88,10 @@ impl World<'_> {
         }
     }
 
-    /// Creates a sandbox of `f` for a request the limits admitted: a cold start, unless the
-    /// proactive-init policy says the platform had initialised it ahead (then the caller
-    /// sees a warm start and the init is recorded off the request path). Returns the sandbox.
+    /// Creates a sandbox of `f` for a request the limits admitted: a cold start on the
+    /// request path. The retirement policy decides whether the sandbox's retirement will be
+    /// replaced, and the proactive-init policy whether the platform initialises one more
+    /// sandbox beside it, off the request path.
     fn start_cold(
         &mut self,
         now: SimTime,
@@ -99,11 +101,9 @@ impl World<'_> {
         ping: bool,
     ) -> SandboxId {
         let fs = &mut self.functions[f];
-        let decision = self.policies.proactive.on_cold_start(&mut fs.proactive_rng);
-        let proactive = decision == ProactiveDecision::Proactive;
         let function = &self.sc.functions[f];
         let image = image_access(&mut self.fleet, fs.image.as_ref());
-        let rng = if ping && !proactive {
+        let rng = if ping {
             &mut fs.ping_cold_rng
         } else {
             &mut fs.cold_start_rng
@@ -129,18 +129,16 @@ impl World<'_> {
         // The idle pool is empty and `f`'s due completions are in: the live count is exact.
         fs.stats.timeline.record_created(now.as_us());
         fs.stats.timeline.record_init(now.as_us());
-        if proactive {
-            if counted {
-                fs.stats.proactive_inits += 1;
-                fs.stats.record_offpath_init(&draw);
-                fs.stats.record_top_imports(&fs.top_imports_us);
-            }
-            self.start_on(now, f, id, arrival, counted, ping, None);
-        } else {
-            if counted && !ping && fs.pc.as_ref().is_some_and(|pc| pc.target() > 0) {
-                fs.stats.spillover_cold_starts += 1;
-            }
-            self.start_on(now, f, id, arrival, counted, ping, Some(&draw));
+        if counted && !ping && fs.pc.as_ref().is_some_and(|pc| pc.target() > 0) {
+            fs.stats.spillover_cold_starts += 1;
+        }
+        self.start_on(now, f, id, arrival, counted, ping, Some(&draw));
+        self.schedule_replacement(now, f, id);
+        let fs = &mut self.functions[f];
+        if self.policies.proactive.on_cold_start(&mut fs.proactive_rng)
+            == ProactiveDecision::PrepareAnother
+        {
+            self.spawn_offpath(now, f, OffPath::Proactive);
         }
         id
     }

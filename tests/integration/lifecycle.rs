@@ -73,6 +73,7 @@ duration = "60s"
 [platform]
 keep_alive = "10s"
 max_lifetime = "30s"
+replacement_share = 0
 [[function]]
 name = "f"
 memory_mb = 1769

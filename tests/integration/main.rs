@@ -37,6 +37,7 @@ mod readme;
 mod ray;
 mod report;
 mod routing;
+mod retirement;
 mod scaling;
 mod scenarios;
 mod sim_core;

@@ -65,7 +65,11 @@ fn stats(toml: &str) -> FunctionStats {
 fn assert_inits_add_up(s: &FunctionStats) {
     assert_eq!(
         s.inits,
-        s.cold_starts + s.ping_cold_starts + s.provisioned_inits + s.proactive_inits
+        s.cold_starts
+            + s.ping_cold_starts
+            + s.provisioned_inits
+            + s.proactive_inits
+            + s.replacement_inits
     );
     assert_eq!(s.cold_starts + s.warm_starts, s.invocations);
     assert_eq!(s.latency.count(), s.invocations);
@@ -269,10 +273,60 @@ fn pings_do_not_help_a_burst() {
     assert_eq!(with.pings, 11);
 }
 
-/// Keep-alive 0: every request would cold-start. With share s = 0.6 each is proactive with
-/// probability s, independently. Tolerance: 3 binomial SEs (SE = √(s(1-s)/n), n ≈ 7,200).
+/// Requests at t = 0.5, 1.5, ..., 9.5 s, each running 100 s (all overlap), cold start
+/// 300 ms, proactive share 1: every request-path cold start is accompanied by one extra
+/// sandbox, ready 300 ms later, which the next request (1 s later) finds idle. Hand-traced:
+/// requests 1, 3, 5, 7, 9 cold-start (5), requests 2, 4, 6, 8, 10 are warm on the extra
+/// sandboxes (5 proactive inits); 10 sandboxes, 10 inits. With share 0 all 10 cold-start.
+/// Tolerance: exact.
 #[test]
-fn the_proactive_share_of_would_be_cold_starts_matches_the_parameter() {
+fn a_proactive_init_beside_each_cold_start_serves_the_next_request_warm() {
+    let dir = tempfile::tempdir().unwrap();
+    let trace = dir.path().join("t.csv");
+    common::timestamps_trace(&trace, 1, 10);
+    let scenario = |share: f64| {
+        format!(
+            r#"
+[run]
+duration = "1h"
+seed = 2
+[platform]
+max_lifetime = "3650d"
+proactive_init_share = {share}
+[[function]]
+name = "api"
+memory_mb = 1769
+handler = "100s"
+cold_start = "300ms"
+[[traffic]]
+function = "api"
+kind = "trace"
+format = "timestamps"
+file = "{}"
+"#,
+            trace.display()
+        )
+    };
+    let s = stats(&scenario(1.0));
+    assert_eq!(s.invocations, 10);
+    assert_eq!(s.cold_starts, 5);
+    assert_eq!(s.warm_starts, 5);
+    assert_eq!(s.proactive_inits, 5);
+    assert_eq!(s.sandboxes_created, 10);
+    // Proactive inits are off the request path: only the user cold starts show in latency.
+    assert_eq!(s.cold_latency.count(), 5);
+    assert_inits_add_up(&s);
+    let off = stats(&scenario(0.0));
+    assert_eq!((off.cold_starts, off.proactive_inits), (10, 0));
+}
+
+/// Keep-alive 0: a sandbox is reclaimed as soon as it is free, so a proactive sandbox is
+/// reclaimed the moment its init ends and no request can ever find one: every request
+/// cold-starts, and a share s of them is accompanied by a (wasted) proactive init. Rate 2/s,
+/// n ≈ 7,200 cold starts. Tolerance: cold starts exact (= invocations), proactive share 3
+/// binomial SEs (SE = √(s(1-s)/n)).
+#[test]
+fn proactive_sandboxes_no_request_finds_are_reclaimed_and_still_counted() {
     let s = stats(&poisson(
         2.0,
         "1h",
@@ -280,14 +334,12 @@ fn the_proactive_share_of_would_be_cold_starts_matches_the_parameter() {
         "keep_alive = \"0ms\"\nproactive_init_share = 0.6",
         "",
     ));
-    let would_be = s.cold_starts + s.proactive_inits;
-    assert_eq!(would_be, s.invocations);
-    let share = s.proactive_inits as f64 / would_be as f64;
-    let se = (0.6 * 0.4 / would_be as f64).sqrt();
+    assert_eq!(s.cold_starts, s.invocations);
+    let share = s.proactive_inits as f64 / s.cold_starts as f64;
+    let se = (0.6 * 0.4 / s.cold_starts as f64).sqrt();
     assert!((share - 0.6).abs() < 3.0 * se, "{share} ± {}", 3.0 * se);
-    // Proactive inits are off the request path: only the user cold starts show in latency.
     assert_eq!(s.cold_latency.count(), s.cold_starts);
-    assert_eq!(s.inits, would_be);
+    assert_eq!(s.reclaimed_keep_alive, s.sandboxes_created - s.alive_at_end);
     assert_inits_add_up(&s);
 }
 
