@@ -172,7 +172,7 @@ mod tests {
         assert_eq!(
             d.render(),
             "# top\n\n[[function]]\nmemory_mb = 512  # from: t.yaml:7 Fn.MemorySize\n\
-             name = \"a\\\"b\"  # from: coldsim import: the logical id\n"
+             name = 'a\"b'  # from: coldsim import: the logical id\n"
         );
     }
 
