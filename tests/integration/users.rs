@@ -258,7 +258,7 @@ fn the_table_never_runs_columns_together() {
     assert!(text.contains("per million requests $"), "{text}");
 }
 
-/// Tolerance: exact. arm64.toml at 4 replications: the init p50 difference's interval
+/// Tolerance: exact. arm64.toml at 4 replications: the cold-latency p99 difference's interval
 /// includes zero (marked, with a replication count that would separate it), and that count
 /// does separate it: at the suggested number of replications the mark is gone.
 #[test]
@@ -268,7 +268,7 @@ fn compare_suggests_replications_that_separate_the_variants() {
         &["compare", "scenarios/arm64.toml", "--format", "json"],
     ));
     let v: serde_json::Value = serde_json::from_str(&first).unwrap();
-    let d = &v["variants"][1]["figures"]["init_duration_ms.p50"]["diff"];
+    let d = &v["variants"][1]["figures"]["cold_latency_ms.p99"]["diff"];
     assert_eq!(d["distinguishable"], false, "{d}");
     let n = d["replications_to_separate"].as_u64().unwrap();
     assert!((5..=40).contains(&n), "{n}");
@@ -284,7 +284,7 @@ fn compare_suggests_replications_that_separate_the_variants() {
         ],
     ));
     let v: serde_json::Value = serde_json::from_str(&again).unwrap();
-    let d = &v["variants"][1]["figures"]["init_duration_ms.p50"]["diff"];
+    let d = &v["variants"][1]["figures"]["cold_latency_ms.p99"]["diff"];
     let (mean, h) = (d["mean"].as_f64().unwrap(), d["ci95"].as_f64().unwrap());
     assert!(mean.abs() > h, "{d}");
     assert!(d.get("distinguishable").is_none());
