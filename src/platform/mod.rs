@@ -43,10 +43,13 @@ pub struct PlatformParams {
     pub zip: crate::coldstart::ZipTransfer,
     /// The fleet and chunk tiers of image code delivery.
     pub storage: StorageParams,
-    /// Limit of an on-demand init (platform `init_timeout`); None: not modelled (the
-    /// default, so that outputs without it do not change; AWS's limit is
-    /// [`crate::lambda::INIT_TIMEOUT`]).
+    /// Limit of an on-demand init (platform `init_timeout`; the built-in default is AWS's
+    /// [`crate::lambda::INIT_TIMEOUT`], 10 s); None: `"off"`, never cut.
     pub init_timeout: Option<SimDuration>,
+    /// Whether the scenario or its platform file named `init_timeout` (then the reinit
+    /// figures are listed even when zero; under the built-in default they are not, so
+    /// outputs of runs that never reach the limit keep their keys).
+    pub report_reinits: bool,
     /// Share of would-be cold starts that find a sandbox the platform initialised
     /// proactively (models/platform/aws-lambda.toml `proactive_init_share`; default 0).
     pub proactive_init_share: f64,
