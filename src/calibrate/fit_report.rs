@@ -48,11 +48,7 @@ fn pct(x: f64) -> String {
 }
 
 fn name(f: &super::groups::RankedFit) -> String {
-    format!(
-        "{}{}",
-        if f.fit.shifted { "shifted " } else { "" },
-        f.fit.model.family
-    )
+    f.fit.model.label(f.fit.shifted)
 }
 
 /// The report as a table.
@@ -87,7 +83,7 @@ pub fn table(p: &Provenance, groups: &[GroupFit]) -> String {
         }
         let _ = writeln!(
             s,
-            "  {:<18} {:>10} {:>9} {:>7} {:>8} {:>8} {:>8}  parameters",
+            "  {:<25} {:>10} {:>9} {:>7} {:>8} {:>8} {:>8}  parameters",
             "family", "AIC", "dAIC", "KS", "p50 err", "p90 err", "p99 err"
         );
         for f in &g.fits {
@@ -98,7 +94,7 @@ pub fn table(p: &Provenance, groups: &[GroupFit]) -> String {
                 .join(", ");
             let _ = writeln!(
                 s,
-                "  {:<18} {:>10.1} {:>9.1} {:>7.4} {:>8} {:>8} {:>8}  {}{}",
+                "  {:<25} {:>10.1} {:>9.1} {:>7.4} {:>8} {:>8} {:>8}  {}{}",
                 name(f),
                 f.fit.aic,
                 f.delta_aic,
@@ -160,6 +156,7 @@ pub fn to_json(p: &Provenance, groups: &[GroupFit]) -> Value {
                     json!({
                         "family": f.fit.model.family.to_string(),
                         "shifted": f.fit.shifted,
+                        "components": if f.fit.model.is_mixture() { 2 } else { 1 },
                         "parameters": params,
                         "std_errors": se,
                         "dist": spec::dist_table(&f.fit.model),

@@ -101,7 +101,7 @@ pub fn compare(obs: &Observations, memory_column: &str) -> CalibrateResult<Vec<H
         let y: Vec<f64> = rows.iter().map(|r| r.1 * proportional_speed(r.0)).collect();
         let jacobian: f64 = rows.iter().map(|r| proportional_speed(r.0).ln()).sum();
         let best = |v: &[f64]| {
-            fit::fit_all(&FitData::from_values(v))
+            fit::fit_singles(&FitData::from_values(v))
                 .into_iter()
                 .next()
                 .map(|f| (f.model, f.aic))

@@ -209,7 +209,7 @@ pub fn draft_runtime_model(
     let mut header = String::new();
     let _ = writeln!(
         header,
-        "# Data: {source}.\n# [init.runtime] is the best of six maximum-likelihood fits (lognormal, gamma, Weibull,\n# each also shifted) by AIC on the zip rows; fit quality below."
+        "# Data: {source}.\n# [init.runtime] is the best of six maximum-likelihood fits (lognormal, gamma, Weibull,\n# each also shifted) and two-component mixtures (lognormal, gamma; chosen only when they\n# also win by BIC) by AIC on the zip rows; fit quality below."
     );
     let mut runtime = Vec::new();
     for arch in ARCHES {
@@ -246,10 +246,9 @@ pub fn draft_runtime_model(
         };
         let _ = writeln!(
             header,
-            "# {arch}: {} -> {}{} (next best dAIC {:.1}), n = {}{}, KS {:.4},\n#   p50 {:+.1}%, p90 {:+.1}%, p99 {:+.1}% (fitted vs measured).",
+            "# {arch}: {} -> {} (next best dAIC {:.1}), n = {}{}, KS {:.4},\n#   p50 {:+.1}%, p90 {:+.1}%, p99 {:+.1}% (fitted vs measured).",
             key_label(columns, &g.key),
-            if b.fit.shifted { "shifted " } else { "" },
-            b.fit.model.family,
+            b.fit.model.label(b.fit.shifted),
             g.fits.get(1).map_or(f64::NAN, |f| f.delta_aic),
             g.data.total(),
             window,
@@ -290,6 +289,7 @@ const SECANT_TOL: f64 = 0.002;
 /// points `(r0, f0)` and `(r1, f1)`: first narrows the bracket `[lo, hi]` with them (a
 /// negative value lies below the root), then returns the secant point if it falls strictly
 /// inside the bracket, else the bracket's midpoint; `r1` itself once |f1| < [`SECANT_TOL`].
+/// When `r0 = r1` there is no secant and the step assumes f = ln(r / root).
 fn secant_step((lo, hi): (&mut f64, &mut f64), (r0, f0): (f64, f64), (r1, f1): (f64, f64)) -> f64 {
     for (r, f) in [(r0, f0), (r1, f1)] {
         if f < 0.0 {
@@ -301,7 +301,13 @@ fn secant_step((lo, hi): (&mut f64, &mut f64), (r0, f0): (f64, f64), (r1, f1): (
     if f1.abs() < SECANT_TOL {
         return r1;
     }
-    let step = if (f1 - f0).abs() > 1e-12 {
+    let step = if (r1 - r0).abs() <= 1e-12 * r1.abs() {
+        // The same point twice (an arch that had converged, moved off by the other arches'
+        // runs sharing its random numbers): no secant; a step as if the median were
+        // proportional to the read size (f = ln ratio), which under-corrects since the read
+        // is only part of the init.
+        r1 * (1.0 - f1)
+    } else if (f1 - f0).abs() > 1e-12 {
         r1 - f1 * (r1 - r0) / (f1 - f0)
     } else {
         f64::NAN
@@ -333,9 +339,10 @@ pub fn fit_image_reads(
             .collect()
     };
     // Assumed: the runtime's start reads between 0 and 2,000 MB (images are at most 10 GiB,
-    // facts.md; a start touches a small part), searched from 16 and 64 MB.
+    // facts.md; a start touches a small part), and at most its base image (the model
+    // refuses more), searched from 16 and 64 MB.
     let mut lo = vec![0.0f64; n];
-    let mut hi = vec![2000.0f64; n];
+    let mut hi = vec![spec.base_image.1.min(2000.0); n];
     let mut r0 = vec![16.0; n];
     let mut r1 = vec![64.0; n];
     let mut f0 = err(&simulate_image(spec, draft, &r0, platform, protocol)?);
@@ -464,6 +471,11 @@ mod tests {
             27.5
         );
         assert_eq!((lo, hi), (25.0, 30.0));
+        // The same point twice, now off by -0.38% (another arch's run moved its random
+        // numbers): a proportional step, 65.65 x 1.0038, not the midpoint of [65.65, 2000].
+        let (mut lo, mut hi) = (0.0, 2000.0);
+        let r = secant_step((&mut lo, &mut hi), (65.65, -0.0019), (65.65, -0.0038));
+        assert!((r - 65.65 * 1.0038).abs() < 1e-9, "{r}");
         // Already converged: stays put.
         let (mut lo, mut hi) = (0.0, 2000.0);
         assert_eq!(

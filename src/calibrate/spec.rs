@@ -1,11 +1,26 @@
 //! A fitted distribution written as a scenario/model file distribution table
-//! (DESIGN.md, "Distributions"; `shift` is the three-parameter form).
+//! (DESIGN.md, "Distributions"; `shift` is the three-parameter form, `dist = "mixture"`
+//! the two-component one).
 
 use super::fit::{Model, Params};
 
 /// `{ dist = "...", ... }` for `model`, parameters to 6 significant decimals and durations
-/// to 0.001 ms (the simulator's clock is 1 µs).
+/// to 0.001 ms (the simulator's clock is 1 µs). A mixture is written
+/// `{ dist = "mixture", weight = w, a = {..}, b = {..} }`, each component with the shift.
 pub fn dist_table(model: &Model) -> String {
+    match (model.component_b(), model.mix) {
+        (Some(b), Some(m)) => format!(
+            "{{ dist = \"mixture\", weight = {:.6}, a = {}, b = {} }}",
+            m.weight,
+            single_table(&model.component_a()),
+            single_table(&b)
+        ),
+        _ => single_table(model),
+    }
+}
+
+/// The table of a single (possibly shifted) distribution.
+fn single_table(model: &Model) -> String {
     let body = match model.params {
         Params::LogNormal { mu_ln_ms, sigma } => {
             format!("dist = \"lognormal\", mu = {mu_ln_ms:.6}, sigma = {sigma:.6}")
@@ -43,22 +58,26 @@ pub fn check_loadable(model: &Model) -> Result<(), String> {
         })
 }
 
-/// The parameters of `model` as `(name, value)` pairs, for reports.
+/// The parameters of `model` as `(name, value)` pairs, for reports. A mixture's are
+/// `weight` and each component's with the suffix `_a` or `_b`.
 pub fn parameters(model: &Model) -> Vec<(&'static str, f64)> {
     let mut out = Vec::new();
     if model.shift_ms > 0.0 {
         out.push(("shift_ms", model.shift_ms));
     }
-    match model.params {
-        Params::LogNormal { mu_ln_ms, sigma } => {
-            out.push(("mu_ln_ms", mu_ln_ms));
-            out.push(("sigma", sigma));
-        }
-        Params::Gamma { shape, scale_ms } | Params::Weibull { shape, scale_ms } => {
-            out.push(("shape", shape));
-            out.push(("scale_ms", scale_ms));
-        }
-    }
+    let Some(m) = model.mix else {
+        let names = super::fit::Params::names_of(&model.params);
+        let p = model.params.pair();
+        out.extend([(names[0], p[0]), (names[1], p[1])]);
+        return out;
+    };
+    out.push(("weight", m.weight));
+    let (pa, pb) = (model.params.pair(), m.second.pair());
+    let names: [&'static str; 4] = match model.params {
+        Params::LogNormal { .. } => ["mu_ln_ms_a", "sigma_a", "mu_ln_ms_b", "sigma_b"],
+        _ => ["shape_a", "scale_ms_a", "shape_b", "scale_ms_b"],
+    };
+    out.extend(names.into_iter().zip([pa[0], pa[1], pb[0], pb[1]]));
     out
 }
 

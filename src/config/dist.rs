@@ -82,6 +82,15 @@ pub enum DistSpec {
         shift: SimDuration,
         inner: Box<DistSpec>,
     },
+    /// `{ dist = "mixture", weight = 0.95, a = {..}, b = {..} }`: a draw of `a` with
+    /// probability `weight` (in (0, 1)), else of `b`; `a` and `b` are any distribution
+    /// tables (or durations). Written by `coldsim calibrate` when a two-component mixture
+    /// fits best (bimodal init durations).
+    Mixture {
+        weight: f64,
+        a: Box<DistSpec>,
+        b: Box<DistSpec>,
+    },
 }
 
 #[derive(Deserialize)]
@@ -103,6 +112,9 @@ struct DistTable {
     file: Option<String>,
     column: Option<String>,
     shift: Option<DurationValue>,
+    weight: Option<f64>,
+    a: Option<Box<DistSpec>>,
+    b: Option<Box<DistSpec>>,
 }
 
 impl DistTable {
@@ -123,6 +135,9 @@ impl DistTable {
             ("scale", self.scale.is_some()),
             ("file", self.file.is_some()),
             ("column", self.column.is_some()),
+            ("weight", self.weight.is_some()),
+            ("a", self.a.is_some()),
+            ("b", self.b.is_some()),
         ];
         flags.iter().filter(|(_, p)| *p).map(|(k, _)| *k).collect()
     }
@@ -147,8 +162,9 @@ impl DistTable {
             "lognormal" => self.lognormal_quantiles(),
             "gamma" | "weibull" => self.shape_and_scale(),
             "empirical" => self.empirical(),
+            "mixture" => self.mixture(),
             other => Err(bad_value!(
-                "unknown dist \"{other}\"; expected constant, exponential, uniform, lognormal, gamma, weibull or empirical"
+                "unknown dist \"{other}\"; expected constant, exponential, uniform, lognormal, gamma, weibull, empirical or mixture"
             )),
         }
     }
@@ -259,6 +275,24 @@ impl DistTable {
         }
     }
 
+    /// Two components `a` and `b` and the probability `weight` of `a`, in (0, 1).
+    fn mixture(self) -> Result<DistSpec, ValueError> {
+        self.only(&["weight", "a", "b"])?;
+        let weight = self
+            .weight
+            .ok_or("mixture needs `weight` (the probability of `a`, in (0, 1))")?;
+        if !(weight > 0.0 && weight < 1.0) {
+            return Err(bad_value!(
+                "mixture `weight` is the probability of `a` and must lie strictly between 0 and 1; got {weight}"
+            ));
+        }
+        Ok(DistSpec::Mixture {
+            weight,
+            a: self.a.ok_or("mixture needs `a` (a distribution table)")?,
+            b: self.b.ok_or("mixture needs `b` (a distribution table)")?,
+        })
+    }
+
     fn empirical(self) -> Result<DistSpec, ValueError> {
         self.only(&["file", "column"])?;
         Ok(DistSpec::Empirical {
@@ -361,6 +395,11 @@ impl DistSpec {
                 shift_us: shift.as_us() as f64,
                 inner: Box::new(inner.to_dist_unchecked(file, key, load_empirical)?),
             },
+            DistSpec::Mixture { weight, a, b } => Dist::Mixture {
+                weight: *weight,
+                a: Box::new(a.to_dist_unchecked(file, &format!("{key}.a"), load_empirical)?),
+                b: Box::new(b.to_dist_unchecked(file, &format!("{key}.b"), load_empirical)?),
+            },
         })
     }
 }
@@ -388,6 +427,8 @@ pub fn p999_bound_us(d: &Dist) -> f64 {
         Dist::Weibull { shape, scale_us } => scale_us * 1000f64.ln().powf(1.0 / shape),
         Dist::Empirical(v) => v.iter().copied().max().unwrap_or(0) as f64,
         Dist::Shifted { shift_us, inner } => shift_us + p999_bound_us(inner),
+        // P(X > max(qa, qb)) ≤ w·0.001 + (1 − w)·0.001: the larger bound bounds the mixture.
+        Dist::Mixture { a, b, .. } => p999_bound_us(a).max(p999_bound_us(b)),
     }
 }
 

@@ -133,10 +133,10 @@ pub struct PlatformSection {
     pub zip: Option<ZipSection>,
     /// `[platform.storage]`: the chunk tiers of image code delivery.
     pub storage: Option<StorageSection>,
-    /// Limit of an on-demand init (AWS: "10s", facts.md "INIT phase limits"; not modelled
-    /// unless given, so existing outputs do not change): an init
-    /// still running then is cut and retried unboosted inside the invocation.
-    pub init_timeout: Option<DurationValue>,
+    /// Limit of an on-demand init (AWS: "10s", the built-in default, facts.md "INIT phase
+    /// limits"): an init still running then is cut and retried unboosted inside the
+    /// invocation. `"off"` disables it.
+    pub init_timeout: Option<InitTimeout>,
     /// Share of would-be cold starts whose sandbox the platform initialised proactively,
     /// off the request path (0..1).
     pub proactive_init_share: Option<f64>,
@@ -162,6 +162,46 @@ pub enum AsyncDelivery {
     /// Every async request starts at once up to the limits; the rest wait first come first
     /// served (coldsim before event sources).
     Immediate,
+}
+
+/// `init_timeout` as written: a duration, or `"off"` for no limit.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum InitTimeout {
+    /// `"off"`: an init is never cut.
+    Off,
+    /// An init still running after this is cut and retried.
+    After(DurationValue),
+}
+
+impl<'de> Deserialize<'de> for InitTimeout {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = InitTimeout;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a duration with a unit, e.g. \"10s\", or \"off\"")
+            }
+            fn visit_str<E: de::Error>(self, s: &str) -> Result<InitTimeout, E> {
+                if s == "off" {
+                    return Ok(InitTimeout::Off);
+                }
+                super::units::parse_duration(s)
+                    .map(|d| InitTimeout::After(DurationValue(d)))
+                    .map_err(|e| E::custom(format!("{e} (or \"off\" for no limit)")))
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<InitTimeout, E> {
+                Err(E::custom(format!(
+                    "expected a duration with a unit, e.g. \"{v}s\", or \"off\"; got the bare number {v}"
+                )))
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<InitTimeout, E> {
+                Err(E::custom(format!(
+                    "expected a duration with a unit, e.g. \"{v}s\", or \"off\"; got the bare number {v}"
+                )))
+            }
+        }
+        d.deserialize_any(V)
+    }
 }
 
 /// `[platform.zip]`: how ZIP archives reach a sandbox.

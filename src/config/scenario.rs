@@ -476,12 +476,19 @@ fn overlay(base: PlatformSection, over: PlatformSection) -> PlatformSection {
 fn build_platform(scenario: &Path, r: Option<PlatformRef>) -> InputResult<PlatformParams> {
     let builtin_path = Path::new(BUILTIN_PLATFORM_PATH);
     let builtin: PlatformSection = parse_toml(builtin_path, BUILTIN_PLATFORM)?;
+    // Whether the scenario or its platform file names `init_timeout` (the reinit figures are
+    // listed then; under the built-in default only the numbers move, keys stay as before).
+    let mut named_init_timeout = false;
     let (file, section) = match r {
         None => (scenario.to_path_buf(), builtin),
-        Some(PlatformRef::Inline(s)) => (scenario.to_path_buf(), overlay(builtin, *s)),
+        Some(PlatformRef::Inline(s)) => {
+            named_init_timeout = s.init_timeout.is_some();
+            (scenario.to_path_buf(), overlay(builtin, *s))
+        }
         Some(PlatformRef::File(name)) => {
             let p = resolve(scenario, "platform", &name)?;
             let s: PlatformSection = read_toml(&p)?;
+            named_init_timeout = s.init_timeout.is_some();
             (p, overlay(builtin, s))
         }
     };
@@ -510,7 +517,10 @@ fn build_platform(scenario: &Path, r: Option<PlatformRef>) -> InputResult<Platfo
     let init_cpu = build_init_cpu(&ctx, &section)?;
     let zip = super::storage::build_zip(&ctx, section.zip)?;
     let storage = super::storage::build_storage(&ctx, section.storage)?;
-    let init_timeout = section.init_timeout.map(|d| d.0);
+    let init_timeout = match section.init_timeout {
+        Some(super::file::InitTimeout::After(d)) => Some(d.0),
+        Some(super::file::InitTimeout::Off) | None => None,
+    };
     if init_timeout.is_some_and(|t| t.as_us() == 0) {
         return Err(ctx.err("platform.init_timeout", "must be longer than zero"));
     }
@@ -520,6 +530,7 @@ fn build_platform(scenario: &Path, r: Option<PlatformRef>) -> InputResult<Platfo
     Ok(PlatformParams {
         routing,
         init_timeout,
+        report_reinits: named_init_timeout && init_timeout.is_some(),
         proactive_init_share,
         async_immediate: section.async_delivery == Some(super::file::AsyncDelivery::Immediate),
         replacement_share,

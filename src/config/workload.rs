@@ -378,7 +378,7 @@ fn build_init(
         paths,
         init_timeout: setup.platform.init_timeout,
         crash_probability: crash_probability(ctx, wf)?,
-        report_reinits: setup.platform.init_timeout.is_some()
+        report_reinits: setup.platform.report_reinits
             || wf.init_crash_probability.is_some_and(|p| p > 0.0),
     })
 }

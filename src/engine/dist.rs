@@ -40,6 +40,14 @@ pub enum Dist {
     /// lognormal, gamma or Weibull fitted by `coldsim calibrate`: no init is faster than
     /// the runtime's fixed work).
     Shifted { shift_us: f64, inner: Box<Dist> },
+    /// A two-component mixture: a draw of `a` with probability `weight`, else of `b` (the
+    /// bimodal init durations of lambda-perf: ~5% of cold starts in a mode ~40% slower,
+    /// fitted by `coldsim calibrate`). One uniform draw picks the component.
+    Mixture {
+        weight: f64,
+        a: Box<Dist>,
+        b: Box<Dist>,
+    },
 }
 
 impl Dist {
@@ -113,6 +121,14 @@ impl Dist {
             Dist::Shifted { shift_us, inner } => {
                 SimDuration::from_us_f64(shift_us + inner.sample(rng).as_us() as f64)
             }
+            Dist::Mixture { weight, a, b } => {
+                let u: f64 = rng.random();
+                if u < *weight {
+                    a.sample(rng)
+                } else {
+                    b.sample(rng)
+                }
+            }
         }
     }
 
@@ -131,6 +147,7 @@ impl Dist {
             }
             Dist::Empirical(v) => v.iter().map(|&x| x as f64).sum::<f64>() / v.len() as f64,
             Dist::Shifted { shift_us, inner } => shift_us + inner.mean_us(),
+            Dist::Mixture { weight, a, b } => weight * a.mean_us() + (1.0 - weight) * b.mean_us(),
         }
     }
 
@@ -172,6 +189,11 @@ impl Dist {
             Dist::Shifted { shift_us, inner } => Dist::Shifted {
                 shift_us: shift_us * factor,
                 inner: Box::new(inner.scaled(factor)),
+            },
+            Dist::Mixture { weight, a, b } => Dist::Mixture {
+                weight: *weight,
+                a: Box::new(a.scaled(factor)),
+                b: Box::new(b.scaled(factor)),
             },
         }
     }

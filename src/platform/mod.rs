@@ -45,10 +45,13 @@ pub struct PlatformParams {
     pub zip: crate::coldstart::ZipTransfer,
     /// The fleet and chunk tiers of image code delivery.
     pub storage: StorageParams,
-    /// Limit of an on-demand init (platform `init_timeout`); None: not modelled (the
-    /// default, so that outputs without it do not change; AWS's limit is
-    /// [`crate::lambda::INIT_TIMEOUT`]).
+    /// Limit of an on-demand init (platform `init_timeout`; the built-in default is AWS's
+    /// [`crate::lambda::INIT_TIMEOUT`], 10 s); None: `"off"`, never cut.
     pub init_timeout: Option<SimDuration>,
+    /// Whether the scenario or its platform file named `init_timeout` (then the reinit
+    /// figures are listed even when zero; under the built-in default they are not, so
+    /// outputs of runs that never reach the limit keep their keys).
+    pub report_reinits: bool,
     /// Probability that a request-path cold start is accompanied by one extra sandbox the
     /// platform initialises off the request path for later requests
     /// (models/platform/aws-lambda.toml `proactive_init_share`; see `proactive.rs`).

@@ -35,13 +35,12 @@ const PYTORCH_OWN_CHUNKS: f64 = 234.0;
 fn pytorch_image_cold_starts_are_slow_only_right_after_create() {
     // Single cold starts are compared with closed forms, so the per-cold-start I/O jitter
     // (platform storage.read_jitter_sigma, a lognormal factor calibrated on lambda-perf) is
-    // switched off here: the test checks the mechanism, sums of tier latencies.
-    let text = std::fs::read_to_string("scenarios/pytorch-image.toml")
-        .unwrap()
-        .replace(
-            "[run]",
-            "[platform.storage]\nread_jitter_sigma = 0.0\n\n[run]",
-        );
+    // switched off here, and so is the 10 s init limit (its cut is checked below): the
+    // test checks the mechanism, sums of tier latencies.
+    let text = pytorch_text(true).replace(
+        "[run]",
+        "[platform.storage]\nread_jitter_sigma = 0.0\n\n[run]",
+    );
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("pytorch-image.toml");
     std::fs::write(&path, text).unwrap();
@@ -108,6 +107,83 @@ fn pytorch_image_cold_starts_are_slow_only_right_after_create() {
     assert!(
         (0.88 * 86.0 * 41.03..1.12 * 123.0 * 41.03).contains(&(after - l)),
         "first cold start after the deploy {after:.0} ms, cached {l:.0} ms"
+    );
+}
+
+/// scenarios/pytorch-image.toml, with the init limit switched `off` when `off`.
+fn pytorch_text(off: bool) -> String {
+    let text = std::fs::read_to_string("scenarios/pytorch-image.toml").unwrap();
+    assert!(text.contains("init_timeout = \"10s\""));
+    if off {
+        text.replace("init_timeout = \"10s\"", "init_timeout = \"off\"")
+    } else {
+        text
+    }
+}
+
+/// Runs `text` as a scenario: (summary, records).
+fn run_text(
+    text: &str,
+) -> (
+    coldsim::stats::figures::Summary,
+    Vec<coldsim::sim::InvocationRecord>,
+) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("pytorch-image.toml");
+    std::fs::write(&path, text).unwrap();
+    let sc = load_scenario(&path).unwrap();
+    let (_, recs) = common::run_collect(&sc);
+    (common::summary(text), recs)
+}
+
+/// AWS's 10 s on-demand init limit (the platform default, named in the scenario): an init
+/// still running at 10 s is cut and retried inside the request. A cut cold start is the
+/// one whose caller waited 10 s more than its (retried) Init Duration plus place and boot:
+/// cold latency − init = place + boot + 10,000 ms exactly, while an uncut one has
+/// place + boot (< 1 s here). Up to the first cut the run is the run without the limit
+/// (same random numbers), so the first cut request is the first cold start whose init
+/// exceeded 10 s with the limit `off`. Every cut wastes exactly 10,000 ms.
+#[test]
+fn pytorch_image_inits_over_ten_seconds_are_cut_and_retried() {
+    let (off, off_recs) = run_text(&pytorch_text(true));
+    let (on, on_recs) = run_text(&pytorch_text(false));
+    let over = |r: &&coldsim::sim::InvocationRecord| {
+        r.request.cold && r.request.init.as_ms_f64() > 10_000.0
+    };
+    let first_long = off_recs
+        .iter()
+        .filter(over)
+        .min_by_key(|r| r.request.arrival);
+    let first_long = first_long
+        .expect("without the limit some init exceeds 10 s")
+        .request;
+    let cut: Vec<_> = on_recs
+        .iter()
+        .filter(|r| {
+            r.request.cold
+                && (r.request.cold_latency.as_ms_f64() - r.request.init.as_ms_f64()) >= 10_000.0
+        })
+        .collect();
+    assert!(!cut.is_empty());
+    let first_cut = cut
+        .iter()
+        .min_by_key(|r| r.request.arrival)
+        .unwrap()
+        .request;
+    assert_eq!(first_cut.arrival, first_long.arrival);
+    assert_eq!(on.get("classify", "reinits"), Some(cut.len() as f64));
+    assert_eq!(on.get("classify", "reinit_wasted_ms.mean"), Some(10_000.0));
+    assert!(
+        off.get("classify", "reinits").is_none(),
+        "off lists no reinits"
+    );
+    eprintln!(
+        "init p95/max off {:?}/{:?}, on {:?}/{:?}; cut {}",
+        off.get("classify", "init_duration_ms.p95"),
+        off.get("classify", "init_duration_ms.max"),
+        on.get("classify", "init_duration_ms.p95"),
+        on.get("classify", "init_duration_ms.max"),
+        cut.len()
     );
 }
 

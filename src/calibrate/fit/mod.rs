@@ -31,13 +31,15 @@
 
 mod clean;
 mod gof;
+pub mod mixture;
 mod mle;
 mod model;
 mod opt;
 
 pub use clean::{Cleaning, CleaningPolicy, FitData, prepare};
 pub use gof::{Goodness, goodness, ks_critical_95, ks_statistic};
-pub use model::{Family, Model, Params};
+pub use mixture::{MIXTURE_FAMILIES, bic, fit_mixture, warranted};
+pub use model::{Family, Mix, Model, Params};
 
 use mle::{Est, Suff, fill_ln, log_lik, mle, suff};
 use opt::{brent_min, hessian, invert_spd};
@@ -274,14 +276,36 @@ fn profile_shift(family: Family, data: &FitData) -> Option<(f64, Est, bool)> {
     best
 }
 
-/// Fits all six models (lognormal, gamma, Weibull; unshifted and shifted), best (smallest)
-/// AIC first; ties keep that order. Models that cannot be fitted are left out.
-pub fn fit_all(data: &FitData) -> Vec<Fit> {
+/// Fits the six single-family models (lognormal, gamma, Weibull; unshifted and shifted),
+/// best (smallest) AIC first; ties keep that order. Models that cannot be fitted are left
+/// out.
+pub fn fit_singles(data: &FitData) -> Vec<Fit> {
     let mut fits: Vec<Fit> = Family::ALL
         .iter()
         .flat_map(|&f| [fit(f, false, data), fit(f, true, data)])
         .flatten()
         .collect();
     fits.sort_by(|a, b| a.aic.total_cmp(&b.aic));
+    fits
+}
+
+/// Fits all six single-family models (lognormal, gamma, Weibull; unshifted and shifted)
+/// and the mixtures of [`MIXTURE_FAMILIES`] ([`mixture`]). Ranked by AIC, best (smallest)
+/// first, ties keeping that order; a mixture that is not [`warranted`] (it must also win
+/// by BIC) is ranked after every single family, so the first fit is the one chosen.
+/// Models that cannot be fitted are left out.
+pub fn fit_all(data: &FitData) -> Vec<Fit> {
+    let mut fits = fit_singles(data);
+    let mixtures: Vec<Fit> = MIXTURE_FAMILIES
+        .iter()
+        .filter_map(|&f| fit_mixture(f, data))
+        .collect();
+    let (chosen, rest): (Vec<Fit>, Vec<Fit>) =
+        mixtures.into_iter().partition(|m| warranted(m, &fits));
+    fits.extend(chosen);
+    fits.sort_by(|a, b| a.aic.total_cmp(&b.aic));
+    let mut rest = rest;
+    rest.sort_by(|a, b| a.aic.total_cmp(&b.aic));
+    fits.extend(rest);
     fits
 }

@@ -88,6 +88,11 @@ impl Params {
         }
     }
 
+    /// Names of these parameters (`mu_ln_ms`, `sigma` or `shape`, `scale_ms`).
+    pub fn names_of(&self) -> [&'static str; 2] {
+        Params::names(self.family())
+    }
+
     /// Names of the two parameters, as used in `Fit::std_errors`.
     pub(crate) fn names(family: Family) -> [&'static str; 2] {
         match family {
@@ -97,16 +102,31 @@ impl Params {
     }
 }
 
+/// The second component of a two-component mixture ([`super::mixture`]): with probability
+/// `weight` a duration is a draw of the model's `params` (component a), else of `second`
+/// (component b, same family and shift).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Mix {
+    /// Probability of component a (`Model::params`), in (0, 1); fits put the larger
+    /// component first, so a fitted weight is at least 0.5.
+    pub weight: f64,
+    /// Component b's parameters, applied to `x − shift_ms` like component a's.
+    pub second: Params,
+}
+
 /// A fitted (or hand-specified) duration distribution: `shift_ms` plus a variable of
-/// `family` with `params`. `shift_ms` is 0 for the two-parameter forms.
+/// `family` with `params`, or (with `mix`) a two-component mixture of such variables that
+/// share the shift. `shift_ms` is 0 for the two-parameter forms.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Model {
     /// Which family `params` belongs to (always equal to `params.family()`).
     pub family: Family,
     /// Location in milliseconds: no duration is at or below it; 0 when unshifted.
     pub shift_ms: f64,
-    /// The family's parameters, applied to `x − shift_ms`.
+    /// The family's parameters, applied to `x − shift_ms` (component a of a mixture).
     pub params: Params,
+    /// The weight and second component of a mixture; `None` for a single distribution.
+    pub mix: Option<Mix>,
 }
 
 impl Model {
@@ -116,11 +136,53 @@ impl Model {
             family: params.family(),
             shift_ms,
             params,
+            mix: None,
         }
     }
 
-    /// P(X ≤ x_ms). 0 at or below the shift; NaN for NaN.
+    /// A two-component mixture sharing `shift_ms`: component `a` with probability `weight`,
+    /// else `b` (both of `a`'s family).
+    pub fn mixture(shift_ms: f64, weight: f64, a: Params, b: Params) -> Model {
+        Model {
+            family: a.family(),
+            shift_ms,
+            params: a,
+            mix: Some(Mix { weight, second: b }),
+        }
+    }
+
+    /// Whether this is a two-component mixture.
+    pub fn is_mixture(&self) -> bool {
+        self.mix.is_some()
+    }
+
+    /// The name reports use: `lognormal`, `shifted gamma`, `shifted lognormal mixture`.
+    pub fn label(&self, shifted: bool) -> String {
+        format!(
+            "{}{}{}",
+            if shifted { "shifted " } else { "" },
+            self.family,
+            if self.is_mixture() { " mixture" } else { "" }
+        )
+    }
+
+    /// Component a alone (a single distribution with the same shift).
+    pub fn component_a(&self) -> Model {
+        Model::new(self.shift_ms, self.params)
+    }
+
+    /// Component b alone, when this is a mixture.
+    pub fn component_b(&self) -> Option<Model> {
+        self.mix.map(|m| Model::new(self.shift_ms, m.second))
+    }
+
+    /// P(X ≤ x_ms). 0 at or below the shift; NaN for NaN. A mixture's CDF is the weighted
+    /// sum of its components'.
     pub fn cdf(&self, x_ms: f64) -> f64 {
+        if let Some(m) = self.mix {
+            let b = Model::new(self.shift_ms, m.second);
+            return m.weight * self.component_a().cdf(x_ms) + (1.0 - m.weight) * b.cdf(x_ms);
+        }
         if x_ms.is_nan() {
             return f64::NAN;
         }
@@ -144,12 +206,21 @@ impl Model {
 
     /// ln P(X > x_ms), accurate far in the right tail (used for censored values).
     pub fn ln_survival(&self, x_ms: f64) -> f64 {
-        ln_survival(self.params, x_ms - self.shift_ms)
+        let y = x_ms - self.shift_ms;
+        match self.mix {
+            Some(m) => ln_sum_exp(
+                m.weight.ln() + ln_survival(self.params, y),
+                (-m.weight).ln_1p() + ln_survival(m.second, y),
+            ),
+            None => ln_survival(self.params, y),
+        }
     }
 
     /// The p-quantile in milliseconds: `shift_ms` for p ≤ 0, +∞ for p ≥ 1, NaN for NaN.
     /// Lognormal and Weibull invert in closed form; gamma by safeguarded Newton on the
-    /// regularised incomplete gamma function (relative accuracy ~1e-13).
+    /// regularised incomplete gamma function (relative accuracy ~1e-13). A mixture's
+    /// quantile lies between its components' quantiles at p and is found by bisection on
+    /// the CDF there (relative accuracy ~1e-14).
     pub fn quantile(&self, p: f64) -> f64 {
         if p.is_nan() {
             return f64::NAN;
@@ -159,6 +230,15 @@ impl Model {
         }
         if p >= 1.0 {
             return f64::INFINITY;
+        }
+        if let Some(m) = self.mix {
+            let b = Model::new(self.shift_ms, m.second);
+            return mixture_quantile(
+                |x| self.cdf(x),
+                self.component_a().quantile(p),
+                b.quantile(p),
+                p,
+            );
         }
         let y = match self.params {
             Params::LogNormal { mu_ln_ms, sigma } => (mu_ln_ms + sigma * normal_quantile(p)).exp(),
@@ -170,6 +250,13 @@ impl Model {
 
     /// ln of the density at `x_ms` (per millisecond); −∞ at or below the shift.
     pub fn ln_pdf(&self, x_ms: f64) -> f64 {
+        if let Some(m) = self.mix {
+            let b = Model::new(self.shift_ms, m.second);
+            return ln_sum_exp(
+                m.weight.ln() + self.component_a().ln_pdf(x_ms),
+                (-m.weight).ln_1p() + b.ln_pdf(x_ms),
+            );
+        }
         let y = x_ms - self.shift_ms;
         if y.is_nan() {
             return f64::NAN;
@@ -193,8 +280,13 @@ impl Model {
         }
     }
 
-    /// Mean in milliseconds: shift + e^(μ+σ²/2), shift + kθ, shift + λΓ(1 + 1/k).
+    /// Mean in milliseconds: shift + e^(μ+σ²/2), shift + kθ, shift + λΓ(1 + 1/k); a
+    /// mixture's is the weighted mean of its components'.
     pub fn mean_ms(&self) -> f64 {
+        if let Some(m) = self.mix {
+            let b = Model::new(self.shift_ms, m.second);
+            return m.weight * self.component_a().mean_ms() + (1.0 - m.weight) * b.mean_ms();
+        }
         self.shift_ms
             + match self.params {
                 Params::LogNormal { mu_ln_ms, sigma } => (mu_ln_ms + 0.5 * sigma * sigma).exp(),
@@ -203,10 +295,41 @@ impl Model {
             }
     }
 
-    /// Number of free parameters for AIC: 2, plus 1 for the estimated shift when `shifted`.
+    /// Number of free parameters for AIC: 2, plus 1 for the estimated shift when `shifted`,
+    /// plus 3 for a mixture's weight and second component.
     pub fn parameter_count(&self, shifted: bool) -> usize {
-        2 + usize::from(shifted)
+        2 + usize::from(shifted) + if self.is_mixture() { 3 } else { 0 }
     }
+}
+
+/// ln(e^a + e^b) without overflow; −∞ when both are −∞.
+pub(crate) fn ln_sum_exp(a: f64, b: f64) -> f64 {
+    let m = a.max(b);
+    if m == f64::NEG_INFINITY || m.is_nan() {
+        return m;
+    }
+    m + ((a - m).exp() + (b - m).exp()).ln()
+}
+
+/// The p-quantile of a mixture with CDF `cdf` whose components' p-quantiles are `qa` and
+/// `qb`: F(min) ≤ p ≤ F(max), so bisection between them converges (to 1e-14 relative).
+fn mixture_quantile(cdf: impl Fn(f64) -> f64, qa: f64, qb: f64, p: f64) -> f64 {
+    let (mut lo, mut hi) = (qa.min(qb), qa.max(qb));
+    if !(lo.is_finite() && hi.is_finite()) {
+        return f64::NAN;
+    }
+    for _ in 0..200 {
+        if hi - lo <= 1e-14 * hi.abs() {
+            break;
+        }
+        let mid = 0.5 * (lo + hi);
+        if cdf(mid) < p {
+            lo = mid;
+        } else {
+            hi = mid;
+        }
+    }
+    0.5 * (lo + hi)
 }
 
 /// ln P(Y > y) of the unshifted variable with `params`; 0 for y ≤ 0.
