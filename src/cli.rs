@@ -72,6 +72,23 @@ enum Command {
     /// Replay the data's measurement protocol with a workload model and compare the
     /// simulated init distribution with held-out measurements.
     Validate(ValidateArgs),
+    /// List the built-in runtime models (calibrated on lambda-perf) that `runtime = "ID"`
+    /// on a [[function]] selects: ID, lambda-perf label, packagings and architectures
+    /// covered, init p50/p90.
+    Runtimes {
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = ListFormat::Table)]
+        format: ListFormat,
+    },
+}
+
+/// Formats of a listing.
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ListFormat {
+    /// A table for people.
+    Table,
+    /// JSON.
+    Json,
 }
 
 /// How a measurement file is read (shared by `calibrate` and `validate`).
@@ -307,6 +324,15 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Sweep(args) => run_sweep(args),
         Command::Calibrate(args) => run_calibrate(args),
         Command::Validate(args) => run_validate(args),
+        Command::Runtimes { format } => {
+            let entries = crate::runtimes::builtin();
+            match format {
+                ListFormat::Table => print(&crate::runtimes::table(entries)),
+                ListFormat::Json => print(
+                    &(serde_json::to_string_pretty(&crate::runtimes::to_json(entries))? + "\n"),
+                ),
+            }
+        }
     }
 }
 

@@ -17,8 +17,10 @@ pub mod read;
 pub mod recipe;
 pub mod regime;
 pub mod runtime_model;
+pub mod runtimes_recipe;
 pub mod source;
 pub mod spec;
+pub mod two_part;
 pub mod validate;
 
 pub use day::Day;

@@ -5,6 +5,7 @@ pub mod dist;
 pub mod file;
 pub mod overrides;
 pub(crate) mod paths;
+mod runtime_select;
 pub mod scenario;
 pub mod storage;
 mod traffic;

@@ -32,6 +32,8 @@ mod model_data;
 mod outputs;
 mod pipeline;
 mod report;
+mod runtime_choice;
+mod runtimes;
 mod scaling;
 mod scenarios;
 mod sim_core;
