@@ -152,21 +152,38 @@ pub fn select(
     Ok((entry, text))
 }
 
-/// `coldsim runtimes --format table`: one row per runtime and configuration.
+/// The configurations of a table's columns: (packaging, arch).
+const COLUMNS: [(&str, &str); 5] = [
+    ("zip", "x86_64"),
+    ("zip", "arm64"),
+    ("image", "x86_64"),
+    ("image", "arm64"),
+    ("snapstart", "x86_64"),
+];
+
+/// `coldsim runtimes --format table`: one row per runtime, one column per packaging and
+/// arch holding the init p50/p90 in ms (`-` where lambda-perf does not measure it).
 pub fn table(entries: &[RuntimeEntry]) -> String {
-    let mut s = format!(
-        "{:<28} {:<28} {:<10} {:<7} {:>10} {:>10}\n",
-        "id", "lambda_perf_label", "packaging", "arch", "p50 ms", "p90 ms"
-    );
-    for e in entries {
-        for c in &e.coverage {
-            let _ = writeln!(
-                s,
-                "{:<28} {:<28} {:<10} {:<7} {:>10.1} {:>10.1}",
-                e.id, e.lambda_perf_label, c.packaging, c.arch, c.init_p50_ms, c.init_p90_ms
-            );
-        }
+    let mut s = format!("{:<30} {:<30}", "id", "lambda_perf_label");
+    for (p, a) in COLUMNS {
+        let _ = write!(s, " {:>15}", format!("{p} {a}"));
     }
+    s.push_str("\n");
+    for e in entries {
+        let _ = write!(s, "{:<30} {:<30}", e.id, e.lambda_perf_label);
+        for (p, a) in COLUMNS {
+            let cell = e
+                .coverage
+                .iter()
+                .find(|c| c.packaging == p && c.arch == a)
+                .map_or("-".to_string(), |c| {
+                    format!("{:.0}/{:.0}", c.init_p50_ms, c.init_p90_ms)
+                });
+            let _ = write!(s, " {cell:>15}");
+        }
+        s.push_str("\n");
+    }
+    s.push_str("init p50/p90 in ms (snapstart: Restore Duration), simulated under lambda-perf's protocol\n");
     s
 }
 

@@ -17,6 +17,8 @@ use crate::stats::histogram::Histogram;
 
 /// Monte Carlo draws of the surrogate (deterministic: stratified quantiles).
 const DRAWS: usize = 4000;
+/// Bisection steps of the read size: 2^-24 of its range, far below the p50's sampling error.
+const BISECTIONS: usize = 24;
 /// The scales tried: 0.02, 0.04, ..., 1.50.
 const SCALE_STEPS: usize = 75;
 const SCALE_STEP: f64 = 0.02;
@@ -74,7 +76,7 @@ pub fn choose(
         }
         let (mut lo, mut hi) = (0.0, s_max);
         if mix_quantiles(&z, &r, k, hi, &mut buf).0 >= target_ms.0 {
-            for _ in 0..40 {
+            for _ in 0..BISECTIONS {
                 let mid = 0.5 * (lo + hi);
                 if mix_quantiles(&z, &r, k, mid, &mut buf).0 < target_ms.0 {
                     lo = mid;
