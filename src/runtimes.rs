@@ -168,7 +168,7 @@ pub fn table(entries: &[RuntimeEntry]) -> String {
     for (p, a) in COLUMNS {
         let _ = write!(s, " {:>15}", format!("{p} {a}"));
     }
-    s.push_str("\n");
+    s.push('\n');
     for e in entries {
         let _ = write!(s, "{:<30} {:<30}", e.id, e.lambda_perf_label);
         for (p, a) in COLUMNS {
@@ -181,7 +181,7 @@ pub fn table(entries: &[RuntimeEntry]) -> String {
                 });
             let _ = write!(s, " {cell:>15}");
         }
-        s.push_str("\n");
+        s.push('\n');
     }
     s.push_str("init p50/p90 in ms (snapstart: Restore Duration), simulated under lambda-perf's protocol\n");
     s

@@ -320,7 +320,7 @@ pub fn draft_runtime_model(
             100.0 * b.goodness.p99_rel_err,
         );
         runtime.push((arch.to_string(), dist_table(&b.fit.model)));
-        runtime_models.push((arch.to_string(), b.fit.model.clone()));
+        runtime_models.push((arch.to_string(), b.fit.model));
     }
     let quantile = |g: &GroupFit, q: f64| {
         let v = g.data.values_ms();

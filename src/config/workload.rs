@@ -74,12 +74,12 @@ pub(crate) fn build_cold_start_from(
     setup: &FunctionSetup,
 ) -> InputResult<ColdStartModel> {
     let ctx = Ctx { file: path };
-    let build = package_build(&ctx, &wf, setup)?;
-    let read_bytes = module_read_bytes(&ctx, &wf)?;
-    let total_weight = path_weight(&ctx, &wf)?;
-    let graph = import_graph(&ctx, &wf, setup, &build, &read_bytes)?;
-    let init = build_init(&ctx, &wf, setup, &build, &graph, total_weight)?;
-    let delivery = build_delivery(&ctx, &wf, setup, &read_bytes)?;
+    let build = package_build(&ctx, wf, setup)?;
+    let read_bytes = module_read_bytes(&ctx, wf)?;
+    let total_weight = path_weight(&ctx, wf)?;
+    let graph = import_graph(&ctx, wf, setup, &build, &read_bytes)?;
+    let init = build_init(&ctx, wf, setup, &build, &graph, total_weight)?;
+    let delivery = build_delivery(&ctx, wf, setup, &read_bytes)?;
     Ok(ColdStartModel::Phases {
         place: setup.platform.place.clone(),
         boot: setup.platform.boot.clone(),
