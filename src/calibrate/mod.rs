@@ -16,6 +16,7 @@ pub mod protocol;
 pub mod read;
 pub mod recipe;
 pub mod regime;
+pub mod restore_fit;
 pub mod runtime_model;
 pub mod runtimes_recipe;
 pub mod source;

@@ -20,11 +20,12 @@ use super::fit::{Model, Params};
 use super::groups::GroupFit;
 use super::protocol::{ForcedCold, PlatformOverrides, ProtocolFunction, simulate_forced_cold};
 use super::recipe::{DataRun, RecipeOutcome};
+use super::restore_fit::fit_restore;
 use super::runtime_model::{
-    ARCHES, ImageFit, RuntimeDraft, RuntimeModelSpec, SECANT_TOL, draft_runtime_model,
-    fit_image_reads, runtime_model_text, secant_step, simulate_image_histograms,
+    ARCHES, ImageFit, RuntimeDraft, RuntimeModelSpec, draft_runtime_model, fit_image_reads,
+    runtime_model_text, simulate_image_histograms,
 };
-use super::spec::{check_loadable, dist_table};
+use super::spec::dist_table;
 use super::two_part::choose;
 use super::validate::{self, GroupCheck, QUANTILES};
 use crate::error::InputError;
@@ -413,7 +414,14 @@ fn run_job(ctx: &JobCtx<'_>, job: &Job<'_>) -> CalibrateResult<JobOut> {
         protocol,
     );
     let restore = match job.snap {
-        Some(g) => Some(fit_restore(ctx, job, &base, g)?),
+        Some(g) => Some(fit_restore(
+            &job.spec.out,
+            &format!("{}{}", job.label, ctx.suffix),
+            &base,
+            g,
+            &ctx.fit_protocol,
+            ctx.platform,
+        )?),
         None => None,
     };
     let text = base + restore.as_ref().map_or("", |r| r.section.as_str());
@@ -437,10 +445,10 @@ fn run_job(ctx: &JobCtx<'_>, job: &Job<'_>) -> CalibrateResult<JobOut> {
 }
 
 /// Reference read size of the reads-only simulations, MB.
-const R0_MB: f64 = 64.0;
+pub(super) const R0_MB: f64 = 64.0;
 
 /// The constant zero duration, as a distribution table.
-const ZERO: &str = "\"0ms\"";
+pub(super) const ZERO: &str = "\"0ms\"";
 
 /// The image fit of `draft` in two parts ([`super::two_part`]): one reads-only simulation
 /// at [`R0_MB`], the runtime scale and read size per arch from it, then the secant search of
@@ -619,133 +627,6 @@ pub fn scaled(model: &Model, s: f64) -> Model {
     }
 }
 
-/// A fitted restore model: the `[package.snapstart]` section and a summary line.
-struct RestoreFit {
-    section: String,
-    line: String,
-}
-
-/// Largest restore read, MB: the snapshot is the function's memory, and the protocol runs at
-/// 128 MB (lambda-perf's smallest size).
-const MAX_RESTORE_READ_MB: f64 = 128.0;
-
-/// The `[package.snapstart]` section of a restore model.
-fn restore_section(note: &str, read_mb: f64, runtime_restore: &str) -> String {
-    format!(
-        "\n[package.snapstart]\n{note}restore_read_mb = {read_mb:.2}\nruntime_restore = {runtime_restore}\n"
-    )
-}
-
-/// Fits a SnapStart restore model to the restore rows `g` in two parts
-/// ([`super::two_part`]): the runtime's own restore work is the best fit of the rows scaled
-/// by k, the working set a restore reads through the chunk tiers is `restore_read_mb`; k and
-/// a first read size from one reads-only simulation, then the read size by the secant
-/// search on the rows' median.
-fn fit_restore(
-    ctx: &JobCtx<'_>,
-    job: &Job<'_>,
-    base: &str,
-    g: &GroupFit,
-) -> CalibrateResult<RestoreFit> {
-    let best = g
-        .fits
-        .iter()
-        .find(|f| check_loadable(&f.fit.model).is_ok())
-        .ok_or_else(|| {
-            InputError::file(
-                &job.spec.out,
-                "no loadable fit of the SnapStart restore rows",
-            )
-        })?;
-    let v = g.data.values_ms();
-    let q = |q: f64| v[nearest_rank(q, v.len() as u64) as usize - 1];
-    let (d50, d90) = (q(0.5), q(0.9));
-    let columns = &ctx.run.obs.group_columns;
-    let arch = g.key[columns.iter().position(|c| c == "arch").unwrap_or(0)].clone();
-    let tmp = job
-        .spec
-        .out
-        .with_extension(format!("restore-{}.toml", std::process::id()));
-    let sim = |read_mb: f64, runtime: &str| -> CalibrateResult<Histogram> {
-        let text = base.to_string() + &restore_section("", read_mb, runtime);
-        write_atomic(&tmp, text.as_bytes())?;
-        let f = ProtocolFunction {
-            name: "restore".into(),
-            packaging: "snapstart".into(),
-            arch: arch.clone(),
-            memory_mb: 128,
-            workload: tmp.clone(),
-        };
-        let h = simulate_forced_cold(&ctx.fit_protocol, &[f], ctx.platform, 2024);
-        let _ = std::fs::remove_file(&tmp);
-        Ok(h?.remove(0))
-    };
-    let reads0 = sim(R0_MB, ZERO)?;
-    let model = &best.fit.model;
-    let split = choose(
-        |q| model.quantile(q),
-        &reads0,
-        R0_MB,
-        (d50, d90),
-        MAX_RESTORE_READ_MB,
-    );
-    let runtime = dist_table(&scaled(model, split.scale));
-    let p50_p90 = |h: Histogram| {
-        (
-            h.value_at_quantile_us(0.5) as f64 / 1e3,
-            h.value_at_quantile_us(0.9) as f64 / 1e3,
-        )
-    };
-    let (read_mb, s, evaluations) = secant_search(|r| sim(r, &runtime).map(p50_p90), d50)?;
-    let family = format!(
-        "{}{}",
-        if best.fit.shifted { "shifted " } else { "" },
-        model.family
-    );
-    let note = format!(
-        "# SnapStart: `{}{}` rows (Restore Duration of the same function published with\n# SnapStart; n = {}). A restore reads its working set through the chunk tiers\n# (restore_read_mb), then runs the runtime's own restore: the best fit of the rows\n# ({family}) scaled by {:.2}. Both fitted through the simulator (src/calibrate/two_part.rs,\n# then a secant search on the median, {} runs). Restore p50 | p90, simulated vs\n# measured (ms): {:.1} vs {d50:.1} | {:.1} vs {d90:.1}\n",
-        job.label,
-        ctx.suffix,
-        g.data.total(),
-        split.scale,
-        evaluations + 1,
-        s.0,
-        s.1
-    );
-    Ok(RestoreFit {
-        section: restore_section(&note, read_mb, &runtime),
-        line: format!(
-            "  snapstart: runtime scale {:.2}, restore_read_mb {read_mb:.1}; p50 {:.1} vs {d50:.1} ms, p90 {:.1} vs {d90:.1} ms (simulated vs training data)\n",
-            split.scale, s.0, s.1
-        ),
-    })
-}
-
-/// Secant search (as for the image reads) of the read size in [0, 128] MB whose simulated
-/// median is `target_ms`; returns the size, its (p50, p90) and the number of runs.
-fn secant_search(
-    mut sim: impl FnMut(f64) -> CalibrateResult<(f64, f64)>,
-    target_ms: f64,
-) -> CalibrateResult<(f64, (f64, f64), u32)> {
-    let (mut lo, mut hi) = (0.0, MAX_RESTORE_READ_MB);
-    let (mut r0, mut r1) = (16.0, 64.0);
-    let mut f0 = (sim(r0)?.0 / target_ms).ln();
-    let mut s1 = sim(r1)?;
-    let mut f1 = (s1.0 / target_ms).ln();
-    let mut evaluations = 2;
-    for _ in 0..14 {
-        if f1.abs() < SECANT_TOL || hi - lo < 0.01 {
-            break;
-        }
-        let r2 = secant_step((&mut lo, &mut hi), (r0, f0), (r1, f1));
-        let s2 = sim(r2)?;
-        evaluations += 1;
-        (r0, f0) = (r1, f1);
-        (r1, s1, f1) = (r2, s2, (s2.0 / target_ms).ln());
-    }
-    Ok((r1, s1, evaluations))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -780,18 +661,5 @@ mod tests {
             }
         }
         let _ = Family::ALL;
-    }
-
-    #[test]
-    fn restore_search_finds_the_read_size_of_a_linear_median() {
-        // Median = 100 ms + 5 ms per MB read: 300 ms needs 40 MB (closed form); the stop rule
-        // puts it within 0.2% in the log of the median.
-        let (r, s, ev) = secant_search(|r| Ok((100.0 + 5.0 * r, 0.0)), 300.0).unwrap();
-        assert!((s.0 / 300.0 - 1.0).abs() < 0.002, "{r} {s:?}");
-        assert!((r - 40.0).abs() < 0.2, "{r}");
-        assert!(ev <= 6, "{ev}");
-        // A target above what 128 MB gives stops at the bracket's top.
-        let (r, _, _) = secant_search(|r| Ok((100.0 + r, 0.0)), 1000.0).unwrap();
-        assert!(r > 127.9, "{r}");
     }
 }
