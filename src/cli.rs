@@ -86,6 +86,14 @@ enum Command {
     /// CloudWatch logs, each value commented with where it came from.
     #[command(subcommand)]
     Import(crate::import::ImportCommand),
+    /// List the built-in runtime models (calibrated on lambda-perf) that `runtime = "ID"`
+    /// on a [[function]] selects: ID, lambda-perf label, packagings and architectures
+    /// covered, init p50/p90.
+    Runtimes {
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = ReportFormat::Table)]
+        format: ReportFormat,
+    },
     /// Run one work unit of a plan (`--plan DIR`) and write its partial result.
     RunUnit(RunUnitArgs),
     /// Merge a plan's partial results: prints and writes what the planned command would.
@@ -407,6 +415,15 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             crate::import::ImportError::Input(e) => anyhow::Error::from(e),
             crate::import::ImportError::Output(e) => e.into(),
         })?),
+        Command::Runtimes { format } => {
+            let entries = crate::runtimes::builtin();
+            match format {
+                ReportFormat::Table => print(&crate::runtimes::table(entries)),
+                ReportFormat::Json => print(
+                    &(serde_json::to_string_pretty(&crate::runtimes::to_json(entries))? + "\n"),
+                ),
+            }
+        }
         Command::RunUnit(args) => run_unit(args),
         Command::Merge(args) => run_merge(args),
     }

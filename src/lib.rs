@@ -17,6 +17,7 @@ pub mod output;
 pub mod platform;
 pub mod report;
 pub mod runner;
+pub mod runtimes;
 pub mod sim;
 pub mod stats;
 pub mod storage;

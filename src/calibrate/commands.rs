@@ -323,7 +323,7 @@ fn write_model(
         ..PlatformOverrides::default()
     };
     let protocol = ForcedCold::default();
-    let image = fit_image_reads(&spec, &draft, &platform, &protocol)?;
+    let image = fit_image_reads(&spec, &draft, &platform, &protocol, 2000.0)?;
     let note = match &o.platform {
         Some(p) => format!("platform {}", p.display()),
         None => "platform defaults".to_string(),

@@ -16,11 +16,14 @@ pub mod protocol;
 pub mod read;
 pub mod recipe;
 pub mod regime;
+pub mod restore_fit;
 pub mod runtime_model;
+pub mod runtimes_recipe;
 pub mod source;
 pub mod spec;
 pub mod steady;
 pub mod steady_data;
+pub mod two_part;
 pub mod validate;
 
 pub use day::Day;

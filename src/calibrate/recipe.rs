@@ -182,6 +182,8 @@ pub struct RecipeFile {
     pub hypotheses: Option<RecipeHypotheses>,
     /// Platform read-jitter fit.
     pub platform_fit: Option<RecipePlatformFit>,
+    /// One runtime model per runtime label of the data.
+    pub runtimes: Option<super::runtimes_recipe::RecipeRuntimes>,
 }
 
 /// Parses `--train-until`-style dates.
@@ -274,6 +276,8 @@ pub struct RecipeOutcome {
     pub read_jitter_sigma: Option<f64>,
     /// The init-CPU hypotheses, when `[hypotheses]` ran.
     pub hypotheses: Vec<hypothesis::HypothesisFit>,
+    /// The runtime models `[runtimes]` wrote, in ID order.
+    pub runtimes: Vec<crate::runtimes::RuntimeEntry>,
 }
 
 /// Runs the recipe at `path`.
@@ -285,6 +289,7 @@ pub fn run_recipe(path: &Path) -> CalibrateResult<RecipeOutcome> {
         validations: Vec::new(),
         read_jitter_sigma: None,
         hypotheses: Vec::new(),
+        runtimes: Vec::new(),
     };
     let recipe: RecipeFile = read_toml(path)?;
     let regenerate = format!("coldsim calibrate --recipe {}", path.display());
@@ -296,11 +301,12 @@ pub fn run_recipe(path: &Path) -> CalibrateResult<RecipeOutcome> {
             || recipe.validate.is_some()
             || recipe.hypotheses.is_some()
             || recipe.platform_fit.is_some()
+            || recipe.runtimes.is_some()
         {
             return Err(InputError::field(
                 path,
                 "data",
-                "[[model]], [validate], [hypotheses] and [platform_fit] need a [data] table",
+                "[[model]], [validate], [hypotheses], [platform_fit] and [runtimes] need a [data] table",
             )
             .into());
         }
@@ -310,22 +316,22 @@ pub fn run_recipe(path: &Path) -> CalibrateResult<RecipeOutcome> {
 }
 
 /// What the steps of a recipe with a `[data]` table share.
-struct DataRun<'a> {
-    path: &'a Path,
-    recipe: &'a RecipeFile,
-    regenerate: String,
+pub(super) struct DataRun<'a> {
+    pub(super) path: &'a Path,
+    pub(super) recipe: &'a RecipeFile,
+    pub(super) regenerate: String,
     /// Data file, reading and split, for the provenance comments of written models.
-    describe: String,
-    protocol: ForcedCold,
-    report_dir: Option<PathBuf>,
-    split: SplitPolicy,
-    obs: Observations,
-    groups: Vec<GroupFit>,
+    pub(super) describe: String,
+    pub(super) protocol: ForcedCold,
+    pub(super) report_dir: Option<PathBuf>,
+    pub(super) split: SplitPolicy,
+    pub(super) obs: Observations,
+    pub(super) groups: Vec<GroupFit>,
 }
 
 impl DataRun<'_> {
     /// `p` relative to the recipe's directory.
-    fn out_path(&self, p: &str) -> PathBuf {
+    pub(super) fn out_path(&self, p: &str) -> PathBuf {
         self.path.parent().unwrap_or(Path::new(".")).join(p)
     }
 }
@@ -395,6 +401,10 @@ fn run_with_data(
         &mut summary,
         &mut outcome,
     )?;
+    if let Some(rt) = &recipe.runtimes {
+        summary += "\n";
+        summary += &super::runtimes_recipe::run_runtimes(&run, rt, &mut outcome)?;
+    }
     if let Some(h) = &recipe.hypotheses {
         summary += "\n";
         summary += &run_hypotheses(&run, h, &source, &mut outcome)?;
@@ -466,7 +476,9 @@ fn fit_platform_and_images(
         };
         models
             .par_iter()
-            .map(|(_, spec, draft, _)| fit_image_reads(spec, draft, &platform, &run.protocol))
+            .map(|(_, spec, draft, _)| {
+                fit_image_reads(spec, draft, &platform, &run.protocol, 2000.0)
+            })
             .collect()
     };
     let Some(pf) = &run.recipe.platform_fit else {

@@ -10,6 +10,7 @@ use super::error::CalibrateResult;
 use std::fmt::Write as _;
 use std::path::PathBuf;
 
+use super::fit::Model;
 use super::fit_report::key_label;
 use super::groups::GroupFit;
 use super::protocol::{ForcedCold, PlatformOverrides, ProtocolFunction, simulate_forced_cold};
@@ -71,8 +72,34 @@ impl ImageFit {
 pub struct RuntimeDraft {
     header: String,
     runtime: Vec<(String, String)>,
+    /// The fitted runtime init per arch.
+    runtime_models: Vec<(String, Model)>,
     /// (arch, measured p50, measured p90) of the image rows, ms.
     image_targets: Vec<(String, f64, f64)>,
+    /// The runtime's own start in the image per arch (`[package.image.runtime]`), when it
+    /// differs from the zip's; empty otherwise.
+    image_runtime: Vec<(String, String)>,
+}
+
+impl RuntimeDraft {
+    /// (arch, measured p50, measured p90) of the image rows, ms.
+    pub fn image_targets(&self) -> &[(String, f64, f64)] {
+        &self.image_targets
+    }
+
+    /// The fitted runtime init of `arch`.
+    pub fn runtime_model(&self, arch: &str) -> Option<&Model> {
+        self.runtime_models
+            .iter()
+            .find(|(a, _)| a == arch)
+            .map(|(_, m)| m)
+    }
+
+    /// Sets the runtime's own start in the image, one distribution table per arch of
+    /// [`ARCHES`] (written as `[package.image.runtime]`).
+    pub fn set_image_runtime(&mut self, tables: Vec<(String, String)>) {
+        self.image_runtime = tables;
+    }
 }
 
 /// The groups of a model: index of the group of (packaging, arch).
@@ -96,6 +123,7 @@ fn workload_text(
     runtime: &[(String, String)],
     runtime_read_mb: &[(String, f64)],
     image_note: &str,
+    image_runtime: &[(String, String)],
 ) -> String {
     let mut s = String::new();
     let _ = writeln!(
@@ -125,6 +153,16 @@ fn workload_text(
         .collect::<Vec<_>>()
         .join(", ");
     let _ = writeln!(s, "[package.image]\nruntime_read_mb = {{ {reads} }}\n");
+    if !image_runtime.is_empty() {
+        let _ = writeln!(
+            s,
+            "[package.image.runtime]\n# The runtime's own start in the image: the zip fit scaled (fitted with the read size\n# to the image rows' p50 and p90; src/calibrate/two_part.rs)."
+        );
+        for (arch, table) in image_runtime {
+            let _ = writeln!(s, "{arch} = {table}");
+        }
+        s.push('\n');
+    }
     let _ = writeln!(
         s,
         "[[package.image.layer]]\n# Base image (size assumed: the order of `docker images`; not in the data). Shared:\n# many tenants run on it, so every AZ cache holds it (ATC'23 §3).\nname = \"{}\"\nsize_mb = {:.1}\nshared = true\n",
@@ -146,13 +184,43 @@ fn simulate_image(
     platform: &PlatformOverrides,
     protocol: &ForcedCold,
 ) -> CalibrateResult<Vec<(f64, f64)>> {
+    Ok(
+        simulate_image_histograms(spec, draft, read_mb, platform, protocol)?
+            .iter()
+            .map(|h| {
+                (
+                    h.value_at_quantile_us(0.5) as f64 / 1e3,
+                    h.value_at_quantile_us(0.9) as f64 / 1e3,
+                )
+            })
+            .collect(),
+    )
+}
+
+/// Simulated image init distributions (µs) per arch of the image targets, with read sizes
+/// `read_mb`.
+pub(super) fn simulate_image_histograms(
+    spec: &RuntimeModelSpec,
+    draft: &RuntimeDraft,
+    read_mb: &[f64],
+    platform: &PlatformOverrides,
+    protocol: &ForcedCold,
+) -> CalibrateResult<Vec<crate::stats::histogram::Histogram>> {
     let tmp = spec
         .out
         .with_extension(format!("calibrating-{}.toml", std::process::id()));
     let reads = per_arch(&draft.image_targets, read_mb);
     crate::output::write_atomic(
         &tmp,
-        workload_text(spec, &draft.header, &draft.runtime, &reads, "").as_bytes(),
+        workload_text(
+            spec,
+            &draft.header,
+            &draft.runtime,
+            &reads,
+            "",
+            &draft.image_runtime,
+        )
+        .as_bytes(),
     )?;
     let functions: Vec<ProtocolFunction> = draft
         .image_targets
@@ -167,15 +235,7 @@ fn simulate_image(
         .collect();
     let h = simulate_forced_cold(protocol, &functions, platform, 2024);
     let _ = std::fs::remove_file(&tmp);
-    Ok(h?
-        .iter()
-        .map(|h| {
-            (
-                h.value_at_quantile_us(0.5) as f64 / 1e3,
-                h.value_at_quantile_us(0.9) as f64 / 1e3,
-            )
-        })
-        .collect())
+    h
 }
 
 /// `runtime_read_mb` as written: one value per arch of the targets; arches without image
@@ -212,6 +272,7 @@ pub fn draft_runtime_model(
         "# Data: {source}.\n# [init.runtime] is the best of six maximum-likelihood fits (lognormal, gamma, Weibull,\n# each also shifted) and two-component mixtures (lognormal, gamma; chosen only when they\n# also win by BIC) by AIC on the zip rows; fit quality below."
     );
     let mut runtime = Vec::new();
+    let mut runtime_models = Vec::new();
     for arch in ARCHES {
         let g = find(columns, groups, "zip", arch)
             .or_else(|| find(columns, groups, "zip", ARCHES[0]))
@@ -258,6 +319,7 @@ pub fn draft_runtime_model(
             100.0 * b.goodness.p99_rel_err,
         );
         runtime.push((arch.to_string(), dist_table(&b.fit.model)));
+        runtime_models.push((arch.to_string(), b.fit.model));
     }
     let quantile = |g: &GroupFit, q: f64| {
         let v = g.data.values_ms();
@@ -277,20 +339,26 @@ pub fn draft_runtime_model(
     Ok(RuntimeDraft {
         header,
         runtime,
+        runtime_models,
         image_targets,
+        image_runtime: Vec::new(),
     })
 }
 
 /// The secant search stops once |ln(simulated / measured)| is below this (0.2%; assumed:
 /// well inside the sampling error of a data median).
-const SECANT_TOL: f64 = 0.002;
+pub(super) const SECANT_TOL: f64 = 0.002;
 
 /// One step of a secant search for the root of an increasing function, from the last two
 /// points `(r0, f0)` and `(r1, f1)`: first narrows the bracket `[lo, hi]` with them (a
 /// negative value lies below the root), then returns the secant point if it falls strictly
 /// inside the bracket, else the bracket's midpoint; `r1` itself once |f1| < [`SECANT_TOL`].
 /// When `r0 = r1` there is no secant and the step assumes f = ln(r / root).
-fn secant_step((lo, hi): (&mut f64, &mut f64), (r0, f0): (f64, f64), (r1, f1): (f64, f64)) -> f64 {
+pub(super) fn secant_step(
+    (lo, hi): (&mut f64, &mut f64),
+    (r0, f0): (f64, f64),
+    (r1, f1): (f64, f64),
+) -> f64 {
     for (r, f) in [(r0, f0), (r1, f1)] {
         if f < 0.0 {
             *lo = lo.max(r);
@@ -327,6 +395,7 @@ pub fn fit_image_reads(
     draft: &RuntimeDraft,
     platform: &PlatformOverrides,
     protocol: &ForcedCold,
+    max_read_mb: f64,
 ) -> CalibrateResult<Option<ImageFit>> {
     let n = draft.image_targets.len();
     if n == 0 {
@@ -338,11 +407,11 @@ pub fn fit_image_reads(
             .map(|(s, t)| (s.0 / t.1).ln())
             .collect()
     };
-    // Assumed: the runtime's start reads between 0 and 2,000 MB (images are at most 10 GiB,
-    // facts.md; a start touches a small part), and at most its base image (the model
-    // refuses more), searched from 16 and 64 MB.
+    // The runtime's start reads between 0 and `max_read_mb` (the Python recipe assumes
+    // 2,000 MB: images are at most 10 GiB, facts.md; a start touches a small part),
+    // and at most its base image (the model refuses more), searched from 16 and 64 MB.
     let mut lo = vec![0.0f64; n];
-    let mut hi = vec![spec.base_image.1.min(2000.0); n];
+    let mut hi = vec![max_read_mb.min(spec.base_image.1); n];
     let mut r0 = vec![16.0; n];
     let mut r1 = vec![64.0; n];
     let mut f0 = err(&simulate_image(spec, draft, &r0, platform, protocol)?);
@@ -387,6 +456,19 @@ pub fn write_runtime_model(
     platform_note: &str,
     protocol: &ForcedCold,
 ) -> CalibrateResult<()> {
+    let text = runtime_model_text(spec, draft, image, platform_note, protocol);
+    crate::output::write_atomic(&spec.out, text.as_bytes())?;
+    Ok(())
+}
+
+/// The model file text of `draft` with the image fit (or the default read size).
+pub fn runtime_model_text(
+    spec: &RuntimeModelSpec,
+    draft: &RuntimeDraft,
+    image: Option<&ImageFit>,
+    platform_note: &str,
+    protocol: &ForcedCold,
+) -> String {
     let (reads, note) = match image {
         Some(f) => {
             let read_mb: Vec<f64> = f.arches.iter().map(|a| a.runtime_read_mb).collect();
@@ -411,11 +493,14 @@ pub fn write_runtime_model(
                 .to_string(),
         ),
     };
-    crate::output::write_atomic(
-        &spec.out,
-        workload_text(spec, &draft.header, &draft.runtime, &reads, &note).as_bytes(),
-    )?;
-    Ok(())
+    workload_text(
+        spec,
+        &draft.header,
+        &draft.runtime,
+        &reads,
+        &note,
+        &draft.image_runtime,
+    )
 }
 
 #[cfg(test)]

@@ -338,6 +338,10 @@ pub struct FunctionSection {
     pub packaging: Option<Packaging>,
     /// Workload model file.
     pub workload: Option<String>,
+    /// A built-in runtime model by ID (`python3.12`, `nodejs20.x`, `provided.al2023-rust`;
+    /// `coldsim runtimes` lists them): its own start, under the workload's imports and
+    /// user init when `workload` is given too (src/config/runtime_select.rs).
+    pub runtime: Option<String>,
     /// Handler duration at one full vCPU.
     pub handler: DistSpec,
     /// Share of the handler time that is CPU-bound (default 1).
@@ -674,6 +678,10 @@ pub struct ImagePackage {
     /// runtime interface client), MB; taken from the first layer. One number, or one per
     /// architecture (`{ x86_64 = .., arm64 = .. }`: the two are different images).
     pub runtime_read_mb: Option<MbPerArch>,
+    /// The runtime's own start in this build per architecture (overrides `[init.runtime]`;
+    /// calibrated runtime models set it when an image starts faster than a zip:
+    /// `models/runtimes/`).
+    pub runtime: Option<PerArch>,
     /// `[[package.image.layer]]`, base first.
     #[serde(default, rename = "layer")]
     pub layers: Vec<ImageLayerSection>,

@@ -8,6 +8,7 @@ pub mod file;
 pub mod overrides;
 pub(crate) mod paths;
 pub(crate) mod routing;
+mod runtime_select;
 pub mod scenario;
 pub mod storage;
 mod traffic;

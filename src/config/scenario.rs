@@ -694,23 +694,34 @@ fn build_function(
     let factor = handler_cpu_factor(memory_mb, cpu_fraction, threads);
     let handler = ctx.dist(&key("handler"), &f.handler)?.scaled(factor);
     let import_style = f.import_style.unwrap_or_default();
-    let cold_start = match (&f.cold_start, &f.workload) {
-        (Some(spec), _) => ColdStartModel::Override(ctx.dist(&key("cold_start"), spec)?),
-        (None, Some(w)) => {
-            let path = resolve(ctx.file, &key("workload"), w)?;
-            build_cold_start(
-                &path,
-                &FunctionSetup {
-                    packaging,
-                    arch,
-                    memory_mb,
-                    import_style,
-                    name: &f.name,
-                    platform,
-                },
+    let setup = FunctionSetup {
+        packaging,
+        arch,
+        memory_mb,
+        import_style,
+        name: &f.name,
+        platform,
+    };
+    let cold_start = match (&f.cold_start, &f.workload, &f.runtime) {
+        (Some(spec), _, _) => ColdStartModel::Override(ctx.dist(&key("cold_start"), spec)?),
+        (None, w, Some(id)) => {
+            let workload = match w {
+                Some(w) => Some(resolve(ctx.file, &key("workload"), w)?),
+                None => None,
+            };
+            super::runtime_select::runtime_cold_start(
+                ctx,
+                &key("runtime"),
+                id,
+                workload.as_deref(),
+                &setup,
             )?
         }
-        (None, None) => {
+        (None, Some(w), None) => {
+            let path = resolve(ctx.file, &key("workload"), w)?;
+            build_cold_start(&path, &setup)?
+        }
+        (None, None, None) => {
             return Err(ctx.err(
                 key("workload"),
                 "a function needs a `workload` model file or a `cold_start` duration",

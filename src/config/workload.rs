@@ -47,6 +47,8 @@ pub(crate) struct FunctionSetup<'a> {
 struct Build<'a> {
     bytecode: Option<bool>,
     user_init: Option<&'a super::dist::DistSpec>,
+    /// The build's own runtime start (`[package.image.runtime]`), if any.
+    runtime: Option<&'a super::file::PerArch>,
 }
 
 fn mb_to_bytes(ctx: &Ctx, key: &str, mb: f64) -> InputResult<u64> {
@@ -62,13 +64,22 @@ fn mb_to_bytes(ctx: &Ctx, key: &str, mb: f64) -> InputResult<u64> {
 /// The cold-start model of a function whose workload model is at `path`.
 pub(crate) fn build_cold_start(path: &Path, setup: &FunctionSetup) -> InputResult<ColdStartModel> {
     let wf: WorkloadFile = read_toml(path)?;
+    build_cold_start_from(path, &wf, setup)
+}
+
+/// The cold-start model of the workload model `wf` read from `path` (errors name `path`).
+pub(crate) fn build_cold_start_from(
+    path: &Path,
+    wf: &WorkloadFile,
+    setup: &FunctionSetup,
+) -> InputResult<ColdStartModel> {
     let ctx = Ctx { file: path };
-    let build = package_build(&ctx, &wf, setup)?;
-    let read_bytes = module_read_bytes(&ctx, &wf)?;
-    let total_weight = path_weight(&ctx, &wf)?;
-    let graph = import_graph(&ctx, &wf, setup, &build, &read_bytes)?;
-    let init = build_init(&ctx, &wf, setup, &build, &graph, total_weight)?;
-    let delivery = build_delivery(&ctx, &wf, setup, &read_bytes)?;
+    let build = package_build(&ctx, wf, setup)?;
+    let read_bytes = module_read_bytes(&ctx, wf)?;
+    let total_weight = path_weight(&ctx, wf)?;
+    let graph = import_graph(&ctx, wf, setup, &build, &read_bytes)?;
+    let init = build_init(&ctx, wf, setup, &build, &graph, total_weight)?;
+    let delivery = build_delivery(&ctx, wf, setup, &read_bytes)?;
     Ok(ColdStartModel::Phases {
         place: setup.platform.place.clone(),
         boot: setup.platform.boot.clone(),
@@ -98,12 +109,14 @@ fn package_build<'a>(
     let none = Build {
         bytecode: None,
         user_init: None,
+        runtime: None,
     };
     Ok(match setup.packaging {
         Packaging::Zip => match packages.and_then(|p| p.zip.as_ref()) {
             Some(z) => Build {
                 bytecode: z.bytecode,
                 user_init: z.user_init.as_ref(),
+                runtime: None,
             },
             None => none,
         },
@@ -114,6 +127,7 @@ fn package_build<'a>(
             Build {
                 bytecode: z.bytecode,
                 user_init: z.user_init.as_ref(),
+                runtime: None,
             }
         }
         Packaging::Image => {
@@ -123,6 +137,7 @@ fn package_build<'a>(
             Build {
                 bytecode: i.bytecode,
                 user_init: i.user_init.as_ref(),
+                runtime: i.runtime.as_ref(),
             }
         }
         Packaging::Snapstart => {
@@ -309,9 +324,13 @@ fn init_dists(
     setup: &FunctionSetup,
     build: &Build,
 ) -> InputResult<(Dist, Dist)> {
+    let (per_arch, prefix) = match build.runtime {
+        Some(r) => (r, "package.image.runtime"),
+        None => (&wf.init.runtime, "init.runtime"),
+    };
     let (runtime, runtime_key) = match setup.arch {
-        Arch::X86_64 => (&wf.init.runtime.x86_64, "init.runtime.x86_64"),
-        Arch::Arm64 => (&wf.init.runtime.arm64, "init.runtime.arm64"),
+        Arch::X86_64 => (&per_arch.x86_64, format!("{prefix}.x86_64")),
+        Arch::Arm64 => (&per_arch.arm64, format!("{prefix}.arm64")),
     };
     let (user_spec, user_key) = match build.user_init {
         Some(u) => (
@@ -324,7 +343,7 @@ fn init_dists(
         Some(u) => ctx.dist(&user_key, u)?,
         None => Dist::Constant(SimDuration::ZERO),
     };
-    Ok((ctx.dist(runtime_key, runtime)?, user_init))
+    Ok((ctx.dist(&runtime_key, runtime)?, user_init))
 }
 
 /// The init model: eager imports, request paths, noise, extensions, CPU allowances and the

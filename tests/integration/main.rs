@@ -40,6 +40,8 @@ mod readme;
 mod report;
 mod retirement;
 mod routing;
+mod runtime_choice;
+mod runtimes;
 mod scaling;
 mod scenarios;
 mod sim_core;
