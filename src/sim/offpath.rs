@@ -64,17 +64,23 @@ impl World<'_> {
         self.spawn_offpath(now, f, OffPath::Replacement);
     }
 
-    /// Initialises a new on-demand sandbox of `f` at `now`, off the request path; it joins
-    /// the idle pool when its init ends ([`Event::OffPathReady`]).
-    pub(super) fn spawn_offpath(&mut self, now: SimTime, f: usize, kind: OffPath) {
-        let function = &self.sc.functions[f];
+    /// Removes `f`'s idle sandboxes expired by `now`, counting each reclaim at its expiry.
+    pub(super) fn purge_idle(&mut self, now: SimTime, f: usize) {
         let fs = &mut self.functions[f];
-        // Expired idle sandboxes leave first, so the live count is exact at this creation.
         let stats = &mut fs.stats;
         fs.idle
             .purge_expired(now, &mut self.sandboxes, |t, cause, _| {
                 count_reclaim(stats, cause, t)
             });
+    }
+
+    /// Initialises a new on-demand sandbox of `f` at `now`, off the request path; it joins
+    /// the idle pool when its init ends ([`Event::OffPathReady`]).
+    pub(super) fn spawn_offpath(&mut self, now: SimTime, f: usize, kind: OffPath) {
+        let function = &self.sc.functions[f];
+        // Expired idle sandboxes leave first, so the live count is exact at this creation.
+        self.purge_idle(now, f);
+        let fs = &mut self.functions[f];
         let (cold_rng, life_rng) = match kind {
             OffPath::Replacement => (&mut fs.replacement_cold_rng, &mut fs.replacement_rng),
             OffPath::Proactive => (&mut fs.proactive_cold_rng, &mut fs.proactive_rng),

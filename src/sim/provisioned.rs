@@ -4,7 +4,7 @@
 //! schedule changes).
 
 use super::fleet::image_access;
-use super::{Event, World, count_reclaim};
+use super::{Event, World};
 use crate::coldstart::{ColdStartDraw, DrawEnv, InitKind};
 use crate::engine::{EventKey, SimTime};
 use crate::platform::provisioned::{
@@ -134,13 +134,9 @@ impl World<'_> {
         ahead: bool,
     ) -> SimTime {
         let function = &self.sc.functions[f];
-        let fs = &mut self.functions[f];
         // Expired idle sandboxes leave first, so the live count is exact at this creation.
-        let stats = &mut fs.stats;
-        fs.idle
-            .purge_expired(now, &mut self.sandboxes, |t, cause, _| {
-                count_reclaim(stats, cause, t)
-            });
+        self.purge_idle(now, f);
+        let fs = &mut self.functions[f];
         let image = image_access(&mut self.fleet, fs.image.as_ref());
         let draw = function.cold_start.draw(&mut DrawEnv {
             kind: InitKind::Unboosted,

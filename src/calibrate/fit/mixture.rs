@@ -36,7 +36,7 @@ use statrs::function::gamma::ln_gamma;
 
 use super::clean::FitData;
 use super::model::{Family, LN_SQRT_2PI, Model, Params};
-use super::opt::{brent_min, hessian, invert_spd};
+use super::opt::{brent_min, hessian, std_errors};
 use super::{Fit, RESOLUTION_MS};
 use crate::stats::histogram::nearest_rank;
 
@@ -356,17 +356,8 @@ fn finish(family: Family, data: &FitData, (gamma, e): (f64, MixEst), ok: bool) -
     }
     let names = se_names(family);
     let mut converged = ok && e.converged;
-    let std_errors = match invert_spd(&hess) {
-        Some(cov) => names
-            .iter()
-            .enumerate()
-            .map(|(i, &n)| (n, cov[i][i].sqrt()))
-            .collect(),
-        None => {
-            converged = false;
-            names.iter().map(|&n| (n, f64::NAN)).collect()
-        }
-    };
+    let (std_errors, inverted) = std_errors(&names, &hess);
+    converged &= inverted;
     let model = Model::mixture(
         gamma,
         w,

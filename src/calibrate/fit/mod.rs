@@ -42,7 +42,7 @@ pub use mixture::{MIXTURE_FAMILIES, bic, fit_mixture, warranted};
 pub use model::{Family, Mix, Model, Params};
 
 use mle::{Est, Suff, fill_ln, log_lik, mle, suff};
-use opt::{brent_min, hessian, invert_spd};
+use opt::{brent_min, hessian, std_errors};
 
 use crate::stats::histogram::nearest_rank;
 
@@ -171,17 +171,8 @@ pub fn fit(family: Family, shifted: bool, data: &FitData) -> Option<Fit> {
         names.push("shift_ms");
     }
     names.extend(Params::names(family));
-    let std_errors = match invert_spd(&hess) {
-        Some(cov) => names
-            .iter()
-            .enumerate()
-            .map(|(i, &n)| (n, cov[i][i].sqrt()))
-            .collect(),
-        None => {
-            converged = false;
-            names.iter().map(|&n| (n, f64::NAN)).collect()
-        }
-    };
+    let (std_errors, inverted) = std_errors(&names, &hess);
+    converged &= inverted;
     if !log_likelihood.is_finite() {
         return None;
     }

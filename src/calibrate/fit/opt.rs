@@ -202,6 +202,26 @@ pub(crate) fn hessian(mut f: impl FnMut(&[f64]) -> f64, x: &[f64], h: &[f64]) ->
     hess
 }
 
+/// Standard errors of the parameters `names` from the Hessian of the negative
+/// log-likelihood at the optimum (the square roots of the inverse's diagonal), and whether
+/// the Hessian could be inverted (if not, every error is NaN).
+pub(crate) fn std_errors(
+    names: &[&'static str],
+    hess: &[Vec<f64>],
+) -> (Vec<(&'static str, f64)>, bool) {
+    match invert_spd(hess) {
+        Some(cov) => (
+            names
+                .iter()
+                .enumerate()
+                .map(|(i, &n)| (n, cov[i][i].sqrt()))
+                .collect(),
+            true,
+        ),
+        None => (names.iter().map(|&n| (n, f64::NAN)).collect(), false),
+    }
+}
+
 #[allow(clippy::needless_range_loop)] // index form mirrors the textbook recurrences
 /// Inverse of a symmetric positive-definite matrix by Cholesky; `None` when it is not
 /// positive definite (or not finite).
