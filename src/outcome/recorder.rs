@@ -181,6 +181,15 @@ impl FunctionStats {
         self.record_init_work(draw);
     }
 
+    /// Counts a sandbox created at `at_us` whose init starts then (on or off the request
+    /// path): the creation count and the timeline's live and init tallies.
+    #[inline]
+    pub fn record_sandbox_created(&mut self, at_us: u64) {
+        self.sandboxes_created += 1;
+        self.timeline.record_created(at_us);
+        self.timeline.record_init(at_us);
+    }
+
     /// Records an init off the request path (provisioned, proactive, or a ping's cold
     /// start): it counts in `inits`, the phase sums and the chunk reads, not in the user
     /// cold-start histograms.

@@ -115,9 +115,7 @@ impl World<'_> {
         let counted = now >= self.measure_from;
         let fs = &mut self.functions[f];
         let stats = &mut fs.stats;
-        stats.sandboxes_created += 1;
-        stats.timeline.record_created(now.as_us());
-        stats.timeline.record_init(now.as_us());
+        stats.record_sandbox_created(now.as_us());
         if counted {
             match kind {
                 OffPath::Replacement => stats.replacement_inits += 1,

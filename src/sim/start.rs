@@ -120,15 +120,13 @@ impl World<'_> {
             .policies
             .retirement
             .retire_at(now, &mut fs.lifecycle_rng);
-        fs.stats.sandboxes_created += 1;
         let mut sandbox = Sandbox::new(f as u32, now, retire_at);
         sandbox.version = fs.versions.current();
         sandbox.worker = draw.worker;
         sandbox.loaded = draw.loaded;
         let id = self.sandboxes.insert(sandbox);
         // The idle pool is empty and `f`'s due completions are in: the live count is exact.
-        fs.stats.timeline.record_created(now.as_us());
-        fs.stats.timeline.record_init(now.as_us());
+        fs.stats.record_sandbox_created(now.as_us());
         if counted && !ping && fs.pc.as_ref().is_some_and(|pc| pc.target() > 0) {
             fs.stats.spillover_cold_starts += 1;
         }
