@@ -347,6 +347,9 @@ fn run_with_data(
     regenerate: String,
     mut outcome: RecipeOutcome,
 ) -> CalibrateResult<RecipeOutcome> {
+    if let Some(rt) = &recipe.runtimes {
+        super::runtimes_recipe::check(rt, path, &data.group)?;
+    }
     let data_path = resolve(path, "data.file", &data.file)?;
     let source = DataSource {
         path: data_path.clone(),

@@ -56,11 +56,25 @@ pub struct RecipeRuntimes {
 /// Where a p50 and a p90 must be to meet the validation goal: within 10% of the held-out.
 pub const GOAL_REL_ERR: f64 = 0.10;
 
-/// The `[runtimes]` keys, checked against the data's grouping columns.
-fn check(rt: &RecipeRuntimes, path: &Path, columns: &[String]) -> Result<usize, InputError> {
+/// The `[runtimes]` keys, checked against the recipe's grouping columns before any data is
+/// read or fitted (a bad key costs no work); returns the label column's index.
+pub(super) fn check(
+    rt: &RecipeRuntimes,
+    path: &Path,
+    columns: &[String],
+) -> Result<usize, InputError> {
     let err = |key: &str, m: String| InputError::field(path, format!("runtimes.{key}"), m);
     if rt.out_dir.trim().is_empty() {
         return Err(err("out_dir", "must name a directory".into()));
+    }
+    if let Some(p) = &rt.platform {
+        let file = path.parent().unwrap_or(Path::new(".")).join(p);
+        if !file.is_file() {
+            return Err(err(
+                "platform",
+                format!("no platform model file at {}", file.display()),
+            ));
+        }
     }
     for c in ["packaging", "arch"] {
         if !columns.iter().any(|x| x == c) {
@@ -195,14 +209,6 @@ pub(super) fn run_runtimes(
     let (platform, platform_note) = match &rt.platform {
         Some(p) => {
             let file = run.out_path(p);
-            if !file.is_file() {
-                return Err(InputError::field(
-                    run.path,
-                    "runtimes.platform",
-                    format!("no platform model file at {}", file.display()),
-                )
-                .into());
-            }
             let note = format!("the platform model {p}");
             let platform = PlatformOverrides {
                 file: Some(file),

@@ -343,6 +343,11 @@ fn bad_runtimes_recipe_keys_are_errors_naming_the_key() {
         let (_dir, recipe) = recipe_copy();
         let text = std::fs::read_to_string(&recipe).unwrap();
         assert!(text.contains(from), "{from}");
+        // The keys are checked before the data is read: with the data file missing the
+        // error is still the key's (and costs no fitting).
+        let data = "file = \"data/lambda-perf/all-runtimes-init-2024.csv.gz\"";
+        assert!(text.contains(data));
+        let text = text.replace(data, "file = \"data/no-such-file.csv.gz\"");
         std::fs::write(&recipe, text.replace(from, to)).unwrap();
         common::assert_bad_input(
             common::cli(&["calibrate", "--recipe", recipe.to_str().unwrap()]),
