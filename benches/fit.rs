@@ -15,8 +15,7 @@ use rand_xoshiro::Xoshiro256PlusPlus;
 
 /// The lambda-perf Python file shipped in data/.
 fn lambda_perf_path() -> std::path::PathBuf {
-    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("data/lambda-perf/python-init-durations-2022-2024.csv.gz")
+    coldsim_benches::repo_file("data/lambda-perf/python-init-durations-2022-2024.csv.gz")
 }
 
 fn real_values() -> Vec<f64> {

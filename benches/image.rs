@@ -6,7 +6,7 @@
 //! building the fleet (solving the worker and AZ caches' characteristic times), which the
 //! image scenario pays once per replication and the override scenario not at all.
 
-use std::path::Path;
+use coldsim_benches::repo_file;
 
 use coldsim::config::{Scenario, load_scenario};
 use coldsim::sim;
@@ -25,13 +25,13 @@ fn image_vs_override(c: &mut Criterion) {
     let mut g = c.benchmark_group("cold_1pct");
     g.sample_size(10);
     for name in ["image-1pct", "override-1pct"] {
-        let sc = load_scenario(Path::new(&format!("benches/{name}.toml"))).expect("scenario");
+        let sc = load_scenario(&repo_file(&format!("benches/{name}.toml"))).expect("scenario");
         g.throughput(Throughput::Elements(invocations(&sc)));
         g.bench_function(name, |b| {
             b.iter(|| sim::run(&sc, 0, None, None).expect("run"))
         });
     }
-    let mut setup = load_scenario(Path::new("benches/image-1pct.toml")).expect("scenario");
+    let mut setup = load_scenario(&repo_file("benches/image-1pct.toml")).expect("scenario");
     setup.duration = coldsim::engine::SimDuration::from_secs_f64(1.0);
     g.throughput(Throughput::Elements(1));
     g.bench_function("image_setup", |b| {

@@ -1,14 +1,14 @@
 //! End-to-end simulation throughput on the reference workload (scenarios/reference.toml):
 //! invocations simulated per second of wall time on one core, one replication.
 
-use std::path::Path;
+use coldsim_benches::repo_file;
 
 use coldsim::config::load_scenario;
 use coldsim::sim;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 
 fn reference(c: &mut Criterion) {
-    let sc = load_scenario(Path::new("scenarios/reference.toml")).expect("reference scenario");
+    let sc = load_scenario(&repo_file("scenarios/reference.toml")).expect("reference scenario");
     let invocations: u64 = sim::run(&sc, 0, None, None)
         .expect("run")
         .functions
