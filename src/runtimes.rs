@@ -3,8 +3,9 @@
 //! `coldsim calibrate --recipe models/calibration/lambda-perf-all.toml` from
 //! `data/lambda-perf/all-runtimes-init-2024.csv.gz`, and their index
 //! (`models/runtimes/index.toml`: which packagings and architectures each covers and its
-//! calibrated init p50/p90). The files are embedded in the binary (`build.rs`), so
-//! `runtime = "ID"` on a `[[function]]` and `coldsim runtimes` work from any folder.
+//! calibrated init p50/p90). The files are embedded in the binary with every built-in model
+//! ([`crate::config::builtin`]), so `runtime = "ID"` on a `[[function]]` and
+//! `coldsim runtimes` work from any folder.
 //!
 //! IDs are AWS's runtime identifiers (`python3.12`, `nodejs20.x`, `java21`, `dotnet8`,
 //! `ruby3.3`); a custom runtime on `provided.al2` / `provided.al2023` is
@@ -16,8 +17,6 @@ use std::fmt::Write as _;
 use std::sync::OnceLock;
 
 use serde::{Deserialize, Serialize};
-
-include!(concat!(env!("OUT_DIR"), "/runtime_files.rs"));
 
 /// The index file's name in `models/runtimes/`.
 pub const INDEX_FILE: &str = "index.toml";
@@ -119,10 +118,7 @@ pub fn builtin() -> &'static [RuntimeEntry] {
 
 /// The contents of the built-in file `name` of `models/runtimes/`.
 pub fn builtin_file(name: &str) -> Option<&'static str> {
-    FILES
-        .iter()
-        .find(|(n, _)| *n == name)
-        .map(|(_, text)| *text)
+    crate::config::builtin::find(&format!("models/runtimes/{name}"), None).map(|m| m.text)
 }
 
 /// The built-in runtime `id` for a function packaged as `packaging` on `arch`: its entry and
