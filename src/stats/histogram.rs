@@ -208,8 +208,20 @@ impl Histogram {
         if rank >= self.count {
             return self.max;
         }
+        // Whole blocks of buckets below the rank are skipped with one sum each (the counts
+        // add up to `count`, so no sum saturates before the rank is reached).
+        const BLOCK: usize = 16;
         let mut seen = 0u64;
-        for (index, &c) in self.counts.iter().enumerate() {
+        let mut start = 0;
+        for block in self.counts.chunks_exact(BLOCK) {
+            let total: u64 = block.iter().fold(0u64, |a, &c| a.saturating_add(c));
+            if seen.saturating_add(total) >= rank {
+                break;
+            }
+            seen += total;
+            start += BLOCK;
+        }
+        for (index, &c) in self.counts.iter().enumerate().skip(start) {
             let before = seen;
             seen = seen.saturating_add(c);
             if seen >= rank {

@@ -10,10 +10,10 @@
 use super::Histogram;
 
 /// Values of this many milliseconds and more are recorded straight into the histogram: the
-/// table stays at most 16 KiB per function (4,096 `u32` counters), and billed durations of
-/// 4 s and more are rare in the workloads simulated (the reference workload's handler has
-/// a median of 100 ms; 1 in 10,000 of its invocations is billed 4 s or more).
-const CAP_MS: usize = 4_096;
+/// table stays at most 8 KiB per function (2,048 `u32` counters), and billed durations of
+/// 2 s and more are rare in the workloads simulated (the reference workload's handler has
+/// a median of 100 ms; about 1 in 800 of its invocations is billed 2 s or more).
+const CAP_MS: usize = 2_048;
 
 /// Counts of values in whole milliseconds below [`CAP_MS`], one `u32` each, grown to the
 /// largest value seen (a power of two) so that short durations keep a small table.
