@@ -107,6 +107,7 @@ impl World<'_> {
     /// request path. The retirement policy decides whether the sandbox's retirement will be
     /// replaced, and the proactive-init policy whether the platform initialises one more
     /// sandbox beside it, off the request path.
+    #[inline(never)] // rare on the hot path: keeps `World::run` small
     fn start_cold(
         &mut self,
         now: SimTime,
