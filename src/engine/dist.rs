@@ -50,6 +50,13 @@ pub enum Dist {
     },
 }
 
+/// One lognormal draw: `exp(mu_ln_us + sigma · z)` µs for a standard normal `z`.
+#[inline(always)]
+fn lognormal(mu_ln_us: f64, sigma: f64, rng: &mut Rng) -> SimDuration {
+    let z: f64 = StandardNormal.sample(rng);
+    SimDuration::from_us_f64((mu_ln_us + sigma * z).exp())
+}
+
 impl Dist {
     /// A constant.
     pub fn constant(d: SimDuration) -> Self {
@@ -82,12 +89,14 @@ impl Dist {
         })
     }
 
-    /// One draw. A constant is answered inline (it draws nothing from `rng`); the other
-    /// distributions are drawn out of line.
+    /// One draw. A constant is answered inline (it draws nothing from `rng`), and a
+    /// lognormal (the usual handler time) is drawn inline; the other distributions are drawn
+    /// out of line.
     #[inline(always)]
     pub fn sample(&self, rng: &mut Rng) -> SimDuration {
         match self {
             Dist::Constant(d) => *d,
+            Dist::LogNormal { mu_ln_us, sigma } => lognormal(*mu_ln_us, *sigma, rng),
             _ => self.sample_random(rng),
         }
     }
@@ -105,10 +114,7 @@ impl Dist {
                 let u: f64 = rng.random();
                 SimDuration::from_us_f64(min_us + u * (max_us - min_us))
             }
-            Dist::LogNormal { mu_ln_us, sigma } => {
-                let z: f64 = StandardNormal.sample(rng);
-                SimDuration::from_us_f64((mu_ln_us + sigma * z).exp())
-            }
+            Dist::LogNormal { mu_ln_us, sigma } => lognormal(*mu_ln_us, *sigma, rng),
             Dist::Gamma { sampler, .. } => SimDuration::from_us_f64(sampler.sample(rng)),
             Dist::Weibull { shape, scale_us } => {
                 let e: f64 = Exp1.sample(rng);

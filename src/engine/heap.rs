@@ -125,12 +125,16 @@ impl<T: Copy> KeyedHeap<T> {
         if top.key.packed() >= limit.packed() {
             return None;
         }
-        if self.slots.len() == 1 {
-            // The common case of a short heap, inline.
-            self.slots.clear();
-            return Some((top.key, top.item));
+        match self.slots.len() {
+            // The common cases of a short heap, inline: what is left is the new top.
+            1 => self.slots.clear(),
+            2 => {
+                self.slots[0] = self.slots[1];
+                self.slots.truncate(1);
+            }
+            _ => return self.pop(),
         }
-        self.pop()
+        Some((top.key, top.item))
     }
 
     /// Replaces the entry with the smallest key by `(key, item)` and returns the old top:

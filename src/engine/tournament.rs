@@ -148,20 +148,25 @@ impl<E: Copy> Tournament<E> {
     fn replay(&mut self, slot: usize, key: u128) {
         let width = self.keys.len();
         self.keys[slot] = key;
+        // Indices masked by `width - 1` (a power of two, and every index is below it) are
+        // unchanged, and provably in bounds: the replay needs no bounds check.
+        let mask = width - 1;
+        let nodes = &mut self.nodes[..width];
+        let keys = &self.keys[..width];
         let mut best = slot as u32;
         let mut best_key = key;
         let mut node = (width + slot) / 2;
         while node > 0 {
-            let stored = self.nodes[node];
-            let stored_key = self.keys[stored as usize];
+            let stored = nodes[node & mask];
+            let stored_key = keys[stored as usize & mask];
             // Branch-free: the smaller goes on, the larger stays.
             let swap = stored_key < best_key;
-            self.nodes[node] = std::hint::select_unpredictable(swap, best, stored);
+            nodes[node & mask] = std::hint::select_unpredictable(swap, best, stored);
             best = std::hint::select_unpredictable(swap, stored, best);
             best_key = std::hint::select_unpredictable(swap, stored_key, best_key);
             node /= 2;
         }
-        self.nodes[0] = best;
+        nodes[0] = best;
     }
 
     /// Plays every match from the slots' keys.

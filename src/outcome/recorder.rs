@@ -4,6 +4,7 @@
 use crate::coldstart::{ColdStartDraw, ColdStartModel, N_PHASES};
 use crate::engine::{SimDuration, SimTime};
 use crate::stats::Histogram;
+use crate::stats::ms_counts::MsCounts;
 use crate::stats::timeline::Timeline;
 use crate::storage::tiers::TierCounts;
 
@@ -146,6 +147,15 @@ pub struct FunctionStats {
     pub billed_duration: Histogram,
     /// Event sources: event age, lost events, batches.
     pub events: super::events::EventStats,
+    /// During a run: the handler times of counted invocations whose latency was their
+    /// handler time (no queue wait, no cold start: most of them), recorded once and merged
+    /// into both `latency` and `duration` by [`FunctionStats::finish_records`]. Empty once
+    /// a run has finished.
+    pub latency_is_duration: Histogram,
+    /// During a run: the `Billed Duration` of counted invocations in whole ms, counted per
+    /// ms and folded into `billed_duration` by [`FunctionStats::finish_records`]. Empty once
+    /// a run has finished.
+    pub billed_ms_counts: MsCounts,
 }
 
 impl FunctionStats {
@@ -239,13 +249,34 @@ impl FunctionStats {
         init: SimDuration,
         handler: SimDuration,
     ) {
-        self.latency.record(latency.as_us());
+        let (latency_us, handler_us) = (latency.as_us(), handler.as_us());
+        if latency_us == handler_us {
+            self.latency_is_duration.record(handler_us);
+        } else {
+            self.latency.record(latency_us);
+            self.duration.record(handler_us);
+        }
         self.queue_wait_sum_us += queue_wait.as_us();
-        let billed_ms = (init.as_us() + handler.as_us()).div_ceil(1_000);
+        let billed_handler_ms = handler_us.div_ceil(1_000);
+        let billed_ms = if init.as_us() == 0 {
+            billed_handler_ms
+        } else {
+            (init.as_us() + handler_us).div_ceil(1_000)
+        };
         self.billed_ms += billed_ms;
-        self.billed_handler_ms += handler.as_us().div_ceil(1_000);
-        self.duration.record(handler.as_us());
-        self.billed_duration.record(billed_ms * 1_000);
+        self.billed_handler_ms += billed_handler_ms;
+        self.billed_ms_counts
+            .record(billed_ms, &mut self.billed_duration);
+    }
+
+    /// At the end of a run: merges what [`Self::record_completion`] kept aside into the
+    /// `latency`, `duration` and `billed_duration` histograms. Each is then exactly the
+    /// histogram of recording every value in it (a merge is the histogram of the union).
+    pub fn finish_records(&mut self) {
+        let same = std::mem::take(&mut self.latency_is_duration);
+        self.latency.merge(&same);
+        self.duration.merge(&same);
+        self.billed_ms_counts.drain_into(&mut self.billed_duration);
     }
 
     /// Adds the part of one request's busy span `[start, end)` that lies in the measured

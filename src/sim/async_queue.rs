@@ -23,6 +23,7 @@ pub(super) enum Blocked {
 
 impl World<'_> {
     /// Appends a request of `f` that arrived at `now` to its (non-empty) queue.
+    #[inline(never)] // rare on the hot path: keeps `World::run` small
     pub(super) fn enqueue(&mut self, now: SimTime, f: usize, counted: bool) {
         let fs = &mut self.functions[f];
         fs.waiting.push_back(Waiting {
@@ -34,6 +35,7 @@ impl World<'_> {
 
     /// A request of `f` that arrived at `now` was refused by `blocked`: it becomes the first
     /// to wait in `f`'s queue.
+    #[inline(never)] // rare on the hot path: keeps `World::run` small
     pub(super) fn wait(&mut self, now: SimTime, f: usize, counted: bool, blocked: Blocked) {
         // From now on a completion may dispatch any function's queue.
         self.make_completions_eager();
@@ -55,6 +57,7 @@ impl World<'_> {
     }
 
     /// A scaling-window slot freed for `f`'s waiting queue.
+    #[inline(never)] // rare on the hot path: keeps `World::run` small
     pub(super) fn on_scale_retry(&mut self, now: SimTime, f: usize) {
         self.functions[f].retry_scheduled = false;
         self.dispatch_waiting(now, f);

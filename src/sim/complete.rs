@@ -12,8 +12,9 @@ use crate::platform::sandbox::{PcRole, SandboxId};
 
 impl World<'_> {
     /// A completion that cannot start anything else (no request waits in any queue): frees
-    /// the concurrency slot and the sandbox.
-    #[inline]
+    /// the concurrency slot and the sandbox. Inlined into the loop of due completions, the
+    /// hot path with the arrival.
+    #[inline(always)]
     pub(super) fn complete_quietly(&mut self, now: SimTime, f: usize, busy: Busy) {
         debug_assert_eq!(self.functions_waiting, 0);
         self.concurrency.release(f);
@@ -50,7 +51,7 @@ impl World<'_> {
 
     /// Puts sandbox `id` of `f`, free at `now`, in the idle pool for its keep-alive (at
     /// most until `retire_at`), or reclaims it at once.
-    #[inline]
+    #[inline(always)]
     pub(super) fn go_idle(&mut self, now: SimTime, f: usize, id: SandboxId, retire_at: SimTime) {
         let fs = &mut self.functions[f];
         if fs.versions.check(self.sandboxes.get(id).version) == VersionDecision::Replace {
@@ -72,6 +73,7 @@ impl World<'_> {
 
     /// An eager completion of sandbox `id`: recorded by the sink, then the sandbox is freed
     /// and, while requests wait, every function's queue is dispatched.
+    #[inline(never)] // rare on the hot path: keeps `World::run` small
     pub(super) fn on_complete(&mut self, now: SimTime, id: SandboxId) {
         let f = self.sandboxes.get(id).function as usize;
         // Lazy completions of `f` ordered before this one come first.

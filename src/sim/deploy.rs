@@ -10,6 +10,7 @@ impl World<'_> {
     /// Publishes a new version: later requests get sandboxes of the new version only (idle
     /// ones of the old version are retired now, busy ones when they finish), and an image
     /// gets a share of new chunks.
+    #[inline(never)] // rare on the hot path: keeps `World::run` small
     pub(super) fn on_deploy(&mut self, now: SimTime, index: usize) {
         let d = &self.sc.deploys[index];
         let f = d.function;

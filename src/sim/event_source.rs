@@ -201,6 +201,7 @@ impl SourceState {
 
 impl World<'_> {
     /// An event of source `s` arrives at `now`.
+    #[inline(never)] // rare on the hot path: keeps `World::run` small
     pub(super) fn source_arrival(&mut self, now: SimTime, s: usize, counted: bool) {
         let src = &mut self.event_sources[s];
         src.ramp.on_work(now);
@@ -215,6 +216,7 @@ impl World<'_> {
     }
 
     /// A wake-up of source `s`.
+    #[inline(never)] // rare on the hot path: keeps `World::run` small
     pub(super) fn on_source_wake(&mut self, now: SimTime, s: usize) {
         let src = &mut self.event_sources[s];
         if src.wake_at == Some(now) {

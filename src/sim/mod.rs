@@ -430,6 +430,7 @@ impl<'a> World<'a> {
                 |t, cause, _| count_reclaim(stats, cause, t),
                 |_| {},
             );
+            stats.finish_records();
             stats.timeline.finish();
             stats.finish_idle(self.sc.functions[f].memory_mb);
             let reclaimed = stats.reclaimed_keep_alive

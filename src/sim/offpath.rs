@@ -48,6 +48,7 @@ impl World<'_> {
     /// The replacement of sandbox `id` is due: if that sandbox is still alive and current
     /// (not reclaimed by keep-alive, retired or made stale by a deploy), its replacement
     /// starts to initialise now. A stale event (the id was reused) is ignored.
+    #[inline(never)] // rare on the hot path: keeps `World::run` small
     pub(super) fn on_replace_start(&mut self, key: EventKey, id: SandboxId) {
         let now = key.time;
         let s = self.sandboxes.get(id);
@@ -130,6 +131,7 @@ impl World<'_> {
     /// An off-path sandbox finished its init: it goes idle (or retires, if its lifetime is
     /// already over, or is replaced, if a deploy made it stale) and may serve a request
     /// waiting in the async queue.
+    #[inline(never)] // rare on the hot path: keeps `World::run` small
     pub(super) fn on_offpath_ready(&mut self, now: SimTime, id: SandboxId) {
         let f = self.sandboxes.get(id).function as usize;
         self.complete_due(f);

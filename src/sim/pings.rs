@@ -21,6 +21,7 @@ impl World<'_> {
 
     /// A burst of `f`'s pings arrives together; a ping over a limit is dropped with the rest
     /// of the burst.
+    #[inline(never)] // rare on the hot path: keeps `World::run` small
     pub(super) fn on_ping(&mut self, now: SimTime, f: usize) {
         let Some(p) = self.sc.functions[f].pings else {
             return;

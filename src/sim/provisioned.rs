@@ -226,6 +226,7 @@ impl World<'_> {
 
     /// A provisioned sandbox finished its init: it becomes idle (or goes, if released
     /// meanwhile) and may serve a waiting request.
+    #[inline(never)] // rare on the hot path: keeps `World::run` small
     pub(super) fn on_pc_ready(&mut self, key: EventKey, id: SandboxId) {
         let (now, f) = (key.time, self.pc_fired(key, id));
         self.complete_due(f);
@@ -238,6 +239,7 @@ impl World<'_> {
 
     /// A provisioned sandbox nears its lifetime: its replacement starts now and the old one
     /// serves until `RECYCLE_LEAD` from now or until the replacement is ready, if later.
+    #[inline(never)] // rare on the hot path: keeps `World::run` small
     pub(super) fn on_pc_recycle(&mut self, key: EventKey, id: SandboxId) {
         let (now, f) = (key.time, self.pc_fired(key, id));
         if self.sandboxes.get(id).pc != PcRole::Provisioned {
@@ -257,6 +259,7 @@ impl World<'_> {
 
     /// A recycled sandbox's replacement is ready: it retires now if idle, else after its
     /// request.
+    #[inline(never)] // rare on the hot path: keeps `World::run` small
     pub(super) fn on_pc_retire(&mut self, key: EventKey, id: SandboxId) {
         let (now, f) = (key.time, self.pc_fired(key, id));
         if self.sandboxes.get(id).pc != PcRole::Retiring {
@@ -274,6 +277,7 @@ impl World<'_> {
     }
 
     /// `f`'s provisioned count changes by its schedule.
+    #[inline(never)] // rare on the hot path: keeps `World::run` small
     pub(super) fn on_pc_schedule(&mut self, now: SimTime, f: usize) {
         self.complete_due(f);
         self.pc_set_target(now, f, false);

@@ -23,9 +23,10 @@ impl World<'_> {
         let (f, route) = self.targets[source];
         let f = f as usize;
         let counted = now >= self.measure_from;
+        // The function's own in-flight count is exact once its due completions are in (and
+        // a start would process them first anyway).
+        self.complete_due(f);
         if counted {
-            // The function's own in-flight count is exact once its due completions are in.
-            self.complete_due(f);
             let seen = self.concurrency.in_flight(f) as u64;
             self.functions[f].stats.in_flight_seen_by_arrivals += seen;
         }
@@ -40,7 +41,7 @@ impl World<'_> {
             self.enqueue(now, f, counted);
             return;
         }
-        match self.try_start(now, f, now, counted, false) {
+        match self.try_start_due(now, f, now, counted, false) {
             Ok(_) => {}
             Err(blocked) if is_async => self.wait(now, f, counted, blocked),
             Err(_) => self.functions[f].stats.throttles += counted as u64,
@@ -59,6 +60,20 @@ impl World<'_> {
         ping: bool,
     ) -> Result<SandboxId, Blocked> {
         self.complete_due(f);
+        self.try_start_due(now, f, arrival, counted, ping)
+    }
+
+    /// [`Self::try_start`] once `f`'s due completions are processed (nothing happened
+    /// since).
+    #[inline]
+    fn try_start_due(
+        &mut self,
+        now: SimTime,
+        f: usize,
+        arrival: SimTime,
+        counted: bool,
+        ping: bool,
+    ) -> Result<SandboxId, Blocked> {
         if !self.can_admit(f) {
             return Err(Blocked::Concurrency);
         }
@@ -92,6 +107,7 @@ impl World<'_> {
     /// request path. The retirement policy decides whether the sandbox's retirement will be
     /// replaced, and the proactive-init policy whether the platform initialises one more
     /// sandbox beside it, off the request path.
+    #[inline(never)] // rare on the hot path: keeps `World::run` small
     fn start_cold(
         &mut self,
         now: SimTime,

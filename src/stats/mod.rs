@@ -4,6 +4,7 @@
 pub mod ci;
 pub mod figures;
 pub mod histogram;
+pub mod ms_counts;
 pub mod timeline;
 
 pub use histogram::Histogram;

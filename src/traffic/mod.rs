@@ -113,7 +113,11 @@ impl ArrivalStream {
     pub fn next_arrival(&mut self) -> Option<SimTime> {
         let next = self.ahead;
         if next.is_some() {
-            self.ahead = self.make_next();
+            // Poisson, the common process, steps inline; the others through `make_next`.
+            self.ahead = match &mut self.state {
+                StreamState::Poisson(s) => Some(s.next(&mut self.rng)),
+                _ => self.make_next(),
+            };
         }
         next
     }
