@@ -34,7 +34,7 @@ pub fn choose(runtime: Option<&str>, packaging: &str, arch: &str) -> RuntimeChoi
     let Some(runtime) = runtime else {
         return uncovered(
             "a container image names no Runtime, so the input does not say the language".into(),
-            &[],
+            Offer::default(),
             packaging,
             arch,
         );
@@ -47,15 +47,22 @@ pub fn choose(runtime: Option<&str>, packaging: &str, arch: &str) -> RuntimeChoi
                 "`{runtime}` is a custom runtime: its model depends on the language, which the \
                  input does not name (the IDs are {prefix}LANGUAGE)"
             ),
-            &fits,
+            Offer {
+                fits,
+                ..Offer::default()
+            },
             packaging,
             arch,
         );
     }
     let family = family_of(runtime);
-    let same_family = fitting(all, packaging, arch, |e| {
-        e.id != runtime && family_of(&e.id) == family
-    });
+    let offer = |own: Option<&str>| Offer {
+        fits: fitting(all, packaging, arch, |e| {
+            e.id != runtime && family_of(&e.id) == family
+        }),
+        language: Some(family.to_string()),
+        own: own.map(str::to_string),
+    };
     match all.iter().find(|e| e.id == runtime) {
         Some(e) if e.covers(packaging, arch) => RuntimeChoice::Covered {
             id: e.id.clone(),
@@ -67,13 +74,13 @@ pub fn choose(runtime: Option<&str>, packaging: &str, arch: &str) -> RuntimeChoi
                  (lambda-perf does not measure it; it covers {})",
                 e.coverage_text()
             ),
-            &same_family,
+            offer(Some(runtime)),
             packaging,
             arch,
         ),
         None => uncovered(
             format!("no built-in runtime model of `{runtime}` (lambda-perf does not measure it)"),
-            &same_family,
+            offer(None),
             packaging,
             arch,
         ),
@@ -112,22 +119,51 @@ fn fitting(
         .collect()
 }
 
-/// At most this many IDs are listed when none is of the function's language.
+/// At most this many IDs are listed when the language is unknown.
 const LIST_ALL_UP_TO: usize = 6;
 
-fn uncovered(reason: String, fits: &[String], packaging: &str, arch: &str) -> RuntimeChoice {
+/// What to offer where no model covers a function.
+#[derive(Default)]
+struct Offer {
+    /// The IDs of its language (or custom-runtime OS) that cover its packaging and arch.
+    fits: Vec<String>,
+    /// Its language, when the input names it.
+    language: Option<String>,
+    /// Its own runtime, when a model of it exists for other packagings or archs.
+    own: Option<String>,
+}
+
+fn uncovered(reason: String, offer: Offer, packaging: &str, arch: &str) -> RuntimeChoice {
     let all = fitting(builtin(), packaging, arch, |_| true);
     let n = all.len();
-    let choices = match (fits.is_empty(), n) {
-        (_, 0) => format!("none covers {packaging}/{arch}; `coldsim runtimes` lists what exists"),
-        (true, n) if n <= LIST_ALL_UP_TO => all.join(", "),
-        (true, _) => format!("`coldsim runtimes` lists the {n} that cover {packaging}/{arch}"),
-        (false, _) => format!(
-            "{}; `coldsim runtimes` lists all {n} that cover {packaging}/{arch}",
-            fits.join(", ")
-        ),
-    };
-    RuntimeChoice::Uncovered { reason, choices }
+    let mut parts = Vec::new();
+    let mut listed_all = false;
+    if !offer.fits.is_empty() {
+        parts.push(offer.fits.join(", "));
+    } else if let Some(language) = offer.language.as_ref().filter(|_| n > 0) {
+        parts.push(format!("no {language} model covers {packaging}/{arch}"));
+    } else if (1..=LIST_ALL_UP_TO).contains(&n) {
+        parts.push(all.join(", "));
+        listed_all = true;
+    }
+    if let Some(own) = &offer.own {
+        parts.push(format!(
+            "or keep \"{own}\" and set `packaging`/`arch` to what it covers"
+        ));
+    }
+    if n == 0 {
+        parts.push(format!(
+            "none covers {packaging}/{arch}; `coldsim runtimes` lists what exists"
+        ));
+    } else if !listed_all {
+        parts.push(format!(
+            "`coldsim runtimes` lists all {n} that cover {packaging}/{arch}"
+        ));
+    }
+    RuntimeChoice::Uncovered {
+        reason,
+        choices: parts.join("; "),
+    }
 }
 
 /// `lambda-perf "java21", snapstart/x86_64: init p50 598 ms, p90 735 ms`.
@@ -229,6 +265,14 @@ mod tests {
         assert!(reason.contains("provided.al2023-LANGUAGE"), "{reason}");
         assert!(choices.contains("\"provided.al2023-rust\""), "{choices}");
         assert!(!choices.contains("\"provided.al2-rust\""), "{choices}");
+        // Python with SnapStart: no Java model is offered for a Python function.
+        let RuntimeChoice::Uncovered { choices, .. } =
+            choose(Some("python3.12"), "snapstart", "x86_64")
+        else {
+            panic!("lambda-perf does not measure Python SnapStart");
+        };
+        assert!(!choices.contains("java"), "{choices}");
+        assert!(choices.contains("or keep \"python3.12\""), "{choices}");
     }
 
     #[test]
