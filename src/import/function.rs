@@ -77,6 +77,23 @@ pub fn function_table(f: &FunctionFacts, handler: (String, Origin)) -> Table {
     t
 }
 
+/// The warning of a `[[function]]` table that no runtime model covers (it carries a TODO
+/// runtime note), for the terminal and the top of the scenario.
+pub fn runtime_warning(t: &Table, name: &str) -> Option<String> {
+    t.notes
+        .iter()
+        .any(|n| n.starts_with(TODO_RUNTIME))
+        .then(|| {
+            format!(
+                "function {name}: no built-in runtime model covers it; a PLACEHOLDER cold_start \
+             stands in (see its `{TODO_RUNTIME}` comment)"
+            )
+        })
+}
+
+/// How the note on a function without a runtime model starts.
+const TODO_RUNTIME: &str = "TODO runtime:";
+
 /// The placeholder handler of a template or configuration import.
 pub fn placeholder_handler() -> (String, Origin) {
     let (median, p99) = PLACEHOLDER_HANDLER;
@@ -143,7 +160,7 @@ fn set_runtime(t: &mut Table, f: &FunctionFacts, packaging: &str) {
                 None => format!("no Runtime (from: {})", f.package_type.origin),
             };
             t.notes.push(format!(
-                "TODO runtime: {from}: {reason}.\nNo model stands in: choose one, set \
+                "{TODO_RUNTIME} {from}: {reason}.\nNo model stands in: choose one, set \
                  `runtime = \"ID\"` and delete `cold_start`. For {packaging} on {arch}: {choices}."
             ));
             let (ms, n) = placeholder_cold_start_ms(packaging, arch);

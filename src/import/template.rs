@@ -8,7 +8,7 @@ use std::path::{Component, Path, PathBuf};
 use super::Imported;
 use super::draft::{Draft, Origin, Table, lit};
 use super::events;
-use super::function::{Fact, FunctionFacts, function_table, placeholder_handler};
+use super::function::{Fact, FunctionFacts, function_table, placeholder_handler, runtime_warning};
 use super::intrinsic::{Scope, refers_to};
 use super::runtime_hint;
 use super::yaml::{self, Node};
@@ -89,9 +89,9 @@ pub fn import_template(path: &Path) -> InputResult<Imported> {
     let mut traffic = Vec::new();
     for f in &funcs {
         let facts = t.facts(f)?;
-        draft
-            .tables
-            .push(function_table(&facts, placeholder_handler()));
+        let table = function_table(&facts, placeholder_handler());
+        warnings.extend(runtime_warning(&table, f.id));
+        draft.tables.push(table);
         let (tables, warns) = events::traffic_tables(&t, f);
         traffic.extend(tables);
         warnings.extend(warns);

@@ -256,6 +256,19 @@ fn every_runtime_family_maps_to_its_model_or_a_todo_naming_the_choices() {
         assert_eq!(e.0, name);
         check(name, f, e, &index);
     }
+    // One warning (terminal and top of file) per function without a model, in order.
+    let uncovered: Vec<&str> = TEMPLATE_EXPECTED
+        .iter()
+        .filter(|e| e.3.is_none())
+        .map(|e| e.0)
+        .collect();
+    let warned: Vec<&str> = out
+        .warnings
+        .iter()
+        .filter_map(|w| w.strip_prefix("function ")?.split(':').next())
+        .collect();
+    assert_eq!(warned, uncovered);
+    assert!(s.contains("# warning: function Ruby33: no built-in runtime model covers it"));
     // The comment says where the runtime came from: the Dockerfile's FROM line, the
     // BuildMethod, or the Runtime property, and which model it is.
     for origin in [
@@ -353,6 +366,11 @@ fn function_configurations_map_runtimes_and_the_scenarios_run_from_another_folde
         let found = functions(&out.scenario);
         assert_eq!(found.len(), 1);
         check(&format!("{runtime:?} {package}"), &found[0].1, e, &index);
+        assert_eq!(
+            out.warnings.len(),
+            usize::from(e.3.is_none()),
+            "{runtime:?}"
+        );
         let file = format!("config{i}.toml");
         std::fs::write(dir.path().join(&file), &out.scenario).unwrap();
         let (code, _, err) = run_in(dir.path(), &file);
