@@ -4,6 +4,7 @@
 //! 3 s.
 
 use super::draft::{Origin, Table, inline, lit};
+use super::runtime_choice::{RuntimeChoice, choose, placeholder_cold_start_ms};
 
 /// A value and where it came from.
 #[derive(Clone, Debug, PartialEq)]
@@ -40,50 +41,6 @@ pub struct FunctionFacts {
     pub notes: Vec<String>,
 }
 
-/// The workload model for `runtime` and why: the built-in Python models by version; other
-/// runtimes have none yet, so the Python 3.12 model stands in (said in the comment).
-pub fn workload_for(runtime: Option<&str>) -> (&'static str, String) {
-    let model = |r: &str| match r {
-        "python3.12" | "python3.13" => Some("models/workloads/python312-hello.toml"),
-        "python3.11" => Some("models/workloads/calibrated/python311-hello.toml"),
-        "python3.10" => Some("models/workloads/calibrated/python310-hello.toml"),
-        "python3.9" => Some("models/workloads/calibrated/python39-hello.toml"),
-        _ => None,
-    };
-    const STAND_IN: &str = "models/workloads/python312-hello.toml";
-    match runtime {
-        Some(r) => match model(r) {
-            Some(m) => (m, format!("the hello-world model of {r}")),
-            None => (
-                STAND_IN,
-                format!("no built-in model of {r}: the python3.12 hello-world model stands in, replace it"),
-            ),
-        },
-        None => (
-            STAND_IN,
-            "no Runtime (a container image): the python3.12 hello-world model stands in, replace it"
-                .to_string(),
-        ),
-    }
-}
-
-/// For a packaging only one built-in model has a package of, that model and why: the
-/// model must describe the package (`[package.snapstart]`, `[package.zip_layers]`).
-fn packaging_model(packaging: &str) -> Option<(&'static str, String)> {
-    let (model, what) = match packaging {
-        "snapstart" => (
-            "models/workloads/python312-api-lazy.toml",
-            "a SnapStart package",
-        ),
-        "zip_layers" => ("models/workloads/python39-datasci.toml", "layers"),
-        _ => return None,
-    };
-    Some((
-        model,
-        format!("the one built-in model with {what} stands in for the runtime, replace it"),
-    ))
-}
-
 /// A handler distribution nobody measured yet, marked as such.
 pub const PLACEHOLDER_HANDLER: (&str, &str) = ("100ms", "1s");
 
@@ -101,21 +58,7 @@ pub fn function_table(f: &FunctionFacts, handler: (String, Origin)) -> Table {
     t.set("arch", lit(f.arch.value.clone()), f.arch.origin.clone());
     let (packaging, origin) = packaging(f);
     t.set("packaging", lit(packaging), origin);
-    let (model, why) = match packaging_model(packaging) {
-        Some(stand_in) => stand_in,
-        None => workload_for(f.runtime.as_ref().map(|r| r.value.as_str())),
-    };
-    let origin = match &f.runtime {
-        Some(r) => Origin {
-            what: format!("{} ({why})", r.origin.what),
-            ..r.origin.clone()
-        },
-        None => Origin {
-            what: why,
-            ..f.package_type.origin.clone()
-        },
-    };
-    t.set("workload", lit(model), origin);
+    set_runtime(&mut t, f, packaging);
     t.set("handler", handler.0, handler.1);
     if let Some(r) = &f.reserved {
         t.set(
@@ -134,6 +77,23 @@ pub fn function_table(f: &FunctionFacts, handler: (String, Origin)) -> Table {
     t
 }
 
+/// The warning of a `[[function]]` table that no runtime model covers (it carries a TODO
+/// runtime note), for the terminal and the top of the scenario.
+pub fn runtime_warning(t: &Table, name: &str) -> Option<String> {
+    t.notes
+        .iter()
+        .any(|n| n.starts_with(TODO_RUNTIME))
+        .then(|| {
+            format!(
+                "function {name}: no built-in runtime model covers it; a PLACEHOLDER cold_start \
+             stands in (see its `{TODO_RUNTIME}` comment)"
+            )
+        })
+}
+
+/// How the note on a function without a runtime model starts.
+const TODO_RUNTIME: &str = "TODO runtime:";
+
 /// The placeholder handler of a template or configuration import.
 pub fn placeholder_handler() -> (String, Origin) {
     let (median, p99) = PLACEHOLDER_HANDLER;
@@ -150,8 +110,9 @@ pub fn placeholder_handler() -> (String, Origin) {
     )
 }
 
-/// `packaging` from `PackageType`, `SnapStart` and `Layers`: image; snapstart when SnapStart
-/// applies to published versions; zip_layers when the function has layers; else zip.
+/// `packaging` from `PackageType` and `SnapStart`: image; snapstart when SnapStart applies to
+/// published versions; else zip. Layers stay zip: coldsim's `zip_layers` needs the layers'
+/// sizes in a workload model, which the input does not give (a note says so).
 fn packaging(f: &FunctionFacts) -> (&'static str, Origin) {
     if f.package_type.value == "Image" {
         return ("image", f.package_type.origin.clone());
@@ -159,8 +120,58 @@ fn packaging(f: &FunctionFacts) -> (&'static str, Origin) {
     if let Some(s) = f.snapstart.as_ref().filter(|s| s.value) {
         return ("snapstart", s.origin.clone());
     }
-    if let Some(l) = f.layers.as_ref().filter(|l| l.value > 0) {
-        return ("zip_layers", l.origin.clone());
+    match f.layers.as_ref().filter(|l| l.value > 0) {
+        Some(l) => (
+            "zip",
+            Origin {
+                what: format!(
+                    "{}: zip, without them (coldsim's `zip_layers` needs their sizes in a \
+                     workload model's [package.zip_layers]; add one to simulate them)",
+                    l.origin.what
+                ),
+                ..l.origin.clone()
+            },
+        ),
+        None => ("zip", f.package_type.origin.clone()),
     }
-    ("zip", f.package_type.origin.clone())
+}
+
+/// `runtime = "ID"` when a built-in model covers the function; else no runtime, a TODO
+/// naming the choices, and a fixed cold start marked PLACEHOLDER so the scenario runs.
+fn set_runtime(t: &mut Table, f: &FunctionFacts, packaging: &str) {
+    let runtime = f.runtime.as_ref();
+    let arch = f.arch.value.as_str();
+    match choose(runtime.map(|r| r.value.as_str()), packaging, arch) {
+        RuntimeChoice::Covered { id, model } => {
+            let r = runtime.expect("a covered runtime was read");
+            let origin = Origin {
+                what: format!(
+                    "{}; {packaging} on {arch}: {model}; its hello world, a `workload` adds \
+                     your own imports and init",
+                    r.origin.what
+                ),
+                ..r.origin.clone()
+            };
+            t.set("runtime", lit(id), origin);
+        }
+        RuntimeChoice::Uncovered { reason, choices } => {
+            let from = match runtime {
+                Some(r) => format!("Runtime {} (from: {})", r.value, r.origin),
+                None => format!("no Runtime (from: {})", f.package_type.origin),
+            };
+            t.notes.push(format!(
+                "{TODO_RUNTIME} {from}: {reason}.\nNo model stands in: choose one, set \
+                 `runtime = \"ID\"` and delete `cold_start`. For {packaging} on {arch}: {choices}."
+            ));
+            let (ms, n) = placeholder_cold_start_ms(packaging, arch);
+            t.set(
+                "cold_start",
+                lit(format!("{ms}ms")),
+                Origin::importer(format!(
+                    "PLACEHOLDER, edit: no runtime model (see the TODO above); a fixed cold start, \
+                     the median init p50 of {n} built-in runtime calibrations on {packaging}/{arch}"
+                )),
+            );
+        }
+    }
 }

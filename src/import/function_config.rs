@@ -7,7 +7,7 @@ use std::path::Path;
 
 use super::Imported;
 use super::draft::{Draft, Origin, Table, lit};
-use super::function::{Fact, FunctionFacts, function_table, placeholder_handler};
+use super::function::{Fact, FunctionFacts, function_table, placeholder_handler, runtime_warning};
 use super::yaml::{self, Node};
 use crate::error::{InputError, InputResult};
 use crate::input::InputKind;
@@ -124,17 +124,17 @@ pub fn import_config(path: &Path) -> InputResult<Imported> {
         lit("sync"),
         Origin::importer("PLACEHOLDER: the configuration does not say who calls"),
     );
+    let function = function_table(&facts, placeholder_handler());
+    let warnings: Vec<String> = runtime_warning(&function, name).into_iter().collect();
+    let mut notes = super::header_notes(&format!("coldsim import config {file}"));
+    notes.extend(warnings.iter().map(|w| format!("warning: {w}")));
     let draft = Draft {
-        notes: super::header_notes(&format!("coldsim import config {file}")),
-        tables: vec![
-            super::run_table("24h", "a day"),
-            function_table(&facts, placeholder_handler()),
-            traffic,
-        ],
+        notes,
+        tables: vec![super::run_table("24h", "a day"), function, traffic],
     };
     Ok(Imported {
         scenario: draft.render(),
         side_files: Vec::new(),
-        warnings: Vec::new(),
+        warnings,
     })
 }

@@ -7,7 +7,6 @@ use std::path::{Path, PathBuf};
 
 use super::Imported;
 use super::draft::{Draft, Origin, Table, duration_text, inline, lit};
-use super::function::workload_for;
 use super::logs::{Invocation, LineCounts, read_logs};
 use crate::error::{InputError, InputResult};
 
@@ -122,6 +121,9 @@ fn file_safe(name: &str) -> String {
         .collect()
 }
 
+/// The built-in workload, by name, that stands in for the runtime logs do not name.
+const LOGS_WORKLOAD: &str = "python312-hello";
+
 /// The `[[function]]` of one function's invocations.
 fn function_table(name: &str, invs: &[Invocation], csv: &str, files: &str, forced: bool) -> Table {
     let mut t = Table::new("[[function]]");
@@ -152,13 +154,13 @@ fn function_table(name: &str, invs: &[Invocation], csv: &str, files: &str, force
             ),
         ),
     );
-    let (model, _) = workload_for(None);
     t.set(
         "workload",
-        lit(model),
+        lit(LOGS_WORKLOAD),
         Origin::importer(
-            "PLACEHOLDER: logs do not say the runtime or packaging; the python3.12 hello-world \
-             model stands in (coldsim import template or config gives them)",
+            "PLACEHOLDER: logs do not say the runtime or packaging; the built-in python3.12 \
+             hello-world model stands in: replace it by `runtime = \"ID\"` (coldsim runtimes; \
+             coldsim import template or config gives it)",
         ),
     );
     t.set(

@@ -10,6 +10,8 @@ pub mod function_config;
 pub mod intrinsic;
 pub mod logs;
 pub mod logs_scenario;
+pub mod runtime_choice;
+pub mod runtime_hint;
 pub mod template;
 pub mod yaml;
 

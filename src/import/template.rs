@@ -3,13 +3,14 @@
 //! becomes a `[[function]]` (SAM's `Globals.Function` filling what a function leaves out,
 //! then AWS's defaults), and its events `[[traffic]]` tables ([`super::events`]).
 
-use std::path::Path;
+use std::path::{Component, Path, PathBuf};
 
 use super::Imported;
 use super::draft::{Draft, Origin, Table, lit};
 use super::events;
-use super::function::{Fact, FunctionFacts, function_table, placeholder_handler};
+use super::function::{Fact, FunctionFacts, function_table, placeholder_handler, runtime_warning};
 use super::intrinsic::{Scope, refers_to};
+use super::runtime_hint;
 use super::yaml::{self, Node};
 use crate::error::{InputError, InputResult};
 use crate::input::InputKind;
@@ -88,9 +89,9 @@ pub fn import_template(path: &Path) -> InputResult<Imported> {
     let mut traffic = Vec::new();
     for f in &funcs {
         let facts = t.facts(f)?;
-        draft
-            .tables
-            .push(function_table(&facts, placeholder_handler()));
+        let table = function_table(&facts, placeholder_handler());
+        warnings.extend(runtime_warning(&table, f.id));
+        draft.tables.push(table);
         let (tables, warns) = events::traffic_tables(&t, f);
         traffic.extend(tables);
         warnings.extend(warns);
@@ -214,14 +215,8 @@ impl<'a> Template<'a> {
         let arch = |s: &str| matches!(s, "x86_64" | "arm64").then(|| s.to_string());
         let package = |s: &str| matches!(s, "Zip" | "Image").then(|| s.to_string());
         let package_type = self.fact(f, "PackageType", ("Zip".to_string(), "Zip"), package)?;
-        let runtime = match self.prop(f, "Runtime") {
-            Some(_) => Some(self.fact(f, "Runtime", (String::new(), "none"), |s| {
-                Some(s.to_string())
-            })?),
-            None => None,
-        }
-        .filter(|r| !r.value.is_empty());
         let mut notes = Vec::new();
+        let runtime = self.runtime(f, package_type.value == "Image", &mut notes)?;
         if let Some(t) = self.optional(f, "Timeout", |s| s.parse::<f64>().ok())? {
             notes.push(format!(
                 "Timeout = {} s (from: {}): coldsim does not model timeouts; a handler longer than \
@@ -251,6 +246,105 @@ impl<'a> Template<'a> {
             provisioned: self.provisioned(f)?,
             notes,
         })
+    }
+
+    /// The function's runtime: for an image, the AWS base image its Dockerfile starts from
+    /// (SAM's `Metadata.Dockerfile`), else its `Runtime` read as the base's; for a custom
+    /// runtime, the language its `Metadata.BuildMethod` names; else `Runtime`. What cannot
+    /// be read goes to `notes`.
+    fn runtime(
+        &self,
+        f: &Func<'a>,
+        image: bool,
+        notes: &mut Vec<String>,
+    ) -> InputResult<Option<Fact<String>>> {
+        let declared = match self.prop(f, "Runtime") {
+            Some(_) => Some(self.fact(f, "Runtime", (String::new(), "none"), |s| {
+                Some(s.to_string())
+            })?),
+            None => None,
+        }
+        .filter(|r| !r.value.is_empty());
+        if image {
+            if let Some(base) = self.image_base(f, notes) {
+                return Ok(Some(base));
+            }
+            return Ok(declared.map(|r| Fact {
+                origin: Origin {
+                    what: format!(
+                        "{} (Lambda takes no Runtime for an image: read as its base image's)",
+                        r.origin.what
+                    ),
+                    ..r.origin
+                },
+                ..r
+            }));
+        }
+        let method = f.node.get("Metadata").and_then(|m| m.get("BuildMethod"));
+        let custom = declared.as_ref().and_then(|r| {
+            let os = r.value.strip_prefix("provided.")?;
+            let m = method?;
+            let id = runtime_hint::custom_runtime_id(os, m.scalar()?)?;
+            Some(Fact {
+                value: id,
+                origin: Origin {
+                    what: format!(
+                        "{} = {} with {}.Metadata.BuildMethod = {} (line {})",
+                        r.origin.what,
+                        r.value,
+                        f.id,
+                        m.scalar().unwrap_or(""),
+                        m.line
+                    ),
+                    ..r.origin.clone()
+                },
+            })
+        });
+        Ok(custom.or(declared))
+    }
+
+    /// The runtime of the AWS base image that SAM's `Metadata.Dockerfile` (in
+    /// `Metadata.DockerContext`, beside the template) starts from, with the Dockerfile's line.
+    fn image_base(&self, f: &Func<'a>, notes: &mut Vec<String>) -> Option<Fact<String>> {
+        let meta = f.node.get("Metadata")?;
+        let dockerfile = meta.get("Dockerfile")?;
+        let context = meta
+            .get("DockerContext")
+            .and_then(Node::scalar)
+            .unwrap_or(".");
+        let folder = self.path.parent().unwrap_or(Path::new(""));
+        let context: PathBuf = Path::new(context)
+            .components()
+            .filter(|c| *c != Component::CurDir)
+            .collect();
+        let path = folder.join(context).join(dockerfile.scalar()?);
+        let shown = path.display().to_string();
+        let Ok(text) = std::fs::read_to_string(&path) else {
+            notes.push(format!(
+                "{}.Metadata.Dockerfile (line {}): {shown} cannot be read, so its base image \
+                 is unknown",
+                f.id, dockerfile.line
+            ));
+            return None;
+        };
+        let (line, base) = runtime_hint::dockerfile_base(&text)?;
+        match runtime_hint::runtime_of_base_image(&base) {
+            Some(id) => Some(Fact {
+                value: id,
+                origin: Origin::at(
+                    &shown,
+                    line,
+                    format!("FROM {base} ({}.Metadata.Dockerfile)", f.id),
+                ),
+            }),
+            None => {
+                notes.push(format!(
+                    "{shown}:{line} FROM {base}: not an AWS base image with a version \
+                     (public.ecr.aws/lambda/LANGUAGE:VERSION), so its runtime is unknown"
+                ));
+                None
+            }
+        }
     }
 
     /// A property that has no default worth writing: `None` when absent or unresolvable.

@@ -86,17 +86,20 @@ fn sam_template_maps_every_function_property() {
     assert_eq!(get(worker, "memory_mb"), "256"); // Globals.Function.MemorySize
     assert_eq!(get(worker, "arch"), "\"x86_64\""); // !Ref without a Default: AWS default
     assert!(s.contains("!Ref ArchParam: a parameter without a Default; AWS default x86_64"));
-    assert_eq!(
-        get(worker, "workload"),
-        "\"models/workloads/calibrated/python311-hello.toml\""
-    );
+    assert_eq!(get(worker, "runtime"), "\"python3.11\"");
     let snap = &values_of(s, "[[function]]", "SnapFunction")[0];
     assert_eq!(get(snap, "packaging"), "\"snapstart\"");
-    assert!(s.contains("no built-in model of java21") || s.contains("stands in for the runtime"));
+    assert_eq!(get(snap, "runtime"), "\"java21\""); // java21's SnapStart (restore) model
+    // Layers without their sizes: zip, and the comment says why.
     let layers = &values_of(s, "[[function]]", "LayerFunction")[0];
-    assert_eq!(get(layers, "packaging"), "\"zip_layers\"");
+    assert_eq!(get(layers, "packaging"), "\"zip\"");
+    assert!(s.contains("Layers: 2 layer(s): zip, without them"));
     let image = &values_of(s, "[[function]]", "ImageFunction")[0];
     assert_eq!(get(image, "packaging"), "\"image\"");
+    // Globals' Runtime on an image: read as its base image's, and said so.
+    assert_eq!(get(image, "runtime"), "\"python3.12\"");
+    assert!(s.contains("Lambda takes no Runtime for an image"));
+    assert!(!s.contains("workload = "), "no stand-in workload: {s}");
     assert_eq!(get(image, "memory_mb"), "2048");
     assert!(s.contains(
         "# Timeout = 30 s (from: tests/fixtures/import/sam.yaml:20 Globals.Function.Timeout)"
@@ -169,7 +172,8 @@ fn function_configuration_maps_memory_arch_layers_runtime() {
     assert_eq!(get(f, "memory_mb"), "1769");
     assert!(s.contains("memory_mb = 1769  # from: tests/fixtures/import/config.json:9 MemorySize"));
     assert_eq!(get(f, "arch"), "\"arm64\"");
-    assert_eq!(get(f, "packaging"), "\"zip_layers\""); // one layer; SnapStart ApplyOn None
+    assert_eq!(get(f, "packaging"), "\"zip\""); // one layer, sizes unknown; SnapStart None
+    assert_eq!(get(f, "runtime"), "\"python3.12\"");
     assert!(s.contains("EphemeralStorage.Size = 1024 MB"));
     assert!(s.contains("Timeout = 15 s"));
 }

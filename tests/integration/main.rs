@@ -27,6 +27,7 @@ mod fuzz_regressions;
 mod hostile_input;
 mod image_bench_shape;
 mod import;
+mod import_runtimes;
 mod imports;
 mod lambda_perf_hello;
 mod lifecycle;
