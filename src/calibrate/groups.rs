@@ -4,7 +4,7 @@
 use rayon::prelude::*;
 
 use super::day::Day;
-use super::fit::{self, Cleaning, CleaningPolicy, Fit, FitData, Goodness};
+use super::fit::{self, Cleaning, CleaningPolicy, Fit, FitData, Goodness, MixtureOptions};
 use super::read::Observations;
 use super::regime::{RegimeRule, last_regime_start};
 
@@ -77,6 +77,16 @@ pub fn fit_groups(
     split: &SplitPolicy,
     cleaning: &CleaningPolicy,
 ) -> Vec<GroupFit> {
+    fit_groups_with(obs, split, cleaning, MixtureOptions::default())
+}
+
+/// [`fit_groups`] with the mixtures fitted as `mixture` says.
+pub fn fit_groups_with(
+    obs: &Observations,
+    split: &SplitPolicy,
+    cleaning: &CleaningPolicy,
+    mixture: MixtureOptions,
+) -> Vec<GroupFit> {
     // One pass to bucket values by group: (day, value) in file order.
     let mut by_group: Vec<Vec<(Option<Day>, f64)>> = vec![Vec::new(); obs.groups.len()];
     for o in &obs.values {
@@ -88,7 +98,7 @@ pub fn fit_groups(
         .into_par_iter()
         .enumerate()
         .filter(|(_, rows)| !rows.is_empty())
-        .map(|(g, rows)| fit_group(obs.groups[g].clone(), &rows, split, cleaning))
+        .map(|(g, rows)| fit_group(obs.groups[g].clone(), &rows, split, (cleaning, mixture)))
         .collect()
 }
 
@@ -111,7 +121,7 @@ fn fit_group(
     key: Vec<String>,
     rows: &[(Option<Day>, f64)],
     split: &SplitPolicy,
-    cleaning: &CleaningPolicy,
+    (cleaning, mixture): (&CleaningPolicy, MixtureOptions),
 ) -> GroupFit {
     let train: Vec<(Option<Day>, f64)> = rows
         .iter()
@@ -129,7 +139,7 @@ fn fit_group(
     };
     let values: Vec<f64> = used.iter().map(|&(_, v)| v).collect();
     let (data, cleaning) = fit::prepare(&values, cleaning);
-    let mut fits: Vec<RankedFit> = fit::fit_all(&data)
+    let mut fits: Vec<RankedFit> = fit::fit_all_with(&data, mixture)
         .into_iter()
         .map(|f| RankedFit {
             goodness: fit::goodness(&f.model, &data),

@@ -22,8 +22,8 @@ use super::protocol::{ForcedCold, PlatformOverrides, ProtocolFunction, simulate_
 use super::recipe::{DataRun, RecipeOutcome};
 use super::restore_fit::fit_restore;
 use super::runtime_model::{
-    ARCHES, ImageFit, RuntimeDraft, RuntimeModelSpec, draft_runtime_model, fit_image_reads,
-    runtime_model_text, simulate_image_histograms,
+    ARCHES, ImageFit, RuntimeDraft, RuntimeModelSpec, SECANT_TOL, draft_runtime_model,
+    fit_image_reads, runtime_model_text, simulate_image_histograms,
 };
 use super::spec::dist_table;
 use super::two_part::choose;
@@ -51,6 +51,9 @@ pub struct RecipeRuntimes {
     /// Days of the forced-cold protocol the fits simulate (default: `[validate] days`);
     /// the validation always simulates `[validate] days`.
     pub fit_days: Option<u32>,
+    /// The image read-size search stops when every arch's simulated p50 is within this
+    /// relative distance of the data's (default [`SECANT_TOL`], 0.2%).
+    pub read_tol: Option<f64>,
 }
 
 /// Where a p50 and a p90 must be to meet the validation goal: within 10% of the held-out.
@@ -106,6 +109,14 @@ fn check(rt: &RecipeRuntimes, path: &Path, columns: &[String]) -> Result<usize, 
         return Err(err(
             "fit_days",
             format!("expected 10..4000 days (100 calls per 10 days); got {d}"),
+        ));
+    }
+    if let Some(t) = rt.read_tol
+        && !(t.is_finite() && t > 0.0 && t <= 0.1)
+    {
+        return Err(err(
+            "read_tol",
+            format!("expected a relative tolerance in (0, 0.1]; got {t}"),
         ));
     }
     Ok(label)
@@ -234,6 +245,7 @@ pub(super) fn run_runtimes(
         suffix: rt.snapstart_suffix.as_deref().unwrap_or(""),
         held: &held,
         seed,
+        read_tol: rt.read_tol.unwrap_or(SECANT_TOL),
     };
     let pc = columns.iter().position(|c| c == "packaging").unwrap_or(0);
     let (modelled, skipped): (Vec<Job>, Vec<Job>) = jobs(run, rt, label_col, &out_dir)
@@ -399,6 +411,8 @@ struct JobCtx<'a> {
     suffix: &'a str,
     held: &'a [(Vec<String>, Vec<f64>)],
     seed: u64,
+    /// Tolerance of the image read-size search.
+    read_tol: f64,
 }
 
 fn run_job(ctx: &JobCtx<'_>, job: &Job<'_>) -> CalibrateResult<JobOut> {
@@ -497,7 +511,7 @@ fn fit_image(
         draft,
         ctx.platform,
         &ctx.fit_protocol,
-        ctx.max_image_read_mb,
+        (ctx.max_image_read_mb, ctx.read_tol),
     )
 }
 
