@@ -371,11 +371,16 @@ fn finish(family: Family, data: &FitData, (gamma, e): (f64, MixEst), ok: bool) -
         return None;
     }
     let (mut ys, mut lys) = (Vec::new(), Vec::new());
+    // Most of the Hessian's 73 evaluations keep the shift: y and ln y are reused then.
+    let mut at_shift = f64::NAN;
     let mut ll_at = |t: &[f64]| -> f64 {
         if t[0] >= data.values_ms[0] {
             return f64::NEG_INFINITY;
         }
-        shifted(&data.values_ms, t[0], &mut ys, &mut lys);
+        if t[0].to_bits() != at_shift.to_bits() {
+            shifted(&data.values_ms, t[0], &mut ys, &mut lys);
+            at_shift = t[0];
+        }
         e_step(family, (t[1], [t[2], t[3]], [t[4], t[5]]), &ys, &lys, None)
     };
     let x = [gamma, w, a[0], a[1], b[0], b[1]];
