@@ -50,6 +50,7 @@ fn whole_file(c: &mut Criterion) {
     let split = SplitPolicy {
         train_until: coldsim::calibrate::Day::parse_prefix("2024-06-30"),
         regimes: Some(RegimeRule::default()),
+        window_days: None,
     };
     let mut g = c.benchmark_group("calibrate");
     g.sample_size(10);

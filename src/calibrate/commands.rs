@@ -169,6 +169,7 @@ fn policies(o: &CalibrateOptions) -> CalibrateResult<(SplitPolicy, CleaningPolic
     let split = SplitPolicy {
         train_until,
         regimes: o.regimes.then(RegimeRule::default),
+        window_days: None,
     };
     let cleaning = CleaningPolicy {
         censor_above_ms,

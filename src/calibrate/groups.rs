@@ -16,6 +16,10 @@ pub struct SplitPolicy {
     pub train_until: Option<Day>,
     /// Fit only the last regime of the training rows ([`super::regime`]); `None` fits all.
     pub regimes: Option<RegimeRule>,
+    /// Fit only the training rows of the last this many days (up to the group's last
+    /// dated training row), within the last regime: recent rows predict the next months
+    /// better when the level drifts within a regime. `None` keeps the whole regime.
+    pub window_days: Option<u32>,
 }
 
 impl SplitPolicy {
@@ -128,7 +132,12 @@ fn fit_group(
         .copied()
         .filter(|&(d, _)| split.trains(d))
         .collect();
-    let start = split.regimes.and_then(|rule| regime_start(&train, &rule));
+    let regime = split.regimes.and_then(|rule| regime_start(&train, &rule));
+    let window = split.window_days.and_then(|w| {
+        let last = train.iter().filter_map(|r| r.0).max()?;
+        Some(Day(last.0 - w as i32 + 1))
+    });
+    let start = regime.max(window);
     let used: Vec<(Option<Day>, f64)> = match start {
         Some(s) => train
             .iter()

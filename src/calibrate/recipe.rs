@@ -73,6 +73,8 @@ pub struct RecipeFit {
     /// The mixtures' EM runs on at most this many values of each group (a deterministic
     /// thinning; likelihood, AIC and errors on all): [`super::fit::MixtureOptions`].
     pub mixture_em_values: Option<usize>,
+    /// Fit only the last this many days of training rows (within the last regime).
+    pub window_days: Option<u32>,
 }
 
 /// The base image of a runtime model.
@@ -216,10 +218,20 @@ pub fn fit_options(
             format!("expected a number >= 1; got {f}"),
         ));
     }
+    if let Some(w) = fit.window_days
+        && !(7..=3660).contains(&w)
+    {
+        return Err(InputError::field(
+            file,
+            "fit.window_days",
+            format!("expected 7..3660 days; got {w}"),
+        ));
+    }
     Ok((
         SplitPolicy {
             train_until,
             regimes: fit.regimes.then(RegimeRule::default),
+            window_days: fit.window_days,
         },
         CleaningPolicy {
             censor_above_ms: fit.censor_above.map(|d| d.0.as_us() as f64 / 1e3),
@@ -252,6 +264,9 @@ pub fn describe_split(split: &SplitPolicy) -> String {
     };
     if split.regimes.is_some() {
         s += "; last regime only (level-shift detection on daily medians)";
+    }
+    if let Some(w) = split.window_days {
+        s += &format!("; the last {w} training days only");
     }
     s
 }

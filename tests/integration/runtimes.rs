@@ -76,16 +76,18 @@ fn recipe_regenerates_the_runtime_models_and_validates_on_the_second_half_of_202
         "the embedded index is the shipped one"
     );
     // 3. Validation on 2024-07-01..12-31: every group modelled is checked, KS reported; the
-    // share within 10% at p50 and p90 is at least what the shipped report states (89 of
-    // 122 groups, 73%, with mixtures; 94 without them, but with a worse KS: median 0.208 vs
-    // 0.220, 39 vs 30 groups at or below 0.15). The goal is 90%: the misses are
-    // named in validation.txt with their reason, most of them a tail that moved between
-    // the halves of the year.
+    // share within 10% at p50 and p90 is at least what the shipped report states: 93 of 122
+    // groups (76%) fitting the last 21 training days (the window chosen by a backtest inside
+    // January-June, models/calibration/lambda-perf-all.toml); 90 fitting the whole last
+    // regime (89 before the mixture EM ran on a thinning), but with a better KS there
+    // (median 0.208 vs 0.244). The goal is 90%: the misses are named in
+    // validation.txt with their reason, most of them a tail that moved between the halves
+    // of the year.
     let checks = &outcome.validations.last().unwrap().1;
     assert_eq!(checks.len(), 122);
     assert!(checks.iter().all(|c| c.ks.is_finite() && c.ks < 1.0));
     let met = checks.iter().filter(|c| meets_goal(c)).count();
-    assert!(met >= 89, "{met} of {}", checks.len());
+    assert!(met >= 93, "{met} of {}", checks.len());
     // Every p50 within 25%: the misses are tails.
     for c in checks {
         assert!(
