@@ -173,3 +173,36 @@ fn fit_group(
         fits,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_window_fits_only_the_last_days_of_the_training_rows() {
+        // Days 0..60 with 5 rows each (values 100 + day), trained up to day 49: a 21-day
+        // window keeps days 29..=49, i.e. 21 × 5 = 105 rows; 50 × 5 − 105 = 145 are
+        // before it and 10 × 5 = 50 held out (hand count).
+        let rows: Vec<(Option<Day>, f64)> = (0..60)
+            .flat_map(|d| {
+                (0..5).map(move |i| (Some(Day(d)), 100.0 + f64::from(d) + 0.1 * f64::from(i)))
+            })
+            .collect();
+        let split = |window_days| SplitPolicy {
+            train_until: Some(Day(49)),
+            regimes: None,
+            window_days,
+        };
+        let cleaning = (&CleaningPolicy::default(), MixtureOptions::default());
+        let g = fit_group(vec!["g".into()], &rows, &split(Some(21)), cleaning);
+        assert_eq!(
+            (g.data.values_ms.len(), g.before_regime, g.held_out),
+            (105, 145, 50)
+        );
+        assert_eq!((g.train_from, g.train_to), (Some(Day(29)), Some(Day(49))));
+        assert_eq!(g.data.values_ms[0], 129.0);
+        // Without a window every training row is fitted.
+        let all = fit_group(vec!["g".into()], &rows, &split(None), cleaning);
+        assert_eq!((all.data.values_ms.len(), all.before_regime), (250, 0));
+    }
+}

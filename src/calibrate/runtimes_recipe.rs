@@ -656,6 +656,27 @@ mod tests {
     use crate::calibrate::fit::Family;
 
     #[test]
+    fn read_tol_outside_its_range_is_an_error_naming_the_key() {
+        let columns: Vec<String> = ["runtime", "packaging", "arch"].map(String::from).into();
+        let rt = |read_tol| RecipeRuntimes {
+            out_dir: "../runtimes".into(),
+            label_column: "runtime".into(),
+            platform: None,
+            base_image_mb: 535.0,
+            snapstart_suffix: None,
+            fit_days: None,
+            read_tol,
+        };
+        let path = Path::new("r.toml");
+        assert_eq!(check(&rt(Some(0.01)), path, &columns).ok(), Some(0));
+        assert_eq!(check(&rt(None), path, &columns).ok(), Some(0));
+        for bad in [0.0, -0.01, 0.5, f64::NAN] {
+            let e = check(&rt(Some(bad)), path, &columns).unwrap_err();
+            assert!(e.to_string().contains("runtimes.read_tol"), "{bad}: {e}");
+        }
+    }
+
+    #[test]
     fn scaling_a_model_scales_its_quantiles() {
         // Every quantile of s·X is s times X's (closed form), for each family, shifted.
         for params in [

@@ -341,6 +341,12 @@ fn bad_runtimes_recipe_keys_are_errors_naming_the_key() {
             "platform = \"../platform/none.toml\"",
             "runtimes.platform",
         ),
+        (
+            "mixture_em_values = 1000",
+            "mixture_em_values = 10",
+            "fit.mixture_em_values",
+        ),
+        ("window_days = 21", "window_days = 3", "fit.window_days"),
     ] {
         let (_dir, recipe) = recipe_copy();
         let text = std::fs::read_to_string(&recipe).unwrap();
