@@ -276,7 +276,7 @@ fn gap_grid(h: f64, x_min: f64) -> Vec<f64> {
 pub struct MixtureOptions {
     /// When set, the EM (search and refinement) runs on the deterministic thinning of the
     /// sorted sample to at most this many values (every ⌈n/m⌉-th: it keeps the empirical
-    /// CDF within ⌈n/m⌉/n of the full one), the search on a quarter of those; the
+    /// CDF within ⌈n/m⌉/n of the full one), the search on at most a quarter of this; the
     /// log-likelihood, AIC and standard errors are then those of all the values. `None`
     /// (the default): the EM refines on all values. Set by a recipe's
     /// `[fit] mixture_em_values`: the EM is ~85% of a recipe's fitting time.
@@ -315,11 +315,16 @@ pub fn fit_mixture_with(family: Family, data: &FitData, options: MixtureOptions)
     let gamma_of = |gap: f64| if gap >= x_min { 0.0 } else { x_min - gap };
     let (mut ys, mut lys, mut r) = (Vec::new(), Vec::new(), Vec::new());
     let (em_values, search_values) = match options.em_values {
-        Some(m) if m < values.len() => {
+        Some(m) => {
             let m = m.max(MIN_EM_VALUES);
-            (Cow::Owned(thinned(values, m)), m / 4)
+            let em = if m < values.len() {
+                Cow::Owned(thinned(values, m))
+            } else {
+                Cow::Borrowed(values.as_slice())
+            };
+            (em, m / 4)
         }
-        _ => (Cow::Borrowed(values.as_slice()), SEARCH_VALUES),
+        None => (Cow::Borrowed(values.as_slice()), SEARCH_VALUES),
     };
     // 1. Search on a thinned sample: every deterministic start at every grid shift.
     let search = thinned(&em_values, search_values);
