@@ -49,6 +49,7 @@ fn whole_file(c: &mut Criterion) {
     let split = SplitPolicy {
         train_until: coldsim::calibrate::Day::parse_prefix("2024-06-30"),
         regimes: Some(RegimeRule::default()),
+        window_days: None,
     };
     let mut g = c.benchmark_group("calibrate");
     g.sample_size(10);
@@ -58,6 +59,33 @@ fn whole_file(c: &mut Criterion) {
             let groups = fit_groups(&obs, &split, &CleaningPolicy::default());
             assert_eq!(groups.len(), 88);
             black_box(groups)
+        })
+    });
+    g.finish();
+}
+
+/// The whole all-runtimes recipe (issue 13's speed criterion: read 1.69 M rows from the
+/// `.gz`, split, regimes, every family in each of 136 groups, 36 runtime models fitted
+/// through the simulator, validation of 122 groups, reports), on a temporary copy of the
+/// recipe and the platform model it reads so the shipped files are not rewritten.
+fn all_runtimes_recipe(c: &mut Criterion) {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let dir = tempfile::tempdir().unwrap();
+    for (sub, file) in [
+        ("models/calibration", "lambda-perf-all.toml"),
+        ("models/platform/calibrated", "lambda-perf.toml"),
+    ] {
+        std::fs::create_dir_all(dir.path().join(sub)).unwrap();
+        std::fs::copy(root.join(sub).join(file), dir.path().join(sub).join(file)).unwrap();
+    }
+    let recipe = dir.path().join("models/calibration/lambda-perf-all.toml");
+    let mut g = c.benchmark_group("calibrate");
+    g.sample_size(10);
+    g.bench_function("lambda_perf_all_runtimes_recipe", |b| {
+        b.iter(|| {
+            let outcome = coldsim::calibrate::recipe::run_recipe(&recipe).unwrap();
+            assert_eq!(outcome.runtimes.len(), 36);
+            black_box(outcome.runtimes.len())
         })
     });
     g.finish();
@@ -84,5 +112,5 @@ fn fit(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, whole_file, fit);
+criterion_group!(benches, whole_file, all_runtimes_recipe, fit);
 criterion_main!(benches);

@@ -17,7 +17,7 @@ use super::read::Observations;
 use super::recipe::{describe_split, parse_day, run_recipe};
 use super::regime::RegimeRule;
 use super::runtime_model::{
-    RuntimeModelSpec, draft_runtime_model, fit_image_reads, write_runtime_model,
+    RuntimeModelSpec, SECANT_TOL, draft_runtime_model, fit_image_reads, write_runtime_model,
 };
 use super::source::{DataSource, ReaderKind};
 use super::validate;
@@ -169,6 +169,7 @@ fn policies(o: &CalibrateOptions) -> CalibrateResult<(SplitPolicy, CleaningPolic
     let split = SplitPolicy {
         train_until,
         regimes: o.regimes.then(RegimeRule::default),
+        window_days: None,
     };
     let cleaning = CleaningPolicy {
         censor_above_ms,
@@ -323,7 +324,7 @@ fn write_model(
         ..PlatformOverrides::default()
     };
     let protocol = ForcedCold::default();
-    let image = fit_image_reads(&spec, &draft, &platform, &protocol, 2000.0)?;
+    let image = fit_image_reads(&spec, &draft, &platform, &protocol, (2000.0, SECANT_TOL))?;
     let note = match &o.platform {
         Some(p) => format!("platform {}", p.display()),
         None => "platform defaults".to_string(),

@@ -4,7 +4,7 @@
 use rayon::prelude::*;
 
 use super::day::Day;
-use super::fit::{self, Cleaning, CleaningPolicy, Fit, FitData, Goodness};
+use super::fit::{self, Cleaning, CleaningPolicy, Fit, FitData, Goodness, MixtureOptions};
 use super::read::Observations;
 use super::regime::{RegimeRule, last_regime_start};
 
@@ -16,6 +16,10 @@ pub struct SplitPolicy {
     pub train_until: Option<Day>,
     /// Fit only the last regime of the training rows ([`super::regime`]); `None` fits all.
     pub regimes: Option<RegimeRule>,
+    /// Fit only the training rows of the last this many days (up to the group's last
+    /// dated training row), within the last regime: recent rows predict the next months
+    /// better when the level drifts within a regime. `None` keeps the whole regime.
+    pub window_days: Option<u32>,
 }
 
 impl SplitPolicy {
@@ -77,6 +81,16 @@ pub fn fit_groups(
     split: &SplitPolicy,
     cleaning: &CleaningPolicy,
 ) -> Vec<GroupFit> {
+    fit_groups_with(obs, split, cleaning, MixtureOptions::default())
+}
+
+/// [`fit_groups`] with the mixtures fitted as `mixture` says.
+pub fn fit_groups_with(
+    obs: &Observations,
+    split: &SplitPolicy,
+    cleaning: &CleaningPolicy,
+    mixture: MixtureOptions,
+) -> Vec<GroupFit> {
     // One pass to bucket values by group: (day, value) in file order.
     let mut by_group: Vec<Vec<(Option<Day>, f64)>> = vec![Vec::new(); obs.groups.len()];
     for o in &obs.values {
@@ -88,7 +102,7 @@ pub fn fit_groups(
         .into_par_iter()
         .enumerate()
         .filter(|(_, rows)| !rows.is_empty())
-        .map(|(g, rows)| fit_group(obs.groups[g].clone(), &rows, split, cleaning))
+        .map(|(g, rows)| fit_group(obs.groups[g].clone(), &rows, split, (cleaning, mixture)))
         .collect()
 }
 
@@ -111,14 +125,19 @@ fn fit_group(
     key: Vec<String>,
     rows: &[(Option<Day>, f64)],
     split: &SplitPolicy,
-    cleaning: &CleaningPolicy,
+    (cleaning, mixture): (&CleaningPolicy, MixtureOptions),
 ) -> GroupFit {
     let train: Vec<(Option<Day>, f64)> = rows
         .iter()
         .copied()
         .filter(|&(d, _)| split.trains(d))
         .collect();
-    let start = split.regimes.and_then(|rule| regime_start(&train, &rule));
+    let regime = split.regimes.and_then(|rule| regime_start(&train, &rule));
+    let window = split.window_days.and_then(|w| {
+        let last = train.iter().filter_map(|r| r.0).max()?;
+        Some(Day(last.0 - w as i32 + 1))
+    });
+    let start = regime.max(window);
     let used: Vec<(Option<Day>, f64)> = match start {
         Some(s) => train
             .iter()
@@ -129,7 +148,7 @@ fn fit_group(
     };
     let values: Vec<f64> = used.iter().map(|&(_, v)| v).collect();
     let (data, cleaning) = fit::prepare(&values, cleaning);
-    let mut fits: Vec<RankedFit> = fit::fit_all(&data)
+    let mut fits: Vec<RankedFit> = fit::fit_all_with(&data, mixture)
         .into_iter()
         .map(|f| RankedFit {
             goodness: fit::goodness(&f.model, &data),
@@ -152,5 +171,38 @@ fn fit_group(
         cleaning,
         data,
         fits,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_window_fits_only_the_last_days_of_the_training_rows() {
+        // Days 0..60 with 5 rows each (values 100 + day), trained up to day 49: a 21-day
+        // window keeps days 29..=49, i.e. 21 × 5 = 105 rows; 50 × 5 − 105 = 145 are
+        // before it and 10 × 5 = 50 held out (hand count).
+        let rows: Vec<(Option<Day>, f64)> = (0..60)
+            .flat_map(|d| {
+                (0..5).map(move |i| (Some(Day(d)), 100.0 + f64::from(d) + 0.1 * f64::from(i)))
+            })
+            .collect();
+        let split = |window_days| SplitPolicy {
+            train_until: Some(Day(49)),
+            regimes: None,
+            window_days,
+        };
+        let cleaning = (&CleaningPolicy::default(), MixtureOptions::default());
+        let g = fit_group(vec!["g".into()], &rows, &split(Some(21)), cleaning);
+        assert_eq!(
+            (g.data.values_ms.len(), g.before_regime, g.held_out),
+            (105, 145, 50)
+        );
+        assert_eq!((g.train_from, g.train_to), (Some(Day(29)), Some(Day(49))));
+        assert_eq!(g.data.values_ms[0], 129.0);
+        // Without a window every training row is fitted.
+        let all = fit_group(vec!["g".into()], &rows, &split(None), cleaning);
+        assert_eq!((all.data.values_ms.len(), all.before_regime), (250, 0));
     }
 }

@@ -16,9 +16,9 @@ use rayon::prelude::*;
 use serde::Deserialize;
 
 use super::day::Day;
-use super::fit::CleaningPolicy;
+use super::fit::{CleaningPolicy, MIN_EM_VALUES, MixtureOptions};
 use super::fit_report::{self, Provenance};
-use super::groups::{GroupFit, SplitPolicy, fit_groups};
+use super::groups::{GroupFit, SplitPolicy, fit_groups_with};
 use super::hypothesis;
 use super::imports_model::{ImportsModelSpec, fold, select_traces, write_imports_model};
 use super::protocol::ForcedCold;
@@ -27,7 +27,7 @@ use super::read::Observations;
 use super::read::importtime::read_importtime_file;
 use super::regime::RegimeRule;
 use super::runtime_model::{
-    ImageFit, RuntimeDraft, RuntimeModelSpec, draft_runtime_model, fit_image_reads,
+    ImageFit, RuntimeDraft, RuntimeModelSpec, SECANT_TOL, draft_runtime_model, fit_image_reads,
     write_runtime_model,
 };
 use super::source::{DataSource, ReaderKind};
@@ -70,6 +70,11 @@ pub struct RecipeFit {
     pub censor_above: Option<DurationValue>,
     /// Values above this many medians are right-censored there.
     pub outlier_factor: Option<f64>,
+    /// The mixtures' EM runs on at most this many values of each group (a deterministic
+    /// thinning; likelihood, AIC and errors on all): [`super::fit::MixtureOptions`].
+    pub mixture_em_values: Option<usize>,
+    /// Fit only the last this many days of training rows (within the last regime).
+    pub window_days: Option<u32>,
 }
 
 /// The base image of a runtime model.
@@ -213,16 +218,42 @@ pub fn fit_options(
             format!("expected a number >= 1; got {f}"),
         ));
     }
+    if let Some(w) = fit.window_days
+        && !(7..=3660).contains(&w)
+    {
+        return Err(InputError::field(
+            file,
+            "fit.window_days",
+            format!("expected 7..3660 days; got {w}"),
+        ));
+    }
     Ok((
         SplitPolicy {
             train_until,
             regimes: fit.regimes.then(RegimeRule::default),
+            window_days: fit.window_days,
         },
         CleaningPolicy {
             censor_above_ms: fit.censor_above.map(|d| d.0.as_us() as f64 / 1e3),
             outlier_factor: fit.outlier_factor,
         },
     ))
+}
+
+/// The mixture options of `[fit]` (`mixture_em_values`, at least [`MIN_EM_VALUES`]).
+pub fn mixture_options(fit: &RecipeFit, file: &Path) -> Result<MixtureOptions, InputError> {
+    if let Some(m) = fit.mixture_em_values
+        && m < MIN_EM_VALUES
+    {
+        return Err(InputError::field(
+            file,
+            "fit.mixture_em_values",
+            format!("expected at least {MIN_EM_VALUES} values; got {m}"),
+        ));
+    }
+    Ok(MixtureOptions {
+        em_values: fit.mixture_em_values,
+    })
 }
 
 /// The training split in words.
@@ -233,6 +264,9 @@ pub fn describe_split(split: &SplitPolicy) -> String {
     };
     if split.regimes.is_some() {
         s += "; last regime only (level-shift detection on daily medians)";
+    }
+    if let Some(w) = split.window_days {
+        s += &format!("; the last {w} training days only");
     }
     s
 }
@@ -360,8 +394,9 @@ fn run_with_data(
         filters: data.filters.clone(),
     };
     let (split, cleaning) = fit_options(&recipe.fit, path)?;
+    let mixture = mixture_options(&recipe.fit, path)?;
     let obs = source.load()?;
-    let groups = fit_groups(&obs, &split, &cleaning);
+    let groups = fit_groups_with(&obs, &split, &cleaning, mixture);
     let provenance = Provenance {
         source: data.file.clone(),
         reading: source.describe(),
@@ -480,7 +515,7 @@ fn fit_platform_and_images(
         models
             .par_iter()
             .map(|(_, spec, draft, _)| {
-                fit_image_reads(spec, draft, &platform, &run.protocol, 2000.0)
+                fit_image_reads(spec, draft, &platform, &run.protocol, (2000.0, SECANT_TOL))
             })
             .collect()
     };

@@ -133,7 +133,7 @@ fn secant_search(
         if f1.abs() < SECANT_TOL || hi - lo < 0.01 {
             break;
         }
-        let r2 = secant_step((&mut lo, &mut hi), (r0, f0), (r1, f1));
+        let r2 = secant_step((&mut lo, &mut hi), (r0, f0), (r1, f1), SECANT_TOL);
         let s2 = sim(r2)?;
         evaluations += 1;
         (r0, f0) = (r1, f1);

@@ -347,17 +347,18 @@ pub fn draft_runtime_model(
 
 /// The secant search stops once |ln(simulated / measured)| is below this (0.2%; assumed:
 /// well inside the sampling error of a data median).
-pub(super) const SECANT_TOL: f64 = 0.002;
+pub const SECANT_TOL: f64 = 0.002;
 
 /// One step of a secant search for the root of an increasing function, from the last two
 /// points `(r0, f0)` and `(r1, f1)`: first narrows the bracket `[lo, hi]` with them (a
 /// negative value lies below the root), then returns the secant point if it falls strictly
-/// inside the bracket, else the bracket's midpoint; `r1` itself once |f1| < [`SECANT_TOL`].
-/// When `r0 = r1` there is no secant and the step assumes f = ln(r / root).
+/// inside the bracket, else the bracket's midpoint; `r1` itself once |f1| < `tol` (e.g.
+/// [`SECANT_TOL`]). When `r0 = r1` there is no secant and the step assumes f = ln(r / root).
 pub(super) fn secant_step(
     (lo, hi): (&mut f64, &mut f64),
     (r0, f0): (f64, f64),
     (r1, f1): (f64, f64),
+    tol: f64,
 ) -> f64 {
     for (r, f) in [(r0, f0), (r1, f1)] {
         if f < 0.0 {
@@ -366,7 +367,7 @@ pub(super) fn secant_step(
             *hi = hi.min(r);
         }
     }
-    if f1.abs() < SECANT_TOL {
+    if f1.abs() < tol {
         return r1;
     }
     let step = if (r1 - r0).abs() <= 1e-12 * r1.abs() {
@@ -395,7 +396,7 @@ pub fn fit_image_reads(
     draft: &RuntimeDraft,
     platform: &PlatformOverrides,
     protocol: &ForcedCold,
-    max_read_mb: f64,
+    (max_read_mb, tol): (f64, f64),
 ) -> CalibrateResult<Option<ImageFit>> {
     let n = draft.image_targets.len();
     if n == 0 {
@@ -419,11 +420,14 @@ pub fn fit_image_reads(
     let mut f1 = err(&sim1);
     let mut evaluations = 2;
     for _ in 0..14 {
-        if f1.iter().all(|f| f.abs() < SECANT_TOL) {
+        if f1.iter().all(|f| f.abs() < tol) {
             break;
         }
         let r2: Vec<f64> = (0..n)
-            .map(|i| secant_step((&mut lo[i], &mut hi[i]), (r0[i], f0[i]), (r1[i], f1[i])))
+            .map(|i| {
+                let bracket = (&mut lo[i], &mut hi[i]);
+                secant_step(bracket, (r0[i], f0[i]), (r1[i], f1[i]), tol)
+            })
             .collect();
         let sim2 = simulate_image(spec, draft, &r2, platform, protocol)?;
         evaluations += 1;
@@ -518,7 +522,7 @@ mod tests {
             if f1.abs() < SECANT_TOL {
                 break;
             }
-            let r2 = secant_step((&mut lo, &mut hi), (r0, f0), (r1, f1));
+            let r2 = secant_step((&mut lo, &mut hi), (r0, f0), (r1, f1), SECANT_TOL);
             (r0, f0) = (r1, f1);
             (r1, f1) = (r2, f(r2));
             evaluations += 1;
@@ -544,7 +548,7 @@ mod tests {
         // bracket narrowed to [10, 2000] by the two negative points.
         let (mut lo, mut hi) = (0.0, 2000.0);
         assert_eq!(
-            secant_step((&mut lo, &mut hi), (5.0, -0.5), (10.0, -0.5)),
+            secant_step((&mut lo, &mut hi), (5.0, -0.5), (10.0, -0.5), SECANT_TOL),
             1005.0
         );
         assert_eq!((lo, hi), (10.0, 2000.0));
@@ -552,19 +556,24 @@ mod tests {
         // midpoint, 27.5.
         let (mut lo, mut hi) = (25.0, 2000.0);
         assert_eq!(
-            secant_step((&mut lo, &mut hi), (30.0, 0.5), (40.0, 1.0)),
+            secant_step((&mut lo, &mut hi), (30.0, 0.5), (40.0, 1.0), SECANT_TOL),
             27.5
         );
         assert_eq!((lo, hi), (25.0, 30.0));
         // The same point twice, now off by -0.38% (another arch's run moved its random
         // numbers): a proportional step, 65.65 x 1.0038, not the midpoint of [65.65, 2000].
         let (mut lo, mut hi) = (0.0, 2000.0);
-        let r = secant_step((&mut lo, &mut hi), (65.65, -0.0019), (65.65, -0.0038));
+        let r = secant_step(
+            (&mut lo, &mut hi),
+            (65.65, -0.0019),
+            (65.65, -0.0038),
+            SECANT_TOL,
+        );
         assert!((r - 65.65 * 1.0038).abs() < 1e-9, "{r}");
         // Already converged: stays put.
         let (mut lo, mut hi) = (0.0, 2000.0);
         assert_eq!(
-            secant_step((&mut lo, &mut hi), (20.0, -1.0), (30.0, 0.001)),
+            secant_step((&mut lo, &mut hi), (20.0, -1.0), (30.0, 0.001), SECANT_TOL),
             30.0
         );
     }

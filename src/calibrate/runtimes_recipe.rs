@@ -22,8 +22,8 @@ use super::protocol::{ForcedCold, PlatformOverrides, ProtocolFunction, simulate_
 use super::recipe::{DataRun, RecipeOutcome};
 use super::restore_fit::fit_restore;
 use super::runtime_model::{
-    ARCHES, ImageFit, RuntimeDraft, RuntimeModelSpec, draft_runtime_model, fit_image_reads,
-    runtime_model_text, simulate_image_histograms,
+    ARCHES, ImageFit, RuntimeDraft, RuntimeModelSpec, SECANT_TOL, draft_runtime_model,
+    fit_image_reads, runtime_model_text, simulate_image_histograms,
 };
 use super::spec::dist_table;
 use super::two_part::choose;
@@ -51,6 +51,9 @@ pub struct RecipeRuntimes {
     /// Days of the forced-cold protocol the fits simulate (default: `[validate] days`);
     /// the validation always simulates `[validate] days`.
     pub fit_days: Option<u32>,
+    /// The image read-size search stops when every arch's simulated p50 is within this
+    /// relative distance of the data's (default [`SECANT_TOL`], 0.2%).
+    pub read_tol: Option<f64>,
 }
 
 /// Where a p50 and a p90 must be to meet the validation goal: within 10% of the held-out.
@@ -120,6 +123,14 @@ pub(super) fn check(
         return Err(err(
             "fit_days",
             format!("expected 10..4000 days (100 calls per 10 days); got {d}"),
+        ));
+    }
+    if let Some(t) = rt.read_tol
+        && !(t.is_finite() && t > 0.0 && t <= 0.1)
+    {
+        return Err(err(
+            "read_tol",
+            format!("expected a relative tolerance in (0, 0.1]; got {t}"),
         ));
     }
     Ok(label)
@@ -240,6 +251,7 @@ pub(super) fn run_runtimes(
         suffix: rt.snapstart_suffix.as_deref().unwrap_or(""),
         held: &held,
         seed,
+        read_tol: rt.read_tol.unwrap_or(SECANT_TOL),
     };
     let pc = columns.iter().position(|c| c == "packaging").unwrap_or(0);
     let (modelled, skipped): (Vec<Job>, Vec<Job>) = jobs(run, rt, label_col, &out_dir)
@@ -405,6 +417,8 @@ struct JobCtx<'a> {
     suffix: &'a str,
     held: &'a [(Vec<String>, Vec<f64>)],
     seed: u64,
+    /// Tolerance of the image read-size search.
+    read_tol: f64,
 }
 
 fn run_job(ctx: &JobCtx<'_>, job: &Job<'_>) -> CalibrateResult<JobOut> {
@@ -503,7 +517,7 @@ fn fit_image(
         draft,
         ctx.platform,
         &ctx.fit_protocol,
-        ctx.max_image_read_mb,
+        (ctx.max_image_read_mb, ctx.read_tol),
     )
 }
 
@@ -646,6 +660,27 @@ fn scaled_params(params: Params, s: f64) -> Params {
 mod tests {
     use super::*;
     use crate::calibrate::fit::Family;
+
+    #[test]
+    fn read_tol_outside_its_range_is_an_error_naming_the_key() {
+        let columns: Vec<String> = ["runtime", "packaging", "arch"].map(String::from).into();
+        let rt = |read_tol| RecipeRuntimes {
+            out_dir: "../runtimes".into(),
+            label_column: "runtime".into(),
+            platform: None,
+            base_image_mb: 535.0,
+            snapstart_suffix: None,
+            fit_days: None,
+            read_tol,
+        };
+        let path = Path::new("r.toml");
+        assert_eq!(check(&rt(Some(0.01)), path, &columns).ok(), Some(0));
+        assert_eq!(check(&rt(None), path, &columns).ok(), Some(0));
+        for bad in [0.0, -0.01, 0.5, f64::NAN] {
+            let e = check(&rt(Some(bad)), path, &columns).unwrap_err();
+            assert!(e.to_string().contains("runtimes.read_tol"), "{bad}: {e}");
+        }
+    }
 
     #[test]
     fn scaling_a_model_scales_its_quantiles() {

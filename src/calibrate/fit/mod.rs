@@ -38,7 +38,9 @@ mod opt;
 
 pub use clean::{Cleaning, CleaningPolicy, FitData, prepare};
 pub use gof::{Goodness, goodness, ks_critical_95, ks_statistic};
-pub use mixture::{MIXTURE_FAMILIES, bic, fit_mixture, warranted};
+pub use mixture::{
+    MIN_EM_VALUES, MIXTURE_FAMILIES, MixtureOptions, bic, fit_mixture, fit_mixture_with, warranted,
+};
 pub use model::{Family, Mix, Model, Params};
 
 use mle::{Est, Suff, fill_ln, log_lik, mle, suff};
@@ -286,10 +288,15 @@ pub fn fit_singles(data: &FitData) -> Vec<Fit> {
 /// by BIC) is ranked after every single family, so the first fit is the one chosen.
 /// Models that cannot be fitted are left out.
 pub fn fit_all(data: &FitData) -> Vec<Fit> {
+    fit_all_with(data, MixtureOptions::default())
+}
+
+/// [`fit_all`] with the mixtures fitted as `mixture` says.
+pub fn fit_all_with(data: &FitData, mixture: MixtureOptions) -> Vec<Fit> {
     let mut fits = fit_singles(data);
     let mixtures: Vec<Fit> = MIXTURE_FAMILIES
         .iter()
-        .filter_map(|&f| fit_mixture(f, data))
+        .filter_map(|&f| fit_mixture_with(f, data, mixture))
         .collect();
     let (chosen, rest): (Vec<Fit>, Vec<Fit>) =
         mixtures.into_iter().partition(|m| warranted(m, &fits));
