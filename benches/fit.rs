@@ -69,7 +69,9 @@ fn whole_file(c: &mut Criterion) {
 /// through the simulator, validation of 122 groups, reports), on a temporary copy of the
 /// recipe and the platform model it reads so the shipped files are not rewritten.
 fn all_runtimes_recipe(c: &mut Criterion) {
-    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let root = coldsim_benches::repo_file("");
+    // The recipe's data path is looked up from the current directory: the repository root.
+    std::env::set_current_dir(&root).unwrap();
     let dir = tempfile::tempdir().unwrap();
     for (sub, file) in [
         ("models/calibration", "lambda-perf-all.toml"),
