@@ -381,9 +381,12 @@ fn run_with_data(
     regenerate: String,
     mut outcome: RecipeOutcome,
 ) -> CalibrateResult<RecipeOutcome> {
+    // Every key is checked before the data is read or fitted: a bad key costs no work.
     if let Some(rt) = &recipe.runtimes {
         super::runtimes_recipe::check(rt, path, &data.group)?;
     }
+    let (split, cleaning) = fit_options(&recipe.fit, path)?;
+    let mixture = mixture_options(&recipe.fit, path)?;
     let data_path = resolve(path, "data.file", &data.file)?;
     let source = DataSource {
         path: data_path.clone(),
@@ -393,8 +396,6 @@ fn run_with_data(
         time: data.time.clone(),
         filters: data.filters.clone(),
     };
-    let (split, cleaning) = fit_options(&recipe.fit, path)?;
-    let mixture = mixture_options(&recipe.fit, path)?;
     let obs = source.load()?;
     let groups = fit_groups_with(&obs, &split, &cleaning, mixture);
     let provenance = Provenance {
