@@ -59,14 +59,21 @@ wall() {
 
 median() { sort -n | awk '{v[NR] = $1} END {print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
 
-: >"$TMP/base.times"
-: >"$TMP/head.times"
-for i in $(seq "$RUNS"); do
-    OUT="$TMP/base.json" wall env RAYON_NUM_THREADS=1 "$TMP/coldsim-base" scenario "$SCENARIO" \
-        --replications 1 --format json >>"$TMP/base.times"
-    OUT="$TMP/head.json" wall env RAYON_NUM_THREADS=1 "$TMP/coldsim-head" scenario "$SCENARIO" \
-        --replications 1 --format json >>"$TMP/head.times"
-done
+# alternate REPLICATIONS NAME_A THREADS_A BINARY_A NAME_B THREADS_B BINARY_B: RUNS alternating
+# runs of the reference workload; wall times to $TMP/NAME.times, the JSON to $TMP/NAME.json.
+alternate() {
+    local reps=$1 names=("$2" "$5") threads=("$3" "$6") bins=("$4" "$7") i k
+    : >"$TMP/$2.times"
+    : >"$TMP/$5.times"
+    for i in $(seq "$RUNS"); do
+        for k in 0 1; do
+            OUT="$TMP/${names[k]}.json" wall env RAYON_NUM_THREADS="${threads[k]}" "${bins[k]}" \
+                scenario "$SCENARIO" --replications "$reps" --format json >>"$TMP/${names[k]}.times"
+        done
+    done
+}
+
+alternate 1 base 1 "$TMP/coldsim-base" head 1 "$TMP/coldsim-head"
 
 if cmp -s "$TMP/base.json" "$TMP/head.json"; then
     IDENTICAL=yes
@@ -87,14 +94,7 @@ awk -v b="$BASE_MED" -v h="$HEAD_MED" -v n="$INVOCATIONS" 'BEGIN {
 }'
 echo "  JSON byte-identical: $IDENTICAL"
 
-: >"$TMP/one.times"
-: >"$TMP/two.times"
-for i in $(seq "$RUNS"); do
-    OUT="$TMP/one.json" wall env RAYON_NUM_THREADS=1 "$TMP/coldsim-head" scenario "$SCENARIO" \
-        --replications 4 --format json >>"$TMP/one.times"
-    OUT="$TMP/two.json" wall env RAYON_NUM_THREADS=2 "$TMP/coldsim-head" scenario "$SCENARIO" \
-        --replications 4 --format json >>"$TMP/two.times"
-done
+alternate 4 one 1 "$TMP/coldsim-head" two 2 "$TMP/coldsim-head"
 ONE_MED=$(median <"$TMP/one.times")
 TWO_MED=$(median <"$TMP/two.times")
 cmp -s "$TMP/one.json" "$TMP/two.json" && THREADS_IDENTICAL=yes || THREADS_IDENTICAL=NO

@@ -183,13 +183,7 @@ fn median_p50(index: &[(String, String, String, f64)], packaging: &str, arch: &s
             .map(|r| r.3)
             .collect();
     }
-    v.sort_by(f64::total_cmp);
-    let n = v.len();
-    if n % 2 == 1 {
-        v[n / 2]
-    } else {
-        (v[n / 2 - 1] + v[n / 2]) / 2.0
-    }
+    super::common::median(&v)
 }
 
 /// Checks one imported function against its expectation.

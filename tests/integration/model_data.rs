@@ -157,16 +157,7 @@ fn datasci_model() -> coldsim::config::file::WorkloadFile {
     toml::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
 }
 
-fn median(v: &[f64]) -> f64 {
-    let mut v = v.to_vec();
-    v.sort_by(f64::total_cmp);
-    let n = v.len();
-    if n % 2 == 1 {
-        v[n / 2]
-    } else {
-        (v[n / 2 - 1] + v[n / 2]) / 2.0
-    }
-}
+use super::common::median;
 
 #[test]
 fn datasci_module_costs_match_the_importtime_profiles() {

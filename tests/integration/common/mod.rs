@@ -194,3 +194,16 @@ pub fn mutations(text: &str, n: usize) -> Vec<Vec<u8>> {
         })
         .collect()
 }
+
+/// The median of a non-empty sample (the mean of the two middle values for an even count).
+pub fn median(v: &[f64]) -> f64 {
+    assert!(!v.is_empty(), "the median of no values");
+    let mut v = v.to_vec();
+    v.sort_by(f64::total_cmp);
+    let n = v.len();
+    if n % 2 == 1 {
+        v[n / 2]
+    } else {
+        (v[n / 2 - 1] + v[n / 2]) / 2.0
+    }
+}
