@@ -54,6 +54,8 @@ pub struct LineCounts {
     pub starts: u64,
     /// END lines.
     pub ends: u64,
+    /// INIT_START and RESTORE_START lines (they name the runtime version).
+    pub init_starts: u64,
     /// Other lines, skipped.
     pub skipped: u64,
 }
@@ -65,6 +67,40 @@ pub struct LogData {
     pub functions: BTreeMap<String, Vec<Invocation>>,
     /// Line counts.
     pub counts: LineCounts,
+    /// Function name → the runtime version its first INIT_START (or RESTORE_START) line
+    /// names.
+    pub runtimes: BTreeMap<String, RuntimeSeen>,
+}
+
+/// The runtime version an INIT_START line names (`Runtime Version: python:3.12.v20`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct RuntimeSeen {
+    /// As logged, e.g. `python:3.12.v20`.
+    pub version: String,
+    /// Where the line is, `file:line`.
+    pub at: String,
+}
+
+impl RuntimeSeen {
+    /// AWS's runtime identifier of the logged version: `python:3.12.v20` is `python3.12`,
+    /// `nodejs:20.v13` is `nodejs20.x`, `java:8.al2.v5` is `java8.al2`, `provided:al2023.v9`
+    /// is `provided.al2023` (the Lambda console's runtime version names; None when the
+    /// version is not `LANGUAGE:VERSION`).
+    pub fn runtime_id(&self) -> Option<String> {
+        let (language, rest) = self.version.split_once(':')?;
+        let version = match rest.rsplit_once(".v") {
+            Some((v, n)) if !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()) => v,
+            _ => rest,
+        };
+        if language.is_empty() || version.is_empty() {
+            return None;
+        }
+        Some(match language {
+            "nodejs" => format!("nodejs{version}.x"),
+            "provided" => format!("provided.{version}"),
+            _ => format!("{language}{version}"),
+        })
+    }
 }
 
 /// A REPORT line waiting for its START time, and the START times seen.
@@ -73,6 +109,8 @@ struct Pending {
     /// (function, REPORT time µs, record, `file:line`).
     reports: Vec<(String, i64, ReportRecord, String)>,
     starts: HashMap<String, i64>,
+    /// Function → the first runtime version seen.
+    runtimes: BTreeMap<String, RuntimeSeen>,
 }
 
 /// Reads every file of `paths`; `function` names all their invocations' function.
@@ -106,6 +144,7 @@ pub fn read_logs(paths: &[PathBuf], function: Option<&str>) -> InputResult<LogDa
             }
         }
     }
+    data.runtimes = std::mem::take(&mut pending.runtimes);
     for (name, report_us, rec, at) in pending.reports {
         let init_ms = rec
             .init_duration_ms
@@ -157,9 +196,15 @@ fn read_line(
     pending: &mut Pending,
 ) -> InputResult<()> {
     counts.lines += 1;
-    let found = ["REPORT RequestId:", "START RequestId:", "END RequestId:"]
-        .iter()
-        .find_map(|k| text.find(k).map(|i| (*k, i)));
+    let found = [
+        "REPORT RequestId:",
+        "START RequestId:",
+        "END RequestId:",
+        "INIT_START Runtime Version:",
+        "RESTORE_START Runtime Version:",
+    ]
+    .iter()
+    .find_map(|k| text.find(k).map(|i| (*k, i)));
     let Some((keyword, i)) = found else {
         counts.skipped += 1;
         return Ok(());
@@ -179,6 +224,19 @@ fn read_line(
         Some(g) if !ctx.forced => g,
         _ => ctx.default_name.to_string(),
     };
+    if let Some(version) = keyword.strip_suffix("_START Runtime Version:").map(|_| {
+        text[i + keyword.len()..]
+            .split_whitespace()
+            .next()
+            .unwrap_or("")
+    }) {
+        counts.init_starts += 1;
+        pending.runtimes.entry(name).or_insert_with(|| RuntimeSeen {
+            version: version.to_string(),
+            at: ctx.at(),
+        });
+        return Ok(());
+    }
     let time_us = time_us.ok_or_else(|| {
         ctx.err("no timestamp before the message (expected ISO-8601 or epoch milliseconds)")
     })?;
@@ -310,5 +368,38 @@ fn stem(path: &Path) -> String {
     match name.rsplit_once('.') {
         Some((s, _)) if !s.is_empty() => s.to_string(),
         _ => name.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod runtime_version_tests {
+    use super::RuntimeSeen;
+
+    fn id(version: &str) -> Option<String> {
+        RuntimeSeen {
+            version: version.into(),
+            at: String::new(),
+        }
+        .runtime_id()
+    }
+
+    /// Tolerance: exact. The Lambda console's runtime version names against AWS's runtime
+    /// identifiers (Lambda Developer Guide, "Lambda runtimes").
+    #[test]
+    fn logged_runtime_versions_map_to_aws_runtime_identifiers() {
+        for (logged, expected) in [
+            ("python:3.12.v20", "python3.12"),
+            ("nodejs:20.v13", "nodejs20.x"),
+            ("java:21.v17", "java21"),
+            ("java:8.al2.v5", "java8.al2"),
+            ("dotnet:8.v22", "dotnet8"),
+            ("ruby:3.3.v7", "ruby3.3"),
+            ("provided:al2023.v9", "provided.al2023"),
+            ("python:3.12", "python3.12"),
+        ] {
+            assert_eq!(id(logged).as_deref(), Some(expected), "{logged}");
+        }
+        assert_eq!(id("python3.12"), None);
+        assert_eq!(id(":3.12.v1"), None);
     }
 }

@@ -7,7 +7,8 @@ use std::path::{Path, PathBuf};
 
 use super::Imported;
 use super::draft::{Draft, Origin, Table, duration_text, inline, lit};
-use super::logs::{Invocation, LineCounts, read_logs};
+use super::logs::{Invocation, LineCounts, RuntimeSeen, read_logs};
+use super::runtime_choice::{RuntimeChoice, choose};
 use crate::error::{InputError, InputResult};
 
 /// The column of a trace CSV holding arrival times.
@@ -62,13 +63,9 @@ pub fn import_logs(paths: &[PathBuf], out: &Path, function: Option<&str>) -> Inp
     for (name, invs) in &data.functions {
         let csv_name = format!("{out_stem}.{}.csv", file_safe(name));
         side_files.push((csv_name.clone(), trace_csv(invs, first_us).into_bytes()));
-        draft.tables.push(function_table(
-            name,
-            invs,
-            &csv_name,
-            &files,
-            function.is_some(),
-        ));
+        let seen = data.runtimes.get(name);
+        let table = function_table(name, invs, seen, &csv_name, &files, function.is_some());
+        draft.tables.push(table);
         traffic.push(traffic_table(name, invs, &csv_name));
     }
     draft.tables.extend(traffic);
@@ -86,8 +83,17 @@ pub fn import_logs(paths: &[PathBuf], out: &Path, function: Option<&str>) -> Inp
 
 fn counts_text(c: &LineCounts) -> String {
     format!(
-        "{} lines, {} REPORT, {} START, {} END, {} other lines skipped",
-        c.lines, c.reports, c.starts, c.ends, c.skipped
+        "{} lines, {} REPORT, {} START, {} END, {}{} other lines skipped",
+        c.lines,
+        c.reports,
+        c.starts,
+        c.ends,
+        if c.init_starts > 0 {
+            format!("{} INIT_START, ", c.init_starts)
+        } else {
+            String::new()
+        },
+        c.skipped
     )
 }
 
@@ -125,7 +131,14 @@ fn file_safe(name: &str) -> String {
 const LOGS_WORKLOAD: &str = "python312-hello";
 
 /// The `[[function]]` of one function's invocations.
-fn function_table(name: &str, invs: &[Invocation], csv: &str, files: &str, forced: bool) -> Table {
+fn function_table(
+    name: &str,
+    invs: &[Invocation],
+    seen: Option<&RuntimeSeen>,
+    csv: &str,
+    files: &str,
+    forced: bool,
+) -> Table {
     let mut t = Table::new("[[function]]");
     t.notes = observed_notes(name, invs);
     let first = &invs[0].at;
@@ -154,15 +167,7 @@ fn function_table(name: &str, invs: &[Invocation], csv: &str, files: &str, force
             ),
         ),
     );
-    t.set(
-        "workload",
-        lit(LOGS_WORKLOAD),
-        Origin::importer(
-            "PLACEHOLDER: logs do not say the runtime or packaging; the built-in python3.12 \
-             hello-world model stands in: replace it by `runtime = \"ID\"` (coldsim runtimes; \
-             coldsim import template or config gives it)",
-        ),
-    );
+    set_runtime(&mut t, invs, seen);
     t.set(
         "handler",
         inline(&[
@@ -184,6 +189,51 @@ fn function_table(name: &str, invs: &[Invocation], csv: &str, files: &str, force
         )),
     );
     t
+}
+
+/// The runtime of a function: `runtime = "ID"` when its INIT_START lines name a version a
+/// built-in model covers (zip, or SnapStart when its logs show restores, on x86_64: logs name
+/// neither the packaging nor the arch, so both are marked PLACEHOLDER); else the built-in
+/// python3.12 hello world stands in, marked PLACEHOLDER, with what the logs said.
+fn set_runtime(t: &mut Table, invs: &[Invocation], seen: Option<&RuntimeSeen>) {
+    let packaging = if invs.iter().any(|i| i.restore_ms.is_some()) {
+        "snapstart"
+    } else {
+        "zip"
+    };
+    let arch = "x86_64";
+    let id = seen.and_then(RuntimeSeen::runtime_id);
+    let why = match (seen, &id) {
+        (Some(r), Some(id)) => match choose(Some(id), packaging, arch) {
+            RuntimeChoice::Covered { id, model } => {
+                let (file, line) = split_at(&r.at);
+                let what = format!(
+                    "Runtime Version {}; PLACEHOLDER: {packaging} on {arch} assumed (logs do \
+                     not say the packaging or the arch): {model}",
+                    r.version
+                );
+                t.set("runtime", lit(id), Origin::at(&file, line, what));
+                return;
+            }
+            RuntimeChoice::Uncovered { reason, .. } => format!(
+                "the logs name Runtime Version {} ({id}) at {}, but {reason}",
+                r.version, r.at
+            ),
+        },
+        (Some(r), None) => format!(
+            "the logs name Runtime Version {} at {}, not LANGUAGE:VERSION",
+            r.version, r.at
+        ),
+        (None, _) => "logs without INIT_START lines do not say the runtime".to_string(),
+    };
+    t.set(
+        "workload",
+        lit(LOGS_WORKLOAD),
+        Origin::importer(format!(
+            "PLACEHOLDER: {why}; the built-in python3.12 hello-world model stands in: replace \
+             it by `runtime = \"ID\"` (coldsim runtimes; coldsim import template or config gives it)"
+        )),
+    );
 }
 
 /// The observed figures of a function, as comments.

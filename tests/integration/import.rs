@@ -269,10 +269,10 @@ fn logs_text_and_insights_csv_give_arrivals_durations_and_counts() {
     let imported = logs_scenario::import_logs(&paths, &out, None).unwrap();
     let s = &imported.scenario;
     assert_every_value_has_an_origin(s);
-    // tail.log: 9 lines, 3 REPORT, 2 START, 2 END, 2 others; insights.csv: 5 rows, 3 REPORT,
-    // 1 START, 1 other.
+    // tail.log: 9 lines, 3 REPORT, 2 START, 2 END, 1 INIT_START, 1 other; insights.csv: 5
+    // rows, 3 REPORT, 1 START, 1 other.
     assert!(
-        s.contains("14 lines, 6 REPORT, 3 START, 2 END, 3 other lines skipped"),
+        s.contains("14 lines, 6 REPORT, 3 START, 2 END, 1 INIT_START, 2 other lines skipped"),
         "{s}"
     );
     let files: Vec<&str> = imported

@@ -452,26 +452,50 @@ fn the_imported_template_runs_elsewhere_on_the_chosen_runtime_models() {
     }
 }
 
+/// Logs name the runtime in INIT_START lines (`Runtime Version: python:3.12.v20`): the
+/// function gets that runtime's model; without INIT_START lines the python3.12 hello world
+/// stands in, by name. Both scenarios run from another folder and replay every invocation.
 #[test]
-fn logs_name_their_stand_in_workload_by_name_and_run_from_another_folder() {
+fn logs_name_their_runtime_from_init_start_else_a_stand_in_by_name_and_run_from_another_folder() {
     let dir = tempfile::tempdir().unwrap();
-    let out = dir.path().join("week.toml");
     let log: PathBuf = Path::new("tests/fixtures/import/tail.log").into();
-    let (code, err) = super::common::cli(&[
-        "import",
-        "logs",
-        log.to_str().unwrap(),
-        "-o",
-        out.to_str().unwrap(),
-    ]);
-    assert_eq!(code, 0, "{err}");
-    let text = std::fs::read_to_string(&out).unwrap();
-    let f = &functions(&text)[0].1;
-    assert_eq!(f.get("workload"), Some("\"python312-hello\""));
-    assert!(!text.contains("models/workloads"), "{text}");
-    let (code, json, err) = run_in(dir.path(), "week.toml");
-    assert_eq!(code, 0, "{err}");
-    // tail.log holds 3 invocations: the trace replays all of them.
-    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
-    assert_eq!(v["functions"]["tail"]["invocations"].as_f64(), Some(3.0));
+    let full = std::fs::read_to_string(&log).unwrap();
+    assert!(full.contains("INIT_START Runtime Version: python:3.12.v20"));
+    let bare = dir.path().join("bare.log");
+    let without: Vec<&str> = full.lines().filter(|l| !l.contains("INIT_START")).collect();
+    std::fs::write(&bare, without.join("\n")).unwrap();
+    for (input, out, runtime, workload) in [
+        (log.as_path(), "week.toml", Some("\"python3.12\""), None),
+        (
+            bare.as_path(),
+            "bare.toml",
+            None,
+            Some("\"python312-hello\""),
+        ),
+    ] {
+        let out_path = dir.path().join(out);
+        let (code, err) = super::common::cli(&[
+            "import",
+            "logs",
+            input.to_str().unwrap(),
+            "-o",
+            out_path.to_str().unwrap(),
+        ]);
+        assert_eq!(code, 0, "{err}");
+        let text = std::fs::read_to_string(&out_path).unwrap();
+        let f = &functions(&text)[0].1;
+        assert_eq!(f.get("runtime"), runtime, "{text}");
+        assert_eq!(f.get("workload"), workload, "{text}");
+        assert!(!text.contains("models/workloads"), "{text}");
+        let (code, json, err) = run_in(dir.path(), out);
+        assert_eq!(code, 0, "{err}");
+        // tail.log holds 3 invocations: the trace replays all of them.
+        let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+        let name = if workload.is_some() { "bare" } else { "tail" };
+        assert_eq!(
+            v["functions"][name]["invocations"].as_f64(),
+            Some(3.0),
+            "{json}"
+        );
+    }
 }
