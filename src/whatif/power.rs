@@ -15,7 +15,9 @@
 use super::sweep::Sweep;
 use crate::outcome::figure_key as K;
 
-/// Power Tuning's default weight of cost in the balanced score.
+/// Power Tuning's default weight of cost in the balanced score: its `balancedWeight`
+/// input, 0.5 unless given (aws-lambda-power-tuning README, "State machine input"). High
+/// confidence.
 pub const BALANCED_WEIGHT: f64 = 0.5;
 
 /// A Power Tuning strategy.

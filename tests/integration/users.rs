@@ -105,18 +105,11 @@ fn an_unknown_model_name_lists_the_builtin_names() {
 /// with its kind; the table has the same names.
 #[test]
 fn models_lists_every_model_file() {
-    let mut on_disk = Vec::new();
-    let mut stack = vec![repo().join("models")];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(d).unwrap() {
-            let p = e.unwrap().path();
-            if p.is_dir() {
-                stack.push(p);
-            } else if p.extension().is_some_and(|x| x == "toml") {
-                on_disk.push(p.strip_prefix(repo()).unwrap().display().to_string());
-            }
-        }
-    }
+    let mut on_disk: Vec<String> = super::common::files_under(&repo().join("models"))
+        .into_iter()
+        .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+        .map(|p| Path::new("models").join(p).display().to_string())
+        .collect();
     let dir = tempfile::tempdir().unwrap();
     let o = coldsim(dir.path(), &["models", "--format", "json"]);
     let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();

@@ -417,17 +417,14 @@ fn finish(family: Family, data: &FitData, (gamma, e): (f64, MixEst), ok: bool) -
         Params::from_pair(family, a),
         Params::from_pair(family, b),
     );
-    let k = model.parameter_count(true) as f64;
-    Some(Fit {
+    Some(Fit::new(
         model,
-        shifted: true,
-        n: data.observed(),
-        n_censored: data.censored,
+        true,
+        data,
         log_likelihood,
-        aic: 2.0 * k - 2.0 * log_likelihood,
         std_errors,
         converged,
-    })
+    ))
 }
 
 /// Names of a mixture fit's standard errors, in the order of its parameters.

@@ -78,6 +78,29 @@ pub struct Fit {
 }
 
 impl Fit {
+    /// A maximum-likelihood fit of `model` to `data`, its AIC counted from the model's
+    /// parameters (Akaike 1974: 2·k − 2·ln L).
+    pub(crate) fn new(
+        model: Model,
+        shifted: bool,
+        data: &FitData,
+        log_likelihood: f64,
+        std_errors: Vec<(&'static str, f64)>,
+        converged: bool,
+    ) -> Fit {
+        let k = model.parameter_count(shifted) as f64;
+        Fit {
+            model,
+            shifted,
+            n: data.observed(),
+            n_censored: data.censored,
+            log_likelihood,
+            aic: 2.0 * k - 2.0 * log_likelihood,
+            std_errors,
+            converged,
+        }
+    }
+
     /// Standard error of the parameter called `name` (see `std_errors`), if present.
     pub fn std_error(&self, name: &str) -> Option<f64> {
         self.std_errors
@@ -179,17 +202,14 @@ pub fn fit(family: Family, shifted: bool, data: &FitData) -> Option<Fit> {
         return None;
     }
     let model = Model::new(gamma, Params::from_pair(family, est.p));
-    let k = model.parameter_count(shifted) as f64;
-    Some(Fit {
+    Some(Fit::new(
         model,
         shifted,
-        n: data.observed(),
-        n_censored: data.censored,
+        data,
         log_likelihood,
-        aic: 2.0 * k - 2.0 * log_likelihood,
         std_errors,
         converged,
-    })
+    ))
 }
 
 /// Maximises the profile likelihood over the shift (see the module doc): returns the shift,
