@@ -50,6 +50,7 @@ fn whole_file(c: &mut Criterion) {
         train_until: coldsim::calibrate::Day::parse_prefix("2024-06-30"),
         regimes: Some(RegimeRule::default()),
         window_days: None,
+        late_train_share: None,
     };
     let mut g = c.benchmark_group("calibrate");
     g.sample_size(10);
@@ -65,8 +66,8 @@ fn whole_file(c: &mut Criterion) {
 }
 
 /// The whole all-runtimes recipe (issue 13's speed criterion: read 1.69 M rows from the
-/// `.gz`, split, regimes, every family in each of 136 groups, 36 runtime models fitted
-/// through the simulator, validation of 122 groups, reports), on a temporary copy of the
+/// `.gz`, split, regimes, every family in each of 136 groups, 37 runtime models fitted
+/// through the simulator, validation of 124 groups, reports), on a temporary copy of the
 /// recipe and the platform model it reads so the shipped files are not rewritten.
 fn all_runtimes_recipe(c: &mut Criterion) {
     let root = coldsim_benches::repo_file("");
@@ -86,7 +87,7 @@ fn all_runtimes_recipe(c: &mut Criterion) {
     g.bench_function("lambda_perf_all_runtimes_recipe", |b| {
         b.iter(|| {
             let outcome = coldsim::calibrate::recipe::run_recipe(&recipe).unwrap();
-            assert_eq!(outcome.runtimes.len(), 36);
+            assert_eq!(outcome.runtimes.len(), 37);
             black_box(outcome.runtimes.len())
         })
     });

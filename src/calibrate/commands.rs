@@ -170,6 +170,7 @@ fn policies(o: &CalibrateOptions) -> CalibrateResult<(SplitPolicy, CleaningPolic
         train_until,
         regimes: o.regimes.then(RegimeRule::default),
         window_days: None,
+        late_train_share: None,
     };
     let cleaning = CleaningPolicy {
         censor_above_ms,

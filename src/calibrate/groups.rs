@@ -20,6 +20,10 @@ pub struct SplitPolicy {
     /// dated training row), within the last regime: recent rows predict the next months
     /// better when the level drifts within a regime. `None` keeps the whole regime.
     pub window_days: Option<u32>,
+    /// A group with no row up to `train_until` (its rows all come later: a runtime
+    /// launched after the cut-off) trains on this share of its own days, from its first,
+    /// and its later rows are held out. `None` leaves such groups without a fit.
+    pub late_train_share: Option<f64>,
 }
 
 impl SplitPolicy {
@@ -30,6 +34,23 @@ impl SplitPolicy {
             (Some(until), Some(d)) => d <= until,
             (Some(_), None) => false,
         }
+    }
+
+    /// The last training day of a group whose rows are dated `days`: `train_until`, or,
+    /// for a group with no row up to it and a `late_train_share`, the day that share of
+    /// the group's own days in (at least its first day).
+    pub fn cut_off(&self, days: impl Iterator<Item = Day> + Clone) -> Option<Day> {
+        let until = self.train_until?;
+        let (Some(share), Some(first)) = (self.late_train_share, days.clone().min()) else {
+            return Some(until);
+        };
+        if first <= until {
+            return Some(until);
+        }
+        let last = days.max().unwrap_or(first);
+        let span = f64::from(last.0 - first.0 + 1);
+        let train_days = ((span * share).floor() as i32).max(1);
+        Some(Day(first.0 + train_days - 1))
     }
 }
 
@@ -59,6 +80,8 @@ pub struct GroupFit {
     pub train_from: Option<Day>,
     /// Last day of the training rows used, when dated.
     pub train_to: Option<Day>,
+    /// The group's training cut-off: later rows are held out ([`SplitPolicy::cut_off`]).
+    pub train_until: Option<Day>,
     /// What cleaning did.
     pub cleaning: Cleaning,
     /// The training data after cleaning (sorted), for plots.
@@ -127,10 +150,15 @@ fn fit_group(
     split: &SplitPolicy,
     (cleaning, mixture): (&CleaningPolicy, MixtureOptions),
 ) -> GroupFit {
+    let until = split.cut_off(rows.iter().filter_map(|r| r.0));
+    let own = SplitPolicy {
+        train_until: until,
+        ..*split
+    };
     let train: Vec<(Option<Day>, f64)> = rows
         .iter()
         .copied()
-        .filter(|&(d, _)| split.trains(d))
+        .filter(|&(d, _)| own.trains(d))
         .collect();
     let regime = split.regimes.and_then(|rule| regime_start(&train, &rule));
     let window = split.window_days.and_then(|w| {
@@ -168,6 +196,7 @@ fn fit_group(
         before_regime: (train.len() - used.len()) as u64,
         train_from: used.iter().filter_map(|x| x.0).min(),
         train_to: used.iter().filter_map(|x| x.0).max(),
+        train_until: until,
         cleaning,
         data,
         fits,
@@ -177,6 +206,35 @@ fn fit_group(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_late_group_trains_on_its_own_first_days() {
+        // Cut-off day 49. A group dated 100..=109 (10 days) with a share of 0.5 trains on
+        // days 100..=104 (5 days); 0.01 of 10 days rounds down to none, so its first day;
+        // a group with a row on day 49 or before keeps the common cut-off (hand counts).
+        let split = |late_train_share| SplitPolicy {
+            train_until: Some(Day(49)),
+            regimes: None,
+            window_days: None,
+            late_train_share,
+        };
+        let late = (100..110).map(Day);
+        assert_eq!(split(Some(0.5)).cut_off(late.clone()), Some(Day(104)));
+        assert_eq!(split(Some(0.01)).cut_off(late.clone()), Some(Day(100)));
+        assert_eq!(split(None).cut_off(late.clone()), Some(Day(49)));
+        assert_eq!(split(Some(0.5)).cut_off((49..110).map(Day)), Some(Day(49)));
+        // Fitted: 5 days x 5 rows train, 25 are held out.
+        let rows: Vec<(Option<Day>, f64)> = late
+            .flat_map(|d| (0..5).map(move |i| (Some(d), 100.0 + f64::from(d.0 + i))))
+            .collect();
+        let cleaning = (&CleaningPolicy::default(), MixtureOptions::default());
+        let g = fit_group(vec!["g".into()], &rows, &split(Some(0.5)), cleaning);
+        assert_eq!((g.data.values_ms.len(), g.held_out), (25, 25));
+        assert_eq!(
+            (g.train_until, g.train_to),
+            (Some(Day(104)), Some(Day(104)))
+        );
+    }
 
     #[test]
     fn a_window_fits_only_the_last_days_of_the_training_rows() {
@@ -192,6 +250,7 @@ mod tests {
             train_until: Some(Day(49)),
             regimes: None,
             window_days,
+            late_train_share: None,
         };
         let cleaning = (&CleaningPolicy::default(), MixtureOptions::default());
         let g = fit_group(vec!["g".into()], &rows, &split(Some(21)), cleaning);

@@ -75,6 +75,10 @@ pub struct RecipeFit {
     pub mixture_em_values: Option<usize>,
     /// Fit only the last this many days of training rows (within the last regime).
     pub window_days: Option<u32>,
+    /// A group whose rows all come after `train_until` trains on this share of its own
+    /// days and is validated on the rest ([`SplitPolicy::late_train_share`]; `[runtimes]`
+    /// recipes only).
+    pub late_train_share: Option<f64>,
 }
 
 /// The base image of a runtime model.
@@ -227,11 +231,28 @@ pub fn fit_options(
             format!("expected 7..3660 days; got {w}"),
         ));
     }
+    if let Some(s) = fit.late_train_share
+        && !(s.is_finite() && s > 0.0 && s < 1.0)
+    {
+        return Err(InputError::field(
+            file,
+            "fit.late_train_share",
+            format!("expected a share in (0, 1); got {s}"),
+        ));
+    }
+    if fit.late_train_share.is_some() && train_until.is_none() {
+        return Err(InputError::field(
+            file,
+            "fit.late_train_share",
+            "needs `train_until` (a group is late when all its rows come after it)".to_string(),
+        ));
+    }
     Ok((
         SplitPolicy {
             train_until,
             regimes: fit.regimes.then(RegimeRule::default),
             window_days: fit.window_days,
+            late_train_share: fit.late_train_share,
         },
         CleaningPolicy {
             censor_above_ms: fit.censor_above.map(|d| d.0.as_us() as f64 / 1e3),
@@ -267,6 +288,12 @@ pub fn describe_split(split: &SplitPolicy) -> String {
     }
     if let Some(w) = split.window_days {
         s += &format!("; the last {w} training days only");
+    }
+    if let Some(share) = split.late_train_share {
+        s += &format!(
+            "; a group with no row up to the cut-off trains on the first {:.0}% of its own days",
+            100.0 * share
+        );
     }
     s
 }
@@ -386,6 +413,15 @@ fn run_with_data(
         super::runtimes_recipe::check(rt, path, &data.group)?;
     }
     let (split, cleaning) = fit_options(&recipe.fit, path)?;
+    if split.late_train_share.is_some() && !recipe.model.is_empty() {
+        // A [[model]] is validated on the rows after `train_until`, for every group alike.
+        return Err(InputError::field(
+            path,
+            "fit.late_train_share",
+            "applies to [runtimes] recipes only, not with [[model]]",
+        )
+        .into());
+    }
     let mixture = mixture_options(&recipe.fit, path)?;
     let data_path = resolve(path, "data.file", &data.file)?;
     let source = DataSource {

@@ -15,6 +15,7 @@ use std::path::Path;
 use rayon::prelude::*;
 use serde::Deserialize;
 
+use super::day::Day;
 use super::error::{CalibrateResult, Context as _};
 use super::fit::{Mix, Model, Params};
 use super::groups::GroupFit;
@@ -269,7 +270,7 @@ pub(super) fn run_runtimes(
     for j in skipped {
         let _ = writeln!(
             not_modelled,
-            "not modelled: `{}` has no zip rows up to the training cut-off (its rows start later)",
+            "not modelled: `{}` has no zip rows to train on (its rows start after the cut-off; see `late_train_share`)",
             j.label
         );
     }
@@ -306,6 +307,7 @@ fn finish(
         &format!("validation of the runtime models on rows after {until}"),
         &checks,
     );
+    report += &late_groups(columns, &run.groups, run.split.train_until);
     report += &goal_summary(columns, &checks, &run.groups);
     report += not_modelled;
     summary += "\n";
@@ -325,6 +327,25 @@ fn finish(
     outcome.runtimes = index.runtime;
     outcome.validations.push((out_dir.join(INDEX_FILE), checks));
     Ok(summary)
+}
+
+/// The groups trained on their own first days (their rows all come after `until`), with
+/// their own cut-off: their held-out rows are the ones after it.
+fn late_groups(columns: &[String], groups: &[GroupFit], until: Option<Day>) -> String {
+    groups
+        .iter()
+        .filter(|g| g.train_until != until && !g.fits.is_empty())
+        .map(|g| {
+            format!(
+                "late start: {} has no row up to {}; trained on {} .. {}, validated on the rows after {}\n",
+                super::fit_report::key_label(columns, &g.key),
+                until.map_or("-".into(), |d| d.to_string()),
+                g.train_from.map_or("-".into(), |d| d.to_string()),
+                g.train_to.map_or("-".into(), |d| d.to_string()),
+                g.train_until.map_or("-".into(), |d| d.to_string()),
+            )
+        })
+        .collect()
 }
 
 /// How many groups meet the goal (p50 and p90 within 10%), and every one that misses with
@@ -383,15 +404,27 @@ pub fn meets_goal(c: &GroupCheck) -> bool {
     c.rel_err("p50").abs() <= GOAL_REL_ERR && c.rel_err("p90").abs() <= GOAL_REL_ERR
 }
 
-/// Held-out values (dated after the training cut-off), sorted, per group key.
+/// Held-out values (dated after the group's training cut-off, [`GroupFit::train_until`]),
+/// sorted, per group key.
 fn held_out_by_key(run: &DataRun<'_>) -> Vec<(Vec<String>, Vec<f64>)> {
     let obs = &run.obs;
+    let until: Vec<Option<Day>> = obs
+        .groups
+        .iter()
+        .map(|key| {
+            let fit = run.groups.iter().find(|g| &g.key == key);
+            fit.map_or(run.split.train_until, |g| g.train_until)
+        })
+        .collect();
     let mut by_group: Vec<Vec<f64>> = vec![Vec::new(); obs.groups.len()];
-    if let Some(until) = run.split.train_until {
-        for o in &obs.values {
-            if o.day.is_some_and(|d| d > until) && o.value_ms.is_finite() && o.value_ms > 0.0 {
-                by_group[o.group as usize].push(o.value_ms);
-            }
+    for o in &obs.values {
+        let g = o.group as usize;
+        let held = match (until.get(g).copied().flatten(), o.day) {
+            (Some(u), Some(d)) => d > u,
+            _ => false,
+        };
+        if held && o.value_ms.is_finite() && o.value_ms > 0.0 {
+            by_group[g].push(o.value_ms);
         }
     }
     obs.groups

@@ -239,6 +239,7 @@ mod tests {
             ("java21", "snapstart", "x86_64"),
             ("dotnet8", "zip", "x86_64"),
             ("ruby3.2", "image", "arm64"),
+            ("ruby3.3", "zip", "x86_64"),
         ] {
             assert_eq!(id_of(choose(Some(rt), p, a)).as_deref(), Some(rt), "{rt}");
         }
@@ -249,14 +250,16 @@ mod tests {
 
     #[test]
     fn uncovered_runtimes_offer_their_own_language_first() {
-        let RuntimeChoice::Uncovered { choices, .. } = choose(Some("ruby3.3"), "zip", "x86_64")
+        let RuntimeChoice::Uncovered { choices, .. } = choose(Some("ruby3.4"), "zip", "x86_64")
         else {
-            panic!("ruby3.3 has no model");
+            panic!("ruby3.4 has no model");
         };
         assert!(
-            choices.starts_with("\"ruby2.7\", \"ruby3.2\"; "),
+            choices.starts_with("\"ruby2.7\", \"ruby3.2\", \"ruby3.3\"; "),
             "{choices}"
         );
+        // lambda-perf measures ruby3.3 as a zip only: its image is not covered.
+        assert_eq!(id_of(choose(Some("ruby3.3"), "image", "x86_64")), None);
         let RuntimeChoice::Uncovered { reason, choices } =
             choose(Some("provided.al2023"), "zip", "arm64")
         else {

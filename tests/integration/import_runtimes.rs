@@ -90,11 +90,11 @@ const TEMPLATE_EXPECTED: [Expected; 17] = [
     ("DotnetZipX86", "zip", "x86_64", Some("dotnet8"), &[]),
     ("RubyZipArm", "zip", "arm64", Some("ruby3.2"), &[]),
     (
-        "Ruby33",
+        "Ruby34",
         "zip",
         "x86_64",
         None,
-        &["ruby3.3", "\"ruby2.7\", \"ruby3.2\""],
+        &["ruby3.4", "\"ruby2.7\", \"ruby3.2\", \"ruby3.3\""],
     ),
     (
         "RustCustom",
@@ -262,7 +262,7 @@ fn every_runtime_family_maps_to_its_model_or_a_todo_naming_the_choices() {
         .filter_map(|w| w.strip_prefix("function ")?.split(':').next())
         .collect();
     assert_eq!(warned, uncovered);
-    assert!(s.contains("# warning: function Ruby33: no built-in runtime model covers it"));
+    assert!(s.contains("# warning: function Ruby34: no built-in runtime model covers it"));
     // The comment says where the runtime came from: the Dockerfile's FROM line, the
     // BuildMethod, or the Runtime property, and which model it is.
     for origin in [
@@ -316,10 +316,10 @@ const CONFIG_EXPECTED: [(Option<&str>, &str, bool, Expected); 6] = [
         ("f", "zip", "arm64", Some("dotnet8"), &[]),
     ),
     (
-        Some("ruby3.3"),
+        Some("ruby3.4"),
         "Zip",
         false,
-        ("f", "zip", "arm64", None, &["\"ruby3.2\""]),
+        ("f", "zip", "arm64", None, &["\"ruby3.3\""]),
     ),
     (
         Some("provided.al2023"),
