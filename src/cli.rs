@@ -403,11 +403,15 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Calibrate(args) => run_calibrate(args),
         Command::Validate(args) => run_validate(args),
         Command::Models { format } => {
-            let models = crate::config::builtin::all();
+            let models: Vec<_> = crate::config::builtin::all()
+                .iter()
+                .filter(|m| m.is_listed())
+                .copied()
+                .collect();
             print(&match format {
-                ReportFormat::Table => crate::report::models::table(models),
+                ReportFormat::Table => crate::report::models::table(&models),
                 ReportFormat::Json => {
-                    crate::report::compare::pretty(&crate::report::models::json(models))
+                    crate::report::compare::pretty(&crate::report::models::json(&models))
                 }
             })
         }

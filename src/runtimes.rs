@@ -1,7 +1,8 @@
 //! The built-in runtime models: one hello-world workload model per runtime that lambda-perf
 //! measures (`models/runtimes/ID.toml`), calibrated by
-//! `coldsim calibrate --recipe models/calibration/lambda-perf-all.toml` from
-//! `data/lambda-perf/all-runtimes-init-2024.csv.gz`, and their index
+//! `coldsim calibrate --recipe models/calibration/lambda-perf-all-2024.toml` from
+//! `data/lambda-perf/all-runtimes-init-2024.csv.gz` with the method
+//! `models/calibration/lambda-perf-all.toml` validates, and their index
 //! (`models/runtimes/index.toml`: which packagings and architectures each covers and its
 //! calibrated init p50/p90). The files are embedded in the binary with every built-in model
 //! ([`crate::config::builtin`]), so `runtime = "ID"` on a `[[function]]` and

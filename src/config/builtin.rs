@@ -40,6 +40,13 @@ impl BuiltinModel {
         PathBuf::from(format!("{}{BUILTIN_SUFFIX}", self.repo_path))
     }
 
+    /// Whether `coldsim models` lists it: not the files a calibration recipe writes beside
+    /// its report (`models/calibration/lambda-perf-all/runtimes/`: the validated January-June
+    /// runtime models), which are outputs to inspect, not models or recipes to use.
+    pub fn is_listed(&self) -> bool {
+        !(self.kind == "calibration" && self.name.contains('/'))
+    }
+
     /// A one-line description: the first comment line of the file, without the `#`; for a
     /// file a calibration recipe generated, what generated it.
     pub fn description(&self) -> &'static str {

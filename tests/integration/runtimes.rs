@@ -1,6 +1,7 @@
 //! The built-in runtime models (models/runtimes/, `coldsim runtimes`, `runtime = "ID"`):
-//! the recipe models/calibration/lambda-perf-all.toml regenerates them byte for byte and
-//! validates them on the held-out half of 2024; the structure of lambda-perf comes out of
+//! the recipe models/calibration/lambda-perf-all-2024.toml regenerates them byte for byte
+//! from all of 2024, and models/calibration/lambda-perf-all.toml validates their method
+//! (trained on January-June) on the held-out half of 2024; the structure of lambda-perf comes out of
 //! the fits without per-runtime constants; bad input is a clear error with exit code 2.
 
 use crate::common;
@@ -13,12 +14,14 @@ use coldsim::runtimes::{RuntimeEntry, builtin};
 
 const ROOT: &str = env!("CARGO_MANIFEST_DIR");
 
-/// A temporary copy of the recipe and the platform model it reads.
+/// A temporary copy of the recipes (validation and built-in models) and the platform model
+/// they read; returns the validation recipe's path.
 fn recipe_copy() -> (tempfile::TempDir, PathBuf) {
     common::data("lambda-perf/all-runtimes-init-2024.csv.gz");
     let dir = tempfile::tempdir().unwrap();
     for (sub, file) in [
         ("models/calibration", "lambda-perf-all.toml"),
+        ("models/calibration", "lambda-perf-all-2024.toml"),
         ("models/platform/calibrated", "lambda-perf.toml"),
     ] {
         std::fs::create_dir_all(dir.path().join(sub)).unwrap();
@@ -33,9 +36,17 @@ fn recipe_copy() -> (tempfile::TempDir, PathBuf) {
 }
 
 #[test]
-fn recipe_regenerates_the_runtime_models_and_validates_on_the_second_half_of_2024() {
+fn recipes_regenerate_the_runtime_models_and_validate_on_the_second_half_of_2024() {
     let (dir, recipe) = recipe_copy();
+    // The validation: trained on January-June, its models beside its report.
     let outcome = run_recipe(&recipe).unwrap_or_else(|e| panic!("{e:#}"));
+    // The built-in models: the same method on all of 2024.
+    let shipped = run_recipe(&recipe.with_file_name("lambda-perf-all-2024.toml"))
+        .unwrap_or_else(|e| panic!("{e:#}"));
+    assert!(
+        shipped.validations.is_empty(),
+        "nothing held out, nothing validated"
+    );
     // 1. Byte for byte (but the command line), the same files.
     for sub in ["models/runtimes", "models/calibration/lambda-perf-all"] {
         let (fresh, shipped) = (dir.path().join(sub), Path::new(ROOT).join(sub));
@@ -48,7 +59,7 @@ fn recipe_regenerates_the_runtime_models_and_validates_on_the_second_half_of_202
             assert!(
                 common::generated_body(&fresh.join(&f))
                     == common::generated_body(&shipped.join(&f)),
-                "{sub}/{}: out of date; regenerate with `cargo run --release -- calibrate --recipe models/calibration/lambda-perf-all.toml`",
+                "{sub}/{}: out of date; regenerate with `cargo run --release -- calibrate --recipe models/calibration/lambda-perf-all.toml` and `... lambda-perf-all-2024.toml`",
                 f.display()
             );
         }
@@ -58,10 +69,14 @@ fn recipe_regenerates_the_runtime_models_and_validates_on_the_second_half_of_202
     // it trains on the first half of its own days (`late_train_share = 0.5`).
     assert_eq!(outcome.runtimes.len(), 37);
     assert_eq!(
-        outcome.runtimes,
+        shipped.runtimes,
         builtin(),
         "the embedded index is the shipped one"
     );
+    let ids = |o: &coldsim::calibrate::recipe::RecipeOutcome| -> Vec<String> {
+        o.runtimes.iter().map(|r| r.id.clone()).collect()
+    };
+    assert_eq!(ids(&outcome), ids(&shipped), "the same runtimes in both");
     // 3. Validation on 2024-07-01..12-31 (ruby3.3: after its own cut-off): every group
     // modelled is checked, KS reported; the share within 10% at p50 and p90 is at least what
     // the shipped report states: 91 of 124 groups (73%; 90 of the 122 trained on
