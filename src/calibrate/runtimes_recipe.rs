@@ -313,15 +313,25 @@ fn finish(
         &format!("validation of the runtime models on rows after {until}"),
         &checks,
     );
-    report += &late_groups(columns, &run.groups, Some(until));
+    report += &late_groups(columns, &run.groups, until);
     report += &goal_summary(columns, &checks, &run.groups);
     report += not_modelled;
     summary += "\n";
     summary += &report;
     if let Some(dir) = &run.report_dir {
         write_atomic(&dir.join("validation.txt"), report.as_bytes())?;
+        // Late groups (trained on their own first days) are held out after their own day.
+        let late: Vec<serde_json::Value> = late(&run.groups, until)
+            .map(|g| {
+                serde_json::json!({
+                    "group": super::fit_report::key_label(columns, &g.key),
+                    "held_out_after": g.train_until.map(|d| d.to_string()),
+                })
+            })
+            .collect();
         let json = serde_json::json!({
             "held_out_after": until.to_string(),
+            "late_groups": late,
             "groups": validate::to_json(columns, &checks),
         });
         write_atomic(
@@ -334,17 +344,21 @@ fn finish(
     Ok(summary)
 }
 
-/// The groups trained on their own first days (their rows all come after `until`), with
-/// their own cut-off: their held-out rows are the ones after it.
-fn late_groups(columns: &[String], groups: &[GroupFit], until: Option<Day>) -> String {
+/// The fitted groups trained on their own first days (their rows all come after `until`):
+/// their held-out rows are the ones after their own cut-off.
+fn late(groups: &[GroupFit], until: Day) -> impl Iterator<Item = &GroupFit> {
     groups
         .iter()
-        .filter(|g| g.train_until != until && !g.fits.is_empty())
+        .filter(move |g| g.train_until != Some(until) && !g.fits.is_empty())
+}
+
+/// [`late`] groups, a line each with their own cut-off.
+fn late_groups(columns: &[String], groups: &[GroupFit], until: Day) -> String {
+    late(groups, until)
         .map(|g| {
             format!(
-                "late start: {} has no row up to {}; trained on {} .. {}, validated on the rows after {}\n",
+                "late start: {} has no row up to {until}; trained on {} .. {}, validated on the rows after {}\n",
                 super::fit_report::key_label(columns, &g.key),
-                until.map_or("-".into(), |d| d.to_string()),
                 g.train_from.map_or("-".into(), |d| d.to_string()),
                 g.train_to.map_or("-".into(), |d| d.to_string()),
                 g.train_until.map_or("-".into(), |d| d.to_string()),

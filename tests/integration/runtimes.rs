@@ -100,6 +100,32 @@ fn recipes_regenerate_the_runtime_models_and_validate_on_the_second_half_of_2024
         .map(|c| (c.arch.as_str(), c.measured_ms.len()))
         .collect();
     assert_eq!(ruby, [("arm64", 3440), ("x86_64", 3440)]);
+    let json: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(
+            dir.path()
+                .join("models/calibration/lambda-perf-all/validation.json"),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    let late: Vec<(&str, &str)> = json["late_groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| {
+            (
+                g["group"].as_str().unwrap(),
+                g["held_out_after"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        late,
+        [
+            ("runtime=ruby3.3 packaging=zip arch=arm64", "2024-10-02"),
+            ("runtime=ruby3.3 packaging=zip arch=x86_64", "2024-10-02")
+        ]
+    );
     // Every p50 within 25%: the misses are tails.
     for c in checks {
         assert!(
