@@ -19,6 +19,7 @@ pub mod regime;
 pub mod restore_fit;
 pub mod runtime_model;
 pub mod runtimes_recipe;
+pub mod runtimes_validation;
 pub mod source;
 pub mod spec;
 pub mod steady;

@@ -9,7 +9,7 @@ use crate::common;
 use std::path::{Path, PathBuf};
 
 use coldsim::calibrate::recipe::run_recipe;
-use coldsim::calibrate::runtimes_recipe::meets_goal;
+use coldsim::calibrate::runtimes_validation::meets_goal;
 use coldsim::runtimes::{RuntimeEntry, builtin};
 
 const ROOT: &str = env!("CARGO_MANIFEST_DIR");
