@@ -166,7 +166,8 @@ fn uncovered(reason: String, offer: Offer, packaging: &str, arch: &str) -> Runti
     }
 }
 
-/// `lambda-perf "java21", snapstart/x86_64: init p50 598 ms, p90 735 ms`.
+/// What a covering model is, for the comment: ``the built-in model `java21` (lambda-perf
+/// "java21", snapstart/x86_64: Restore Duration p50 … ms, p90 … ms)``, from the index.
 fn describe(e: &RuntimeEntry, packaging: &str, arch: &str) -> String {
     let what = if packaging == "snapstart" {
         "Restore Duration"

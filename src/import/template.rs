@@ -319,13 +319,17 @@ impl<'a> Template<'a> {
             .collect();
         let path = folder.join(context).join(dockerfile.scalar()?);
         let shown = path.display().to_string();
-        let Ok(text) = std::fs::read_to_string(&path) else {
-            notes.push(format!(
-                "{}.Metadata.Dockerfile (line {}): {shown} cannot be read, so its base image \
-                 is unknown",
-                f.id, dockerfile.line
-            ));
-            return None;
+        // Bounded like every input (a device, a directory or a huge file is refused).
+        let text = match crate::input::read_text(&path, InputKind::Toml) {
+            Ok(text) => text,
+            Err(e) => {
+                notes.push(format!(
+                    "{}.Metadata.Dockerfile (line {}): {shown} cannot be read ({e}), so its \
+                     base image is unknown",
+                    f.id, dockerfile.line
+                ));
+                return None;
+            }
         };
         let (line, base) = runtime_hint::dockerfile_base(&text)?;
         match runtime_hint::runtime_of_base_image(&base) {

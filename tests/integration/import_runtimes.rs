@@ -499,3 +499,41 @@ fn logs_name_their_runtime_from_init_start_else_a_stand_in_by_name_and_run_from_
         );
     }
 }
+
+/// A Dockerfile that cannot be read as a file (missing, a directory, a device such as
+/// `/dev/zero`, which would never end) is a note in the scenario, not a hang or an error:
+/// the image's runtime stays unknown and a TODO asks for it.
+#[test]
+fn an_unreadable_dockerfile_is_a_note_not_a_hang() {
+    let dir = tempfile::tempdir().unwrap();
+    let template = dir.path().join("template.yaml");
+    let image = |name: &str, dockerfile: &str| {
+        format!(
+            "  {name}:\n    Type: AWS::Serverless::Function\n    Properties:\n      \
+             PackageType: Image\n    Metadata:\n      Dockerfile: {dockerfile}\n"
+        )
+    };
+    let text = format!(
+        "Transform: AWS::Serverless-2016-10-31\nResources:\n{}{}{}",
+        image("Missing", "no-such.Dockerfile"),
+        image("Folder", "."),
+        image("Device", "/dev/zero"),
+    );
+    std::fs::write(&template, text).unwrap();
+    let out = template::import_template(&template).unwrap();
+    for name in ["Missing", "Folder", "Device"] {
+        assert!(
+            out.scenario
+                .contains(&format!("{name}.Metadata.Dockerfile (line")),
+            "{name}: {}",
+            out.scenario
+        );
+    }
+    assert_eq!(
+        out.scenario.matches("cannot be read").count(),
+        3,
+        "{}",
+        out.scenario
+    );
+    assert!(out.scenario.contains("/dev/zero"), "{}", out.scenario);
+}
