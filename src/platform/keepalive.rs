@@ -28,7 +28,7 @@ pub struct FixedKeepAlive {
 }
 
 impl KeepAlivePolicy for FixedKeepAlive {
-    #[inline]
+    #[inline(always)]
     fn on_idle(&self, now: SimTime, rng: &mut Rng) -> KeepAliveDecision {
         let idle = self.idle.sample(rng);
         if idle.as_us() == 0 {
@@ -48,7 +48,7 @@ pub enum KeepAlive {
 }
 
 impl KeepAlivePolicy for KeepAlive {
-    #[inline]
+    #[inline(always)]
     fn on_idle(&self, now: SimTime, rng: &mut Rng) -> KeepAliveDecision {
         match self {
             KeepAlive::Fixed(p) => p.on_idle(now, rng),

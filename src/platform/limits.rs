@@ -6,10 +6,18 @@
 /// In-flight counts and limits of one replication.
 #[derive(Clone, Debug)]
 pub struct Concurrency {
-    reserved: Vec<Option<u32>>,
-    in_flight: Vec<u32>,
+    /// Per function: its reservation and its requests in flight, side by side (one lookup
+    /// per request on the hot path).
+    functions: Vec<FunctionSlots>,
     unreserved_limit: u32,
     unreserved_in_flight: u32,
+}
+
+/// One function's reserved concurrency, if any, and its requests in flight.
+#[derive(Clone, Copy, Debug)]
+struct FunctionSlots {
+    reserved: Option<u32>,
+    in_flight: u32,
 }
 
 impl Concurrency {
@@ -18,8 +26,13 @@ impl Concurrency {
     pub fn new(account: u32, reserved: Vec<Option<u32>>) -> Self {
         let carved: u32 = reserved.iter().flatten().sum();
         Concurrency {
-            in_flight: vec![0; reserved.len()],
-            reserved,
+            functions: reserved
+                .into_iter()
+                .map(|reserved| FunctionSlots {
+                    reserved,
+                    in_flight: 0,
+                })
+                .collect(),
             unreserved_limit: account.saturating_sub(carved),
             unreserved_in_flight: 0,
         }
@@ -28,8 +41,9 @@ impl Concurrency {
     /// Whether function `f` may start one more request now.
     #[inline]
     pub fn can_admit(&self, f: usize) -> bool {
-        match self.reserved[f] {
-            Some(r) => self.in_flight[f] < r,
+        let slots = self.functions[f];
+        match slots.reserved {
+            Some(r) => slots.in_flight < r,
             None => self.unreserved_in_flight < self.unreserved_limit,
         }
     }
@@ -37,8 +51,9 @@ impl Concurrency {
     /// Counts a request of `f` starting.
     #[inline]
     pub fn admit(&mut self, f: usize) {
-        self.in_flight[f] += 1;
-        if self.reserved[f].is_none() {
+        let slots = &mut self.functions[f];
+        slots.in_flight += 1;
+        if slots.reserved.is_none() {
             self.unreserved_in_flight += 1;
         }
     }
@@ -46,8 +61,9 @@ impl Concurrency {
     /// Counts a request of `f` finishing.
     #[inline]
     pub fn release(&mut self, f: usize) {
-        self.in_flight[f] -= 1;
-        if self.reserved[f].is_none() {
+        let slots = &mut self.functions[f];
+        slots.in_flight -= 1;
+        if slots.reserved.is_none() {
             self.unreserved_in_flight -= 1;
         }
     }
@@ -55,13 +71,13 @@ impl Concurrency {
     /// Whether `f` has reserved concurrency (its limit depends on its own requests only).
     #[inline]
     pub fn is_reserved(&self, f: usize) -> bool {
-        self.reserved[f].is_some()
+        self.functions[f].reserved.is_some()
     }
 
     /// Requests of `f` in flight.
     #[inline]
     pub fn in_flight(&self, f: usize) -> u32 {
-        self.in_flight[f]
+        self.functions[f].in_flight
     }
 }
 

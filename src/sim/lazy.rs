@@ -99,7 +99,7 @@ impl LazyCompletions {
     }
 
     /// Takes function `f`'s earliest completion if it is ordered before `current`.
-    #[inline]
+    #[inline(always)]
     pub(super) fn pop_due(&mut self, f: usize, current: EventKey) -> Option<(EventKey, Busy)> {
         let (key, busy) = self.busy[f].pop_before(current)?;
         self.ends.advance(current.time);
@@ -194,7 +194,7 @@ impl World<'_> {
     }
 
     /// Processes function `f`'s lazy completions ordered before the current event, in order.
-    #[inline]
+    #[inline(always)]
     pub(super) fn complete_due(&mut self, f: usize) {
         while let Some((key, busy)) = self.lazy.pop_due(f, self.current) {
             self.complete_quietly(key.time, f, busy);

@@ -109,7 +109,7 @@ impl ArrivalStream {
     }
 
     /// The next arrival time (non-decreasing), or `None` when the process has ended.
-    #[inline]
+    #[inline(never)] // inlined into the event loop it costs more (register pressure)
     pub fn next_arrival(&mut self) -> Option<SimTime> {
         let next = self.ahead;
         if next.is_some() {
@@ -140,7 +140,9 @@ impl ArrivalStream {
 /// the running sum in f64 avoids accumulating a rounding error per gap.
 #[inline]
 fn to_sim_time(t_us: f64) -> SimTime {
-    if t_us >= SimTime::NEVER.0 as f64 {
+    if (0.0..crate::engine::time::EXACT_I64_US).contains(&t_us) {
+        SimTime(crate::engine::time::round_half_up_small(t_us))
+    } else if t_us >= SimTime::NEVER.0 as f64 {
         SimTime::NEVER
     } else {
         // Round half up without a libm call (t_us >= 0).

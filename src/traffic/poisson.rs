@@ -29,7 +29,7 @@ pub(super) struct PoissonState {
 }
 
 impl PoissonState {
-    #[inline]
+    #[inline(always)]
     pub(super) fn next(&mut self, rng: &mut Rng) -> SimTime {
         let e: f64 = Exp1.sample(rng);
         self.t_us += e * self.mean_gap_us;
