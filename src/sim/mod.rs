@@ -144,6 +144,8 @@ struct FunctionState {
     /// The handler time of the next request, drawn one request ahead (see `start_on`).
     next_handler: SimDuration,
     retry_scheduled: bool,
+    /// Whether requests take a request path (lazy imports): checked at every start.
+    has_paths: bool,
     handler_rng: Rng,
     lifecycle_rng: Rng,
     stats: FunctionStats,
@@ -186,6 +188,7 @@ impl FunctionState {
             scaling: ScalingWindow::new(sc.platform.scale_new, sc.platform.scale_window),
             waiting: VecDeque::new(),
             retry_scheduled: false,
+            has_paths: cold_start.init().is_some_and(|i| !i.paths.is_empty()),
             next_handler: function.handler.sample(&mut handler_rng),
             handler_rng,
             cold_start_rng: streams.stream("cold_start", name),

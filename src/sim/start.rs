@@ -9,7 +9,7 @@ use super::event_source::Route;
 use super::fleet::image_access;
 use super::lazy::Busy;
 use super::offpath::OffPath;
-use super::{Event, World, count_reclaim};
+use super::{Event, FunctionState, World, count_reclaim};
 use crate::coldstart::{ColdStartDraw, DrawEnv, InitKind};
 use crate::engine::{SimDuration, SimTime};
 use crate::platform::proactive::{ProactiveDecision, ProactiveInitPolicy};
@@ -174,7 +174,8 @@ impl World<'_> {
     }
 
     /// Runs a request on sandbox `id` of function `f`, after a cold start if `cold` is
-    /// given, and records it: everything about it is known now.
+    /// given, and records it: everything about it is known now. The function, its state and
+    /// the sandbox are each looked up once (this runs for every request).
     #[inline]
     #[allow(clippy::too_many_arguments)] // the hot path: plain arguments, no struct to build
     pub(super) fn start_on(
@@ -187,7 +188,13 @@ impl World<'_> {
         ping: bool,
         cold: Option<&ColdStartDraw>,
     ) {
-        let mut handler = self.next_handler(f, ping);
+        let sc = self.sc;
+        let function = &sc.functions[f];
+        let mut handler = match (ping, function.pings.as_ref()) {
+            // A ping runs for its fixed duration: no handler draw, no request path.
+            (true, Some(p)) => p.duration,
+            _ => self.functions[f].next_handler(function),
+        };
         let (cold_latency, init) = match cold {
             Some(d) => (d.cold_latency, d.init_duration),
             None => (SimDuration::ZERO, SimDuration::ZERO),
@@ -195,7 +202,7 @@ impl World<'_> {
         let on_pc = self.sandboxes.get(id).pc != PcRole::OnDemand;
         if ping {
             self.record_ping(f, counted, init + handler, cold);
-        } else {
+        } else if self.functions[f].has_paths {
             handler += self.request_path(now + cold_latency, f, id, counted);
         }
         // From here on `counted` means a user request that counts: pings are recorded above.
@@ -209,82 +216,27 @@ impl World<'_> {
             cold: cold.is_some(),
         };
         let done = now + cold_latency + handler;
-        self.record_request(f, &req, done, on_pc, cold);
         let fs = &mut self.functions[f];
+        fs.record_request(&req, done, on_pc, cold, self.measure_from, self.end);
         let sandbox = self.sandboxes.get_mut(id);
         debug_assert!(
             cold.is_some() || sandbox.state_at(now) == SandboxState::Idle,
             "a warm start needs an idle sandbox"
         );
         sandbox.take_request(now + cold_latency, done);
+        if self.sink.is_some() {
+            sandbox.request = req;
+        }
+        let retire_at = sandbox.retire_at;
         self.concurrency.admit(f);
         fs.stats.peak_in_flight = fs.stats.peak_in_flight.max(self.concurrency.in_flight(f));
-        if self.sink.is_some() {
-            self.sandboxes.get_mut(id).request = req;
-        }
-        self.schedule_completion(f, id, done);
+        self.schedule_completion(f, id, done, retire_at);
         self.in_flight += 1;
         // Lazy completions the tally already counts as past are not in flight; without
         // advancing the tally this is a quick upper bound of the true count.
         if self.in_flight - self.lazy.known_past(now, false) > self.peak_in_flight {
             self.raise_peak(now);
         }
-    }
-
-    /// Records what is known of request `req` of `f` when it starts: its latency, billing
-    /// and busy time (it ends at `done`; `on_pc`: on a provisioned sandbox).
-    #[inline]
-    fn record_request(
-        &mut self,
-        f: usize,
-        req: &Request,
-        done: SimTime,
-        on_pc: bool,
-        cold: Option<&ColdStartDraw>,
-    ) {
-        let (measure_from, end) = (self.measure_from, self.end);
-        let fs = &mut self.functions[f];
-        let now = req.start;
-        if on_pc {
-            let (from, to) = (now.max(measure_from), done.min(end));
-            fs.stats.provisioned_busy_us += to.0.saturating_sub(from.0);
-            if req.counted {
-                let billed_us = req.init.as_us() + req.handler.as_us();
-                fs.stats.provisioned_billed_ms += billed_us.div_ceil(1_000);
-            }
-        }
-        if req.counted {
-            fs.stats.invocations += 1;
-            match cold {
-                Some(d) => {
-                    fs.stats.timeline.record_cold_start(now.as_us());
-                    fs.stats.record_cold_start(d);
-                    fs.stats.record_top_imports(&fs.top_imports_us);
-                }
-                None => fs.stats.warm_starts += 1,
-            }
-            let (latency, waited) = (done - req.arrival, now - req.arrival);
-            fs.stats
-                .record_completion(latency, waited, req.init, req.handler);
-        }
-        fs.stats.record_busy(now, done, measure_from, end);
-    }
-
-    /// The handler time of a request of `f` starting now: a ping's fixed duration, else the
-    /// handler draw. The handler stream is drawn one request ahead: the value used now was
-    /// drawn at the previous start, so nothing waits on the draw. Same values, same order;
-    /// the one draw left over at the end is never used.
-    #[inline]
-    fn next_handler(&mut self, f: usize, ping: bool) -> SimDuration {
-        let function = &self.sc.functions[f];
-        if let (true, Some(p)) = (ping, function.pings.as_ref()) {
-            // A ping runs for its fixed duration: no handler draw, no request path.
-            return p.duration;
-        }
-        let fs = &mut self.functions[f];
-        let handler = fs.next_handler;
-        fs.next_handler = function.handler.sample(&mut fs.handler_rng);
-        handler
     }
 
     /// Records a ping of `f` billed for `billed` (its init, if cold, and its handler).
@@ -347,13 +299,13 @@ impl World<'_> {
         added
     }
 
-    /// Schedules the completion of sandbox `id` of `f` at `done`: kept lazily when allowed
+    /// Schedules the completion of sandbox `id` of `f` at `done` (the sandbox retires at
+    /// `retire_at`): kept lazily when allowed
     /// and no request waits in a queue, else as an [`Event::Complete`].
     #[inline]
-    fn schedule_completion(&mut self, f: usize, id: SandboxId, done: SimTime) {
+    fn schedule_completion(&mut self, f: usize, id: SandboxId, done: SimTime, retire_at: SimTime) {
         if self.lazy.allowed() && self.functions_waiting == 0 {
             let key = self.queue.reserve(done);
-            let retire_at = self.sandboxes.get(id).retire_at;
             let busy = Busy {
                 sandbox: id,
                 retire_at,
@@ -362,5 +314,57 @@ impl World<'_> {
         } else {
             self.queue.push(done, Event::Complete { sandbox: id });
         }
+    }
+}
+
+impl FunctionState {
+    /// The handler time of this function's request starting now. The handler stream is
+    /// drawn one request ahead: the value used now was drawn at the previous start, so
+    /// nothing waits on the draw. Same values, same order; the one draw left over at the end
+    /// is never used.
+    #[inline(always)]
+    fn next_handler(&mut self, function: &crate::config::Function) -> SimDuration {
+        let handler = self.next_handler;
+        self.next_handler = function.handler.sample(&mut self.handler_rng);
+        handler
+    }
+
+    /// Records what is known of request `req` when it starts: its latency, billing and busy
+    /// time (it ends at `done`; `on_pc`: on a provisioned sandbox), measured from
+    /// `measure_from` to `end`.
+    #[inline(always)]
+    fn record_request(
+        &mut self,
+        req: &Request,
+        done: SimTime,
+        on_pc: bool,
+        cold: Option<&ColdStartDraw>,
+        measure_from: SimTime,
+        end: SimTime,
+    ) {
+        let now = req.start;
+        let stats = &mut self.stats;
+        if on_pc {
+            let (from, to) = (now.max(measure_from), done.min(end));
+            stats.provisioned_busy_us += to.0.saturating_sub(from.0);
+            if req.counted {
+                let billed_us = req.init.as_us() + req.handler.as_us();
+                stats.provisioned_billed_ms += billed_us.div_ceil(1_000);
+            }
+        }
+        if req.counted {
+            stats.invocations += 1;
+            match cold {
+                Some(d) => {
+                    stats.timeline.record_cold_start(now.as_us());
+                    stats.record_cold_start(d);
+                    stats.record_top_imports(&self.top_imports_us);
+                }
+                None => stats.warm_starts += 1,
+            }
+            let (latency, waited) = (done - req.arrival, now - req.arrival);
+            stats.record_completion(latency, waited, req.init, req.handler);
+        }
+        stats.record_busy(now, done, measure_from, end);
     }
 }
