@@ -5,7 +5,9 @@
 //! winner. Giving the winner a new key replays the matches on the path from its leaf to the
 //! root: always the same `log2(slots)` nodes, one comparison each, whatever the keys, so
 //! the replay has no data-dependent branch to mispredict and its loads do not wait on
-//! earlier comparisons (unlike a heap's sift, which picks its path as it goes).
+//! earlier comparisons (unlike a heap's sift, which picks its path as it goes). A match
+//! compares the two times only (one 64-bit compare); the rare match between equal times
+//! compares whole keys, so ties still go by scheduling order.
 
 use super::heap::EventKey;
 
@@ -15,6 +17,12 @@ const EMPTY: u128 = u128::MAX;
 #[inline(always)]
 fn packed(key: EventKey) -> u128 {
     ((key.time.0 as u128) << 64) | key.seq as u128
+}
+
+/// The time half of a packed key.
+#[inline(always)]
+fn time_of(key: u128) -> u64 {
+    (key >> 64) as u64
 }
 
 #[inline(always)]
@@ -154,16 +162,28 @@ impl<E: Copy> Tournament<E> {
         let nodes = &mut self.nodes[..width];
         let keys = &self.keys[..width];
         let mut best = slot as u32;
-        let mut best_key = key;
+        let mut best_time = time_of(key);
         let mut node = (width + slot) / 2;
+        // Matches decided by time, branch-free, until one meets an equal time (rare).
         while node > 0 {
             let stored = nodes[node & mask];
-            let stored_key = keys[stored as usize & mask];
-            // Branch-free: the smaller goes on, the larger stays.
-            let swap = stored_key < best_key;
+            let stored_time = time_of(keys[stored as usize & mask]);
+            if stored_time == best_time {
+                break;
+            }
+            let swap = stored_time < best_time;
             nodes[node & mask] = std::hint::select_unpredictable(swap, best, stored);
             best = std::hint::select_unpredictable(swap, stored, best);
-            best_key = std::hint::select_unpredictable(swap, stored_key, best_key);
+            best_time = std::hint::select_unpredictable(swap, stored_time, best_time);
+            node /= 2;
+        }
+        // From an equal time on, whole keys: equal times go by scheduling order.
+        while node > 0 {
+            let stored = nodes[node & mask];
+            if keys[stored as usize & mask] < keys[best as usize & mask] {
+                nodes[node & mask] = best;
+                best = stored;
+            }
             node /= 2;
         }
         nodes[0] = best;
