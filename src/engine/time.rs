@@ -197,7 +197,10 @@ mod tests {
             assert_eq!(round_half_up_small(us), (us + 0.5) as u64, "{us}");
             assert_eq!(SimDuration::from_us_f64(us).0, (us + 0.5) as u64, "{us}");
         }
-        assert_eq!(SimDuration::from_us_f64(EXACT_I64_US).0, (EXACT_I64_US + 0.5) as u64);
+        assert_eq!(
+            SimDuration::from_us_f64(EXACT_I64_US).0,
+            (EXACT_I64_US + 0.5) as u64
+        );
         assert_eq!(SimDuration::from_us_f64(f64::NAN).0, 0);
         assert_eq!(SimDuration::from_us_f64(-0.4).0, 0);
         assert_eq!(SimDuration::from_us_f64(1e30).0, u64::MAX);
