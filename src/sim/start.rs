@@ -174,8 +174,7 @@ impl World<'_> {
     }
 
     /// Runs a request on sandbox `id` of function `f`, after a cold start if `cold` is
-    /// given, and records it: everything about it is known now. The function, its state and
-    /// the sandbox are each looked up once (this runs for every request).
+    /// given, and records it: everything about it is known now.
     #[inline]
     #[allow(clippy::too_many_arguments)] // the hot path: plain arguments, no struct to build
     pub(super) fn start_on(
