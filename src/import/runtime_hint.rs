@@ -34,8 +34,9 @@ pub fn runtime_of_base_image(reference: &str) -> Option<String> {
 }
 
 /// The base image of the final stage of a Dockerfile and its line (from 1): the last `FROM`,
-/// followed back through stage names (`FROM build AS final`).
-pub fn dockerfile_base(text: &str) -> Option<(usize, String)> {
+/// followed back through stage names (`FROM build AS final`). `Err` says why there is none:
+/// no `FROM` at all, or a last `FROM` that names no image (Docker refuses both).
+pub fn dockerfile_base(text: &str) -> Result<(usize, String), String> {
     let mut stages: Vec<(String, usize, String)> = Vec::new();
     for (i, line) in text.lines().enumerate() {
         let mut words = line.split_whitespace();
@@ -43,7 +44,11 @@ pub fn dockerfile_base(text: &str) -> Option<(usize, String)> {
             continue;
         }
         let mut words = words.skip_while(|w| w.starts_with("--"));
-        let Some(image) = words.next() else { continue };
+        let Some(image) = words.next() else {
+            // A stage without a base: whatever follows cannot be read either.
+            stages.push((String::new(), i + 1, String::new()));
+            continue;
+        };
         let alias = match (words.next(), words.next()) {
             (Some(as_), Some(name)) if as_.eq_ignore_ascii_case("as") => name.to_string(),
             _ => String::new(),
@@ -54,7 +59,13 @@ pub fn dockerfile_base(text: &str) -> Option<(usize, String)> {
             .map_or((i + 1, image.to_string()), |(_, l, b)| (*l, b.clone()));
         stages.push((alias, line_no, base));
     }
-    stages.pop().map(|(_, line, base)| (line, base))
+    match stages.pop() {
+        None => Err("it has no FROM line".to_string()),
+        Some((_, line, base)) if base.is_empty() => {
+            Err(format!("its last FROM (line {line}) names no image"))
+        }
+        Some((_, line, base)) => Ok((line, base)),
+    }
 }
 
 /// The runtime ID of a custom runtime on `os` (`al2`, `al2023`) built by SAM's
@@ -109,9 +120,17 @@ mod tests {
                     from app\nCMD [\"app.handler\"]\n";
         assert_eq!(
             dockerfile_base(text),
-            Some((4, "public.ecr.aws/lambda/nodejs:20".to_string()))
+            Ok((4, "public.ecr.aws/lambda/nodejs:20".to_string()))
         );
-        assert_eq!(dockerfile_base("RUN x\n"), None);
+        assert_eq!(
+            dockerfile_base("RUN x\n"),
+            Err("it has no FROM line".to_string())
+        );
+        // A malformed final stage is not read as the stage before it.
+        assert_eq!(
+            dockerfile_base("FROM public.ecr.aws/lambda/python:3.12 AS build\nRUN x\nFROM\n"),
+            Err("its last FROM (line 3) names no image".to_string())
+        );
     }
 
     #[test]

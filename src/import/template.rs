@@ -331,7 +331,17 @@ impl<'a> Template<'a> {
                 return None;
             }
         };
-        let (line, base) = runtime_hint::dockerfile_base(&text)?;
+        let (line, base) = match runtime_hint::dockerfile_base(&text) {
+            Ok(found) => found,
+            Err(why) => {
+                notes.push(format!(
+                    "{}.Metadata.Dockerfile (line {}): {shown}: {why}, so its base image is \
+                     unknown",
+                    f.id, dockerfile.line
+                ));
+                return None;
+            }
+        };
         match runtime_hint::runtime_of_base_image(&base) {
             Some(id) => Some(Fact {
                 value: id,

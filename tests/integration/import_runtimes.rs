@@ -501,8 +501,9 @@ fn logs_name_their_runtime_from_init_start_else_a_stand_in_by_name_and_run_from_
 }
 
 /// A Dockerfile that cannot be read as a file (missing, a directory, a device such as
-/// `/dev/zero`, which would never end) is a note in the scenario, not a hang or an error:
-/// the image's runtime stays unknown and a TODO asks for it.
+/// `/dev/zero`, which would never end) or names no base (no `FROM`, or a last `FROM`
+/// without an image) is a note in the scenario, not a hang, an error or an earlier stage's
+/// base: the image's runtime stays unknown and a TODO asks for it.
 #[test]
 fn an_unreadable_dockerfile_is_a_note_not_a_hang() {
     let dir = tempfile::tempdir().unwrap();
@@ -513,15 +514,23 @@ fn an_unreadable_dockerfile_is_a_note_not_a_hang() {
              PackageType: Image\n    Metadata:\n      Dockerfile: {dockerfile}\n"
         )
     };
+    std::fs::write(dir.path().join("empty.Dockerfile"), "RUN true\n").unwrap();
+    std::fs::write(
+        dir.path().join("bare.Dockerfile"),
+        "FROM public.ecr.aws/lambda/python:3.12 AS build\nRUN true\nFROM\n",
+    )
+    .unwrap();
     let text = format!(
-        "Transform: AWS::Serverless-2016-10-31\nResources:\n{}{}{}",
+        "Transform: AWS::Serverless-2016-10-31\nResources:\n{}{}{}{}{}",
         image("Missing", "no-such.Dockerfile"),
         image("Folder", "."),
         image("Device", "/dev/zero"),
+        image("NoFrom", "empty.Dockerfile"),
+        image("BareFrom", "bare.Dockerfile"),
     );
     std::fs::write(&template, text).unwrap();
     let out = template::import_template(&template).unwrap();
-    for name in ["Missing", "Folder", "Device"] {
+    for name in ["Missing", "Folder", "Device", "NoFrom", "BareFrom"] {
         assert!(
             out.scenario
                 .contains(&format!("{name}.Metadata.Dockerfile (line")),
@@ -536,4 +545,17 @@ fn an_unreadable_dockerfile_is_a_note_not_a_hang() {
         out.scenario
     );
     assert!(out.scenario.contains("/dev/zero"), "{}", out.scenario);
+    assert!(
+        out.scenario.contains("it has no FROM line"),
+        "{}",
+        out.scenario
+    );
+    assert!(
+        out.scenario
+            .contains("its last FROM (line 3) names no image"),
+        "{}",
+        out.scenario
+    );
+    // The bare final stage is not read as the python stage before it.
+    assert!(!out.scenario.contains("python3.12"), "{}", out.scenario);
 }
