@@ -11,8 +11,9 @@ use crate::storage::tiers::TierCounts;
 /// Everything recorded for one function in one replication. Request counts cover arrivals
 /// after the warm-up; sandbox lifecycle counts cover the whole run.
 ///
-/// Laid out in declaration order (`repr(C)`) with what every invocation updates first: the
-/// counters in one cache line and the latency histogram's header in the next.
+/// Laid out in declaration order (`repr(C)`) with what every warm invocation updates first:
+/// the counters in one cache line, the billed-duration counts' header in the next, and the
+/// header of the histogram of handler times then (see `record_completion`).
 #[derive(Clone, Debug, Default)]
 #[repr(C)]
 pub struct FunctionStats {
@@ -34,14 +35,26 @@ pub struct FunctionStats {
     pub billed_ms: u64,
     /// Largest number of requests in flight at once.
     pub peak_in_flight: u32,
-    /// End-to-end latency: queue wait, cold latency and handler.
-    pub latency: Histogram,
+    /// Billed time of user requests without their init (each rounded up to 1 ms), ms: the
+    /// cost model bills init apart, by the billing rules of the packaging.
+    pub billed_handler_ms: u64,
+    /// During a run: the `Billed Duration` of counted invocations in whole ms, counted per
+    /// ms and folded into `billed_duration` by [`FunctionStats::finish_records`]. Empty once
+    /// a run has finished.
+    pub billed_ms_counts: MsCounts,
     /// Invocations that had to wait for a new sandbox (cold starts on the request path).
     pub cold_starts: u64,
     /// Sandbox inits of any kind.
     pub inits: u64,
     /// Synchronous requests rejected over a limit.
     pub throttles: u64,
+    /// During a run: the handler times of counted invocations whose latency was their
+    /// handler time (no queue wait, no cold start: most of them), recorded once and merged
+    /// into both `latency` and `duration` by [`FunctionStats::finish_records`]. Empty once
+    /// a run has finished.
+    pub latency_is_duration: Histogram,
+    /// End-to-end latency: queue wait, cold latency and handler.
+    pub latency: Histogram,
     /// Asynchronous requests that waited in the queue before starting.
     pub queued: u64,
     /// Requests still waiting when the run ended (none once a run is drained).
@@ -137,9 +150,6 @@ pub struct FunctionStats {
     /// Idle sandbox memory-time over the measured span: live sandbox-time less busy time
     /// (`busy_area_us`), times the function's memory (a GB is 1,024 MB, as billed), GB-s.
     pub idle_gb_s: f64,
-    /// Billed time of user requests without their init (each rounded up to 1 ms), ms: the
-    /// cost model bills init apart, by the billing rules of the packaging.
-    pub billed_handler_ms: u64,
     /// The REPORT line's `Duration` of each counted invocation: the handler time.
     pub duration: Histogram,
     /// The REPORT line's `Billed Duration`: `Init Duration` (billed since the rule's date,
@@ -147,15 +157,6 @@ pub struct FunctionStats {
     pub billed_duration: Histogram,
     /// Event sources: event age, lost events, batches.
     pub events: super::events::EventStats,
-    /// During a run: the handler times of counted invocations whose latency was their
-    /// handler time (no queue wait, no cold start: most of them), recorded once and merged
-    /// into both `latency` and `duration` by [`FunctionStats::finish_records`]. Empty once
-    /// a run has finished.
-    pub latency_is_duration: Histogram,
-    /// During a run: the `Billed Duration` of counted invocations in whole ms, counted per
-    /// ms and folded into `billed_duration` by [`FunctionStats::finish_records`]. Empty once
-    /// a run has finished.
-    pub billed_ms_counts: MsCounts,
 }
 
 impl FunctionStats {
@@ -385,4 +386,48 @@ pub struct RunStats {
     pub drained_at: SimTime,
     /// Largest number of requests in flight at once across all functions.
     pub peak_in_flight_total: u32,
+}
+
+#[cfg(test)]
+mod layout_tests {
+    use super::FunctionStats;
+    use std::mem::{offset_of, size_of};
+
+    /// A cache line on the x86-64 and arm64 machines coldsim runs on.
+    const LINE_BYTES: usize = 64;
+
+    /// What a warm invocation updates lies in the first three cache lines (the layout the
+    /// doc comment promises, so a field appended later cannot push them apart again). Bytes
+    /// counted by hand: the counters fill the first line (a `u128` and six `u64`); the peak,
+    /// billed handler sum and billed counts' header (4 + 4 padding + 8 + 24 bytes) open the
+    /// second; the handler-time histogram's header (64 bytes) is the third.
+    #[test]
+    fn a_warm_invocation_touches_the_first_three_cache_lines_only() {
+        let end = |offset: usize, size: usize| offset + size;
+        let hot = [
+            end(offset_of!(FunctionStats, busy_area_us), size_of::<u128>()),
+            end(offset_of!(FunctionStats, in_flight_seen_by_arrivals), 8),
+            end(offset_of!(FunctionStats, arrivals), 8),
+            end(offset_of!(FunctionStats, invocations), 8),
+            end(offset_of!(FunctionStats, warm_starts), 8),
+            end(offset_of!(FunctionStats, queue_wait_sum_us), 8),
+            end(offset_of!(FunctionStats, billed_ms), 8),
+            end(offset_of!(FunctionStats, peak_in_flight), 4),
+            end(offset_of!(FunctionStats, billed_handler_ms), 8),
+            end(
+                offset_of!(FunctionStats, billed_ms_counts),
+                size_of::<crate::stats::ms_counts::MsCounts>(),
+            ),
+            end(
+                offset_of!(FunctionStats, latency_is_duration),
+                size_of::<crate::stats::Histogram>(),
+            ),
+        ];
+        assert_eq!(offset_of!(FunctionStats, billed_ms) + 8, LINE_BYTES);
+        assert_eq!(
+            offset_of!(FunctionStats, latency_is_duration),
+            2 * LINE_BYTES
+        );
+        assert!(hot.iter().all(|&e| e <= 3 * LINE_BYTES), "{hot:?}");
+    }
 }
