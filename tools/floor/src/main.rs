@@ -10,8 +10,8 @@
 //! the handler time and records a histogram, the billed milliseconds and a counter. No
 //! concurrency limits, account-wide peak, provisioned concurrency, lifetimes, deploys,
 //! queues or per-request records beyond those. It prints the invocations and cold starts,
-//! which equal coldsim's on the reference workload (the same draws in the same order), and the
-//! wall time of the simulation.
+//! which equal coldsim's on the reference workload (the same draws in the same order), and
+//! the wall time of the simulation.
 
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
