@@ -8,8 +8,10 @@
 //! tournament. Per arrival it frees the function's finished sandboxes (a binary heap by end
 //! time) onto a most-recently-used stack, takes the top live one or starts a new one, draws
 //! the handler time and records a histogram, the billed milliseconds and a counter. No
-//! concurrency limits, account-wide peak, provisioned concurrency, lifetimes, deploys,
-//! queues or per-request records beyond those. It prints the invocations and cold starts,
+//! concurrency limits, scaling window, account-wide peak, provisioned concurrency,
+//! lifetimes, deploys, queues or per-request records beyond those: a scenario that needs
+//! one of them is refused (exit 2), except the account limit and the scaling window, which
+//! it cannot see and which must not bind (they do not in the reference workload). It prints the invocations and cold starts,
 //! which equal coldsim's on the reference workload (the same draws in the same order), and
 //! the wall time of the simulation.
 
@@ -19,10 +21,12 @@ use std::path::Path;
 use std::time::Instant;
 
 use coldsim::coldstart::ColdStartModel;
-use coldsim::config::load_scenario;
+use coldsim::config::{Scenario, load_scenario};
 use coldsim::engine::rng::replication_seed;
 use coldsim::engine::tournament::Tournament;
 use coldsim::engine::{Dist, EventKey, RngStreams};
+use coldsim::platform::event_source::Delivery;
+use coldsim::platform::routing::Routing;
 use coldsim::stats::Histogram;
 use coldsim::traffic::ArrivalStream;
 
@@ -47,6 +51,48 @@ fn constant_us(d: &Dist) -> Option<u64> {
     }
 }
 
+/// What the floor does not simulate, if `sc` needs it (the floor then refuses the
+/// scenario rather than print counts of a different one).
+fn outside_floor(sc: &Scenario) -> Option<&'static str> {
+    let run_us = sc.duration.as_us();
+    if sc.warmup.as_us() > 0 {
+        return Some("no warm-up");
+    }
+    if sc.traffic.iter().any(|t| t.delivery != Delivery::Sync) {
+        return Some("synchronous traffic only");
+    }
+    if !sc.deploys.is_empty() {
+        return Some("no deploys");
+    }
+    if sc.platform.routing != Routing::Mru {
+        return Some("routing = \"mru\"");
+    }
+    // A sandbox created at 0 or later retires, and its replacement starts to initialise,
+    // at the end of the run or later: no request of the run sees either.
+    let lead_us = if sc.platform.replacement_share > 0.0 {
+        constant_us(&sc.platform.replacement_lead)
+    } else {
+        Some(0)
+    };
+    let lifetime_us = constant_us(&sc.platform.max_lifetime);
+    if !matches!((lifetime_us, lead_us), (Some(l), Some(lead)) if l >= run_us + lead) {
+        return Some("a constant max_lifetime that outlasts the run and the replacement lead");
+    }
+    if sc.platform.proactive_init_share > 0.0 {
+        return Some("no proactive inits");
+    }
+    let functions_in_floor = sc.functions.iter().all(|f| {
+        f.reserved_concurrency.is_none()
+            && f.provisioned.is_none()
+            && f.pings.is_none()
+            && f.error_rate == 0.0
+    });
+    if !functions_in_floor {
+        return Some("no reserved or provisioned concurrency, pings or function errors");
+    }
+    None
+}
+
 fn main() {
     let path = std::env::args().nth(1).unwrap_or_else(|| {
         eprintln!("usage: coldsim-floor SCENARIO.toml");
@@ -57,11 +103,14 @@ fn main() {
         std::process::exit(2);
     });
     let refuse = |what: &str| -> ! {
-        eprintln!("{path}: the floor needs a constant {what}");
+        eprintln!("{path}: the floor needs {what}");
         std::process::exit(2);
     };
+    if let Some(what) = outside_floor(&sc) {
+        refuse(what);
+    }
     let keep_alive_us =
-        constant_us(&sc.platform.keep_alive).unwrap_or_else(|| refuse("keep_alive"));
+        constant_us(&sc.platform.keep_alive).unwrap_or_else(|| refuse("a constant keep_alive"));
     let cold_us: Vec<u64> = sc
         .functions
         .iter()
@@ -69,7 +118,7 @@ fn main() {
             ColdStartModel::Override(d) => constant_us(d),
             _ => None,
         })
-        .map(|c| c.unwrap_or_else(|| refuse("cold_start")))
+        .map(|c| c.unwrap_or_else(|| refuse("a constant cold_start")))
         .collect();
     let streams = RngStreams::new(replication_seed(sc.seed, 0));
     let end_us = sc.duration.as_us();
