@@ -12,8 +12,9 @@ use crate::storage::tiers::TierCounts;
 /// after the warm-up; sandbox lifecycle counts cover the whole run.
 ///
 /// Laid out in declaration order (`repr(C)`) with what every warm invocation updates first:
-/// the counters in one cache line, the billed-duration counts' header in the next, and the
-/// header of the histogram of handler times then (see `record_completion`).
+/// the counters in one cache line, the billed-duration counts' header in the second, and
+/// the header of the histogram of handler times in the third (see `record_completion`; a
+/// layout test keeps it so).
 #[derive(Clone, Debug, Default)]
 #[repr(C)]
 pub struct FunctionStats {
