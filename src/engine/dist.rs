@@ -7,7 +7,7 @@ use rand::Rng as _;
 use rand_distr::{Distribution, Exp1, Gamma, StandardNormal};
 
 use super::rng::Rng;
-use super::time::{EXACT_I64_US, SimDuration, round_half_up_small};
+use super::time::SimDuration;
 
 /// The standard normal quantile at 0.99, used to turn a (median, p99) pair into a lognormal
 /// sigma: sigma = ln(p99 / median) / z_0.99.
@@ -54,13 +54,7 @@ pub enum Dist {
 #[inline(always)]
 fn lognormal(mu_ln_us: f64, sigma: f64, rng: &mut Rng) -> SimDuration {
     let z: f64 = StandardNormal.sample(rng);
-    let us = (mu_ln_us + sigma * z).exp();
-    if us < EXACT_I64_US {
-        // `exp` is never negative; NaN fails the test and takes the general path.
-        SimDuration(round_half_up_small(us))
-    } else {
-        SimDuration::from_us_f64(us)
-    }
+    SimDuration::from_us_f64((mu_ln_us + sigma * z).exp())
 }
 
 impl Dist {

@@ -136,16 +136,10 @@ impl ArrivalStream {
     }
 }
 
-/// Continuous time in microseconds as f64, rounded to the simulator's integer clock. Keeping
-/// the running sum in f64 avoids accumulating a rounding error per gap.
+/// Continuous time in microseconds as f64, rounded half up to the simulator's integer clock
+/// (at most [`SimTime::NEVER`]). Keeping the running sum in f64 avoids accumulating a
+/// rounding error per gap.
 #[inline]
 fn to_sim_time(t_us: f64) -> SimTime {
-    if (0.0..crate::engine::time::EXACT_I64_US).contains(&t_us) {
-        SimTime(crate::engine::time::round_half_up_small(t_us))
-    } else if t_us >= SimTime::NEVER.0 as f64 {
-        SimTime::NEVER
-    } else {
-        // Round half up without a libm call (t_us >= 0).
-        SimTime((t_us + 0.5) as u64)
-    }
+    SimTime(crate::engine::SimDuration::from_us_f64(t_us).as_us())
 }
