@@ -102,11 +102,10 @@ pub fn goal_summary(columns: &[String], checks: &[GroupCheck], groups: &[GroupFi
                 .find(|p| p.0 == name)
                 .map_or(f64::NAN, |p| p.2)
         };
-        let trained = groups.iter().find(|g| g.key == c.key).map(|g| {
-            let v = g.data.values_ms();
-            let q = |q: f64| v[nearest_rank(q, v.len() as u64) as usize - 1];
-            (q(0.5), q(0.9))
-        });
+        let trained = groups
+            .iter()
+            .find(|g| g.key == c.key)
+            .and_then(|g| trained_p50_p90(g.data.values_ms()));
         let reason = match trained {
             Some((t50, t90))
                 if (measured("p50") / t50 - 1.0).abs() > GOAL_REL_ERR
@@ -119,7 +118,7 @@ pub fn goal_summary(columns: &[String], checks: &[GroupCheck], groups: &[GroupFi
                 )
             }
             Some(_) => "the model's shape (the held-out rows are like the training rows)".into(),
-            None => "no training fit".into(),
+            None => "no training rows of its own (its model comes from other groups)".into(),
         };
         let _ = writeln!(
             s,
@@ -131,6 +130,17 @@ pub fn goal_summary(columns: &[String], checks: &[GroupCheck], groups: &[GroupFi
         );
     }
     s
+}
+
+/// The p50 and p90 (nearest rank) of a group's sorted training values; `None` for a group
+/// without training rows (all after the cut-off: a check of it can still exist, its model
+/// fitted on the runtime's other groups).
+fn trained_p50_p90(sorted_ms: &[f64]) -> Option<(f64, f64)> {
+    let q = |q: f64| {
+        let rank = nearest_rank(q, sorted_ms.len() as u64);
+        sorted_ms.get(rank.checked_sub(1)? as usize).copied()
+    };
+    Some((q(0.5)?, q(0.9)?))
 }
 
 /// Whether a check's p50 and p90 are within [`GOAL_REL_ERR`].
@@ -170,4 +180,62 @@ pub(super) fn held_out_by_key(run: &DataRun<'_>) -> Vec<(Vec<String>, Vec<f64>)>
             (k, v)
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::calibrate::fit::CleaningPolicy;
+    use crate::calibrate::groups::{SplitPolicy, fit_groups};
+    use crate::calibrate::read::generic::{Observation, Observations};
+    use crate::stats::Histogram;
+
+    /// Nearest ranks counted by hand: of 10 sorted values, the p50 is the 5th and the p90 the
+    /// 9th; no values, no quantiles.
+    #[test]
+    fn trained_quantiles_are_nearest_ranks_and_none_without_rows() {
+        let v: Vec<f64> = (1..=10).map(f64::from).collect();
+        assert_eq!(trained_p50_p90(&v), Some((5.0, 9.0)));
+        assert_eq!(trained_p50_p90(&[]), None);
+    }
+
+    /// A checked group whose rows all come after the cut-off has no training rows: its miss
+    /// is reported with that reason (the summary used to index its empty training values).
+    #[test]
+    fn a_miss_without_training_rows_is_named_not_a_panic() {
+        let obs = Observations {
+            group_columns: vec!["runtime".into()],
+            groups: vec![vec!["late".into()]],
+            values: (100..110)
+                .map(|d| Observation {
+                    group: 0,
+                    day: Some(Day(d)),
+                    value_ms: 100.0,
+                })
+                .collect(),
+            ..Default::default()
+        };
+        let split = SplitPolicy {
+            train_until: Some(Day(49)),
+            regimes: None,
+            window_days: None,
+            late_train_share: None,
+        };
+        let groups = fit_groups(&obs, &split, &CleaningPolicy::default());
+        assert!(groups[0].data.values_ms().is_empty());
+        let check = GroupCheck {
+            key: vec!["late".into()],
+            packaging: "zip".into(),
+            arch: "x86_64".into(),
+            memory_mb: 128,
+            measured_ms: vec![100.0; 10],
+            simulated: Histogram::new(),
+            ks: 0.5,
+            percentiles: vec![("p50", 150.0, 100.0), ("p90", 150.0, 100.0)],
+        };
+        let s = goal_summary(&obs.group_columns, &[check], &groups);
+        assert!(s.contains("in 0 of 1 groups"), "{s}");
+        assert!(s.contains("p50 +50.0%"), "{s}");
+        assert!(s.contains("no training rows of its own"), "{s}");
+    }
 }
