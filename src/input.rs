@@ -27,7 +27,9 @@ const GIB: u64 = 1 << 30;
 /// What a file is for, which sets how much of it coldsim reads.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum InputKind {
-    /// A scenario, platform, workload, overrides or recipe TOML file.
+    /// A configuration file: a scenario, platform, workload, overrides or recipe TOML file,
+    /// and what `import` reads beside them (a template, a function configuration, a
+    /// Dockerfile).
     Toml,
     /// Measurement data for `calibrate` or an empirical distribution, held in memory.
     Data,
@@ -53,7 +55,7 @@ impl InputKind {
     /// The kind, for messages.
     fn noun(self) -> &'static str {
         match self {
-            InputKind::Toml => "a scenario or model file",
+            InputKind::Toml => "a configuration file (scenario, model, template)",
             InputKind::Data => "a measurement file",
             InputKind::Trace => "a trace",
         }

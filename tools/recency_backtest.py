@@ -4,7 +4,7 @@
 For each (runtime, packaging, arch) group of data/lambda-perf/all-runtimes-init-2024.csv.gz
 it takes the empirical p50 and p90 of a training span (no model at all) and counts the
 groups whose p50 and p90 are both within 10% of a later test span's (the goal of issue 13,
-as src/calibrate/runtimes_recipe.rs counts it). Groups with fewer than 200 rows in either
+as src/calibrate/runtimes_validation.rs counts it). Groups with fewer than 200 rows in either
 span are left out. It is the evidence behind fitting the built-in runtime models on all
 of 2024 (models/calibration/lambda-perf-all-2024.toml) once the method is validated on
 January-June -> July-December (lambda-perf-all.toml). Standard library only.

@@ -245,7 +245,7 @@ fn a_scenario_over_4_mib_is_refused() {
     }
     bad_scenario(
         &toml,
-        &["is larger than 4 MiB, the limit for a scenario or model file"],
+        &["is larger than 4 MiB, the limit for a configuration file (scenario, model, template)"],
     );
 }
 

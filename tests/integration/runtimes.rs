@@ -412,3 +412,28 @@ fn bad_runtimes_recipe_keys_are_errors_naming_the_key() {
         );
     }
 }
+
+/// `late_train_share` belongs to `[runtimes]` recipes: a `[[model]]` recipe is validated on
+/// the rows after `train_until` for every group alike, so the key there is an error naming
+/// it (exit 2), before any data is read (the data file is missing here).
+#[test]
+fn late_train_share_in_a_model_recipe_is_an_error_naming_the_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let recipe = dir.path().join("lambda-perf.toml");
+    let text = std::fs::read_to_string(Path::new(ROOT).join("models/calibration/lambda-perf.toml"))
+        .unwrap();
+    let (train, data) = (
+        "train_until = \"2024-06-30\"",
+        "file = \"data/lambda-perf/python-init-durations-2022-2024.csv.gz\"",
+    );
+    assert!(text.contains(train) && text.contains("[[model]]") && text.contains(data));
+    let text = text
+        .replace(train, &format!("{train}\nlate_train_share = 0.5"))
+        .replace(data, "file = \"data/no-such-file.csv.gz\"");
+    std::fs::write(&recipe, text).unwrap();
+    common::assert_bad_input(
+        common::cli(&["calibrate", "--recipe", recipe.to_str().unwrap()]),
+        "lambda-perf.toml",
+        &["fit.late_train_share", "[runtimes] recipes only"],
+    );
+}
