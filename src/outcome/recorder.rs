@@ -11,12 +11,12 @@ use crate::storage::tiers::TierCounts;
 /// Everything recorded for one function in one replication. Request counts cover arrivals
 /// after the warm-up; sandbox lifecycle counts cover the whole run.
 ///
-/// Laid out in declaration order (`repr(C)`) with what every warm invocation updates first:
-/// the counters in one cache line, the billed-duration counts' header in the second, and
-/// the header of the histogram of handler times in the third (see `record_completion`; a
-/// layout test keeps it so).
+/// Laid out in declaration order (`repr(C)`, aligned to a cache line) with what every warm
+/// invocation updates first: the counters in one cache line, the billed-duration counts'
+/// header in the second, and the header of the histogram of handler times in the third (see
+/// `record_completion`; a layout test keeps it so).
 #[derive(Clone, Debug, Default)]
-#[repr(C)]
+#[repr(C, align(64))]
 pub struct FunctionStats {
     /// Time integral of in-flight requests over the measured span, request·µs.
     pub busy_area_us: u128,

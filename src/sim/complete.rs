@@ -17,7 +17,7 @@ impl World<'_> {
     #[inline(always)]
     pub(super) fn complete_quietly(&mut self, now: SimTime, f: usize, busy: Busy) {
         debug_assert_eq!(self.functions_waiting, 0);
-        self.concurrency.release(f);
+        self.concurrency.release(&mut self.functions[f].slots);
         self.in_flight -= 1;
         let Busy {
             sandbox: id,
@@ -78,7 +78,7 @@ impl World<'_> {
         let f = self.sandboxes.get(id).function as usize;
         // Lazy completions of `f` ordered before this one come first.
         self.complete_due(f);
-        self.concurrency.release(f);
+        self.concurrency.release(&mut self.functions[f].slots);
         self.in_flight -= 1;
         let retire_at = self.sandboxes.get(id).retire_at;
         self.record_invocation(now, f, id);

@@ -27,8 +27,9 @@
 //!   completion is eager;
 //! - the end of the run processes every remaining completion of each function in order.
 //!
-//! [`LazyCompletions`] owns the per-function heaps and the counts; the `World` methods below
-//! decide when completions must be processed and process them.
+//! Each function's heap is kept in its `FunctionState` (next to the rest of what a request
+//! of that function touches); [`LazyCompletions`] keeps the counts over all of them; the
+//! `World` methods below decide when completions must be processed and process them.
 
 use super::{Event, World};
 use crate::engine::{EventKey, KeyedHeap, SimTime, TimeTally};
@@ -46,11 +47,13 @@ pub(super) struct Busy {
     pub(super) retire_at: SimTime,
 }
 
-/// Every function's completions not scheduled as events, under the keys the events would
-/// have had, and what is known about them without looking at each.
+/// A function's busy sandboxes whose completion is processed lazily, by the key the
+/// completion event would have had.
+pub(super) type BusyHeap = KeyedHeap<Busy>;
+
+/// What is known about every function's completions not scheduled as events (each kept in
+/// its function's [`BusyHeap`]) without looking at each.
 pub(super) struct LazyCompletions {
-    /// Per function: busy sandboxes whose completion is processed lazily, by that key.
-    busy: Vec<KeyedHeap<Busy>>,
     /// Whether completions may be processed lazily at all (not with a per-invocation sink,
     /// nor after the switch to eager completions).
     allowed: bool,
@@ -65,10 +68,9 @@ pub(super) struct LazyCompletions {
 }
 
 impl LazyCompletions {
-    /// Empty heaps for `functions` functions; `allowed` is false with a per-invocation sink.
-    pub(super) fn new(functions: usize, allowed: bool) -> Self {
+    /// No pending completion; `allowed` is false with a per-invocation sink.
+    pub(super) fn new(allowed: bool) -> Self {
         LazyCompletions {
-            busy: (0..functions).map(|_| KeyedHeap::new()).collect(),
             allowed,
             pending: 0,
             ends: TimeTally::new(),
@@ -89,28 +91,34 @@ impl LazyCompletions {
         self.pending
     }
 
-    /// Keeps function `f`'s completion of `busy` under `key`.
+    /// Keeps the completion of `busy` under `key` in its function's heap `heap`.
     #[inline]
-    pub(super) fn defer(&mut self, f: usize, key: EventKey, busy: Busy) {
+    pub(super) fn defer(&mut self, heap: &mut BusyHeap, key: EventKey, busy: Busy) {
         self.earliest = self.earliest.min(key);
-        self.busy[f].push(key, busy);
+        heap.push(key, busy);
         self.ends.add(key.time);
         self.pending += 1;
     }
 
-    /// Takes function `f`'s earliest completion if it is ordered before `current`.
+    /// Takes the earliest completion of a function's heap `heap` if it is ordered before
+    /// `current`.
     #[inline(always)]
-    pub(super) fn pop_due(&mut self, f: usize, current: EventKey) -> Option<(EventKey, Busy)> {
-        let (key, busy) = self.busy[f].pop_before(current)?;
+    pub(super) fn pop_due(
+        &mut self,
+        heap: &mut BusyHeap,
+        current: EventKey,
+    ) -> Option<(EventKey, Busy)> {
+        let (key, busy) = heap.pop_before(current)?;
         self.ends.advance(current.time);
         self.ends.remove(key.time);
         self.pending -= 1;
         Some((key, busy))
     }
 
-    /// Takes function `f`'s earliest completion, due or not (the end of the run).
-    pub(super) fn pop_any(&mut self, f: usize) -> Option<(EventKey, Busy)> {
-        let popped = self.busy[f].pop();
+    /// Takes the earliest completion of a function's heap `heap`, due or not (the end of
+    /// the run).
+    pub(super) fn pop_any(&mut self, heap: &mut BusyHeap) -> Option<(EventKey, Busy)> {
+        let popped = heap.pop();
         if popped.is_some() {
             self.pending -= 1;
         }
@@ -133,31 +141,39 @@ impl LazyCompletions {
         self.ends.passed()
     }
 
-    /// After every function's due completions were processed: the earliest key left is
-    /// exact again. Returns whether scans have cost more than one function visit per event
-    /// `scheduled`, past an allowance for the start of the run.
-    pub(super) fn after_scan(&mut self, scheduled: u64) -> bool {
-        self.earliest = self
-            .busy
-            .iter()
+    /// After the due completions in every function's heap (`heaps`) were processed: the
+    /// earliest key left is exact again. Returns whether scans have cost more than one
+    /// function visit per event `scheduled`, past an allowance for the start of the run.
+    pub(super) fn after_scan<'h>(
+        &mut self,
+        heaps: impl ExactSizeIterator<Item = &'h BusyHeap>,
+        scheduled: u64,
+    ) -> bool {
+        let n = heaps.len() as u64;
+        self.earliest = heaps
             .filter_map(|h| h.peek_key())
             .min()
             .unwrap_or(EventKey::MAX);
-        let n = self.busy.len() as u64;
         self.scan_visits += n;
         self.scan_visits > scheduled + SCAN_ALLOWANCE * n
     }
 
-    /// Hands every pending completion to `schedule` (with its key) and forgets them all;
-    /// with `for_good`, completions are never kept here again.
-    pub(super) fn drain(&mut self, for_good: bool, mut schedule: impl FnMut(EventKey, Busy)) {
+    /// Hands every pending completion, from every function's heap (`heaps`), to `schedule`
+    /// (with its key) and forgets them all; with `for_good`, completions are never kept here
+    /// again.
+    pub(super) fn drain<'h>(
+        &mut self,
+        for_good: bool,
+        heaps: impl Iterator<Item = &'h mut BusyHeap>,
+        mut schedule: impl FnMut(EventKey, Busy),
+    ) {
         if for_good {
             self.allowed = false;
         }
         if self.pending == 0 {
             return;
         }
-        for heap in &mut self.busy {
+        for heap in heaps {
             for (key, busy) in heap.drain() {
                 schedule(key, busy);
             }
@@ -165,9 +181,8 @@ impl LazyCompletions {
         self.clear();
     }
 
-    /// Forgets the counts (every heap is empty).
+    /// Forgets the counts (every function's heap is empty).
     pub(super) fn clear(&mut self) {
-        debug_assert!(self.busy.iter().all(|h| h.is_empty()));
         self.pending = 0;
         self.ends.clear();
         self.earliest = EventKey::MAX;
@@ -196,7 +211,7 @@ impl World<'_> {
     /// Processes function `f`'s lazy completions ordered before the current event, in order.
     #[inline(always)]
     pub(super) fn complete_due(&mut self, f: usize) {
-        while let Some((key, busy)) = self.lazy.pop_due(f, self.current) {
+        while let Some((key, busy)) = self.lazy.pop_due(&mut self.functions[f].busy, self.current) {
             self.complete_quietly(key.time, f, busy);
         }
     }
@@ -217,7 +232,8 @@ impl World<'_> {
         for f in 0..self.functions.len() {
             self.complete_due(f);
         }
-        if self.lazy.after_scan(self.queue.scheduled()) {
+        let heaps = self.functions.iter().map(|fs| &fs.busy);
+        if self.lazy.after_scan(heaps, self.queue.scheduled()) {
             #[cfg(test)]
             tests::EAGER_SWITCHES.with(|c| c.set(c.get() + 1));
             self.move_lazy_to_queue(true);
@@ -238,7 +254,8 @@ impl World<'_> {
     /// the key it was given; with `for_good`, no completion is lazy any more.
     fn move_lazy_to_queue(&mut self, for_good: bool) {
         let (queue, current) = (&mut self.queue, self.current);
-        self.lazy.drain(for_good, |key, busy| {
+        let heaps = self.functions.iter_mut().map(|fs| &mut fs.busy);
+        self.lazy.drain(for_good, heaps, |key, busy| {
             debug_assert!(key > current);
             queue.push_keyed(
                 key,
@@ -254,11 +271,12 @@ impl World<'_> {
     pub(super) fn complete_all_lazy(&mut self) -> SimTime {
         let mut last = SimTime::ZERO;
         for f in 0..self.functions.len() {
-            while let Some((key, busy)) = self.lazy.pop_any(f) {
+            while let Some((key, busy)) = self.lazy.pop_any(&mut self.functions[f].busy) {
                 last = last.max(key.time);
                 self.complete_quietly(key.time, f, busy);
             }
         }
+        debug_assert!(self.functions.iter().all(|fs| fs.busy.is_empty()));
         self.lazy.clear();
         last
     }

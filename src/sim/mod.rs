@@ -32,7 +32,7 @@ use crate::outcome::{FunctionStats, RunStats};
 use crate::platform::deploy::Versions;
 use crate::platform::event_source::Delivery;
 use crate::platform::keepalive::{FixedKeepAlive, KeepAlive};
-use crate::platform::limits::Concurrency;
+use crate::platform::limits::{Concurrency, FunctionSlots};
 use crate::platform::pool::{IdlePool, ReclaimCause};
 use crate::platform::proactive::ProactiveShare;
 use crate::platform::provisioned::ProvisionedConcurrency;
@@ -47,7 +47,7 @@ use crate::traffic::ArrivalStream;
 pub use crate::outcome::invocation::{InvocationRecord, InvocationSink};
 use async_queue::Waiting;
 use event_source::{Job, Route, SourceState};
-use lazy::LazyCompletions;
+use lazy::{BusyHeap, LazyCompletions};
 
 /// Everything that can happen in a run.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -141,6 +141,10 @@ pub enum SimError {
 #[repr(C, align(64))]
 struct FunctionState {
     idle: IdlePool,
+    /// Busy sandboxes whose completion is processed lazily (see `lazy.rs`).
+    busy: BusyHeap,
+    /// Its reserved concurrency and requests in flight.
+    slots: FunctionSlots,
     /// The handler time of the next request, drawn one request ahead (see `start_on`).
     next_handler: SimDuration,
     retry_scheduled: bool,
@@ -185,6 +189,8 @@ impl FunctionState {
         let cold_start = &function.cold_start;
         FunctionState {
             idle: IdlePool::default(),
+            busy: BusyHeap::new(),
+            slots: FunctionSlots::new(function.reserved_concurrency),
             scaling: ScalingWindow::new(sc.platform.scale_new, sc.platform.scale_window),
             waiting: VecDeque::new(),
             retry_scheduled: false,
@@ -286,10 +292,7 @@ impl<'a> World<'a> {
         }
         let (targets, event_sources) = routes(sc, &streams);
         // A source's completion decides about its batch and pumps every source: eager.
-        let lazy = LazyCompletions::new(
-            sc.functions.len(),
-            sink.is_none() && event_sources.is_empty(),
-        );
+        let lazy = LazyCompletions::new(sink.is_none() && event_sources.is_empty());
         let reserved = sc.functions.iter().map(|f| f.reserved_concurrency);
         let policies = Policies {
             keep_alive: KeepAlive::Fixed(FixedKeepAlive {
@@ -315,7 +318,7 @@ impl<'a> World<'a> {
             jobs: Vec::new(),
             functions,
             sandboxes: SandboxArena::default(),
-            concurrency: Concurrency::new(sc.platform.account_concurrency, reserved.collect()),
+            concurrency: Concurrency::new(sc.platform.account_concurrency, reserved),
             policies,
             measure_from: SimTime::ZERO + sc.warmup,
             end,
@@ -534,18 +537,22 @@ mod layout_tests {
     use super::FunctionState;
     use std::mem::{offset_of, size_of};
 
-    /// What every invocation reads or updates in a function's state (its idle pool, handler
-    /// draws, streams, version and provisioned-concurrency check) fills the first two cache
-    /// lines, and the statistics start on the third, so their counters share one line (see
-    /// `FunctionStats`). Bytes counted by hand: 32 (idle pool) + 8 + 2 (+ 6 padding) + 32 +
-    /// 32 (two streams) + 4 (+ 4) + 8 = 128.
+    /// What every invocation reads or updates in a function's state (its idle pool, its
+    /// heap of busy sandboxes, its concurrency slots, handler draws, streams, version and
+    /// provisioned-concurrency check) fills the first three cache lines, and the statistics
+    /// start on the fourth, so their counters share one line (see `FunctionStats`). Bytes
+    /// counted by hand: 32 (idle pool) + 24 (busy heap) + 12 (+ 4 padding) + 8 + 2 (+ 6) +
+    /// 32 + 32 (two streams) + 4 (+ 4) + 8 = 168, and the statistics aligned to the next
+    /// line.
     #[test]
-    fn the_state_every_invocation_touches_fills_the_first_two_cache_lines() {
+    fn the_state_every_invocation_touches_fills_the_first_three_cache_lines() {
         assert_eq!(offset_of!(FunctionState, idle), 0);
+        assert_eq!(offset_of!(FunctionState, busy), 32);
+        assert_eq!(offset_of!(FunctionState, slots), 56);
         assert_eq!(
             offset_of!(FunctionState, pc) + size_of::<Option<Box<super::ProvisionedConcurrency>>>(),
-            128
+            168
         );
-        assert_eq!(offset_of!(FunctionState, stats), 128);
+        assert_eq!(offset_of!(FunctionState, stats), 192);
     }
 }

@@ -27,8 +27,8 @@ impl World<'_> {
         // a start would process them first anyway).
         self.complete_due(f);
         if counted {
-            let seen = self.concurrency.in_flight(f) as u64;
-            self.functions[f].stats.in_flight_seen_by_arrivals += seen;
+            let fs = &mut self.functions[f];
+            fs.stats.in_flight_seen_by_arrivals += u64::from(fs.slots.in_flight());
         }
         let fs = &mut self.functions[f];
         fs.stats.arrivals += counted as u64;
@@ -163,14 +163,15 @@ impl World<'_> {
     /// processing them.
     #[inline]
     fn can_admit(&mut self, f: usize) -> bool {
-        if self.concurrency.can_admit(f) {
+        let slots = &self.functions[f].slots;
+        if self.concurrency.can_admit(slots) {
             return true;
         }
-        if self.lazy.pending() == 0 || self.concurrency.is_reserved(f) {
+        if self.lazy.pending() == 0 || slots.is_reserved() {
             return false;
         }
         self.complete_all_due();
-        self.concurrency.can_admit(f)
+        self.concurrency.can_admit(&self.functions[f].slots)
     }
 
     /// Runs a request on sandbox `id` of function `f`, after a cold start if `cold` is
@@ -227,8 +228,8 @@ impl World<'_> {
             sandbox.request = req;
         }
         let retire_at = sandbox.retire_at;
-        self.concurrency.admit(f);
-        fs.stats.peak_in_flight = fs.stats.peak_in_flight.max(self.concurrency.in_flight(f));
+        self.concurrency.admit(&mut fs.slots);
+        fs.stats.peak_in_flight = fs.stats.peak_in_flight.max(fs.slots.in_flight());
         self.schedule_completion(f, id, done, retire_at);
         self.in_flight += 1;
         // Lazy completions the tally already counts as past are not in flight; without
@@ -309,7 +310,7 @@ impl World<'_> {
                 sandbox: id,
                 retire_at,
             };
-            self.lazy.defer(f, key, busy);
+            self.lazy.defer(&mut self.functions[f].busy, key, busy);
         } else {
             self.queue.push(done, Event::Complete { sandbox: id });
         }
