@@ -1,97 +1,11 @@
-//! The floor of a scenario like the reference workload: only the mechanisms it exercises,
-//! none of the model's generality, to measure what coldsim's modelling costs on top.
-//!
-//! `cargo run --release -p coldsim-floor -- scenarios/reference.toml` simulates
-//! replication 0 of a scenario whose cold start and keep-alive are constants (traffic of
-//! any kind, every request synchronous, no warm-up) with coldsim's own building blocks:
-//! the same named random streams, arrival streams, handler distributions and arrival
-//! tournament. Per arrival it frees the function's finished sandboxes (a binary heap by end
-//! time) onto a most-recently-used stack, takes the top live one or starts a new one, draws
-//! the handler time and records a histogram, the billed milliseconds and a counter. No
-//! concurrency limits, scaling window, account-wide peak, provisioned concurrency,
-//! lifetimes, deploys, queues or per-request records beyond those: a scenario that needs
-//! one of them is refused (exit 2), except the account limit and the scaling window, which
-//! it cannot see and which must not bind (they do not in the reference workload). It prints the invocations and cold starts,
-//! which equal coldsim's on the reference workload (the same draws in the same order), and
-//! the wall time of the simulation.
+//! `cargo run --release -p coldsim-floor -- scenarios/reference.toml`: the floor of a
+//! scenario (see the library's documentation). Prints the invocations and cold starts,
+//! which equal coldsim's, and the wall time of the simulation; a scenario the floor does
+//! not simulate is refused with exit code 2.
 
-use std::cmp::Reverse;
-use std::collections::BinaryHeap;
 use std::path::Path;
-use std::time::Instant;
 
-use coldsim::coldstart::ColdStartModel;
-use coldsim::config::{Scenario, load_scenario};
-use coldsim::engine::rng::replication_seed;
-use coldsim::engine::tournament::Tournament;
-use coldsim::engine::{Dist, EventKey, RngStreams};
-use coldsim::platform::event_source::Delivery;
-use coldsim::platform::routing::Routing;
-use coldsim::stats::Histogram;
-use coldsim::traffic::ArrivalStream;
-
-/// What one function needs: its busy sandboxes by (end, sequence), its idle ones with
-/// their keep-alive deadline, its handler stream and its counters.
-struct FunctionFloor {
-    busy: BinaryHeap<Reverse<(u64, u64, u32)>>,
-    idle: Vec<(u32, u64)>,
-    handler: Dist,
-    handler_rng: coldsim::engine::Rng,
-    handler_times: Histogram,
-    billed_ms_counts: Vec<u64>,
-    invocations: u64,
-    cold_starts: u64,
-}
-
-/// The value of a constant distribution, µs.
-fn constant_us(d: &Dist) -> Option<u64> {
-    match d {
-        Dist::Constant(c) => Some(c.as_us()),
-        _ => None,
-    }
-}
-
-/// What the floor does not simulate, if `sc` needs it (the floor then refuses the
-/// scenario rather than print counts of a different one).
-fn outside_floor(sc: &Scenario) -> Option<&'static str> {
-    let run_us = sc.duration.as_us();
-    if sc.warmup.as_us() > 0 {
-        return Some("no warm-up");
-    }
-    if sc.traffic.iter().any(|t| t.delivery != Delivery::Sync) {
-        return Some("synchronous traffic only");
-    }
-    if !sc.deploys.is_empty() {
-        return Some("no deploys");
-    }
-    if sc.platform.routing != Routing::Mru {
-        return Some("routing = \"mru\"");
-    }
-    // A sandbox created at 0 or later retires, and its replacement starts to initialise,
-    // at the end of the run or later: no request of the run sees either.
-    let lead_us = if sc.platform.replacement_share > 0.0 {
-        constant_us(&sc.platform.replacement_lead)
-    } else {
-        Some(0)
-    };
-    let lifetime_us = constant_us(&sc.platform.max_lifetime);
-    if !matches!((lifetime_us, lead_us), (Some(l), Some(lead)) if l >= run_us + lead) {
-        return Some("a constant max_lifetime that outlasts the run and the replacement lead");
-    }
-    if sc.platform.proactive_init_share > 0.0 {
-        return Some("no proactive inits");
-    }
-    let functions_in_floor = sc.functions.iter().all(|f| {
-        f.reserved_concurrency.is_none()
-            && f.provisioned.is_none()
-            && f.pings.is_none()
-            && f.error_rate == 0.0
-    });
-    if !functions_in_floor {
-        return Some("no reserved or provisioned concurrency, pings or function errors");
-    }
-    None
-}
+use coldsim::config::load_scenario;
 
 fn main() {
     let path = std::env::args().nth(1).unwrap_or_else(|| {
@@ -102,111 +16,17 @@ fn main() {
         eprintln!("{e}");
         std::process::exit(2);
     });
-    let refuse = |what: &str| -> ! {
-        eprintln!("{path}: the floor needs {what}");
-        std::process::exit(2);
-    };
-    if let Some(what) = outside_floor(&sc) {
-        refuse(what);
-    }
-    let keep_alive_us =
-        constant_us(&sc.platform.keep_alive).unwrap_or_else(|| refuse("a constant keep_alive"));
-    let cold_us: Vec<u64> = sc
-        .functions
-        .iter()
-        .map(|f| match &f.cold_start {
-            ColdStartModel::Override(d) => constant_us(d),
-            _ => None,
-        })
-        .map(|c| c.unwrap_or_else(|| refuse("a constant cold_start")))
-        .collect();
-    let streams = RngStreams::new(replication_seed(sc.seed, 0));
-    let end_us = sc.duration.as_us();
-    let started = Instant::now();
-
-    let mut functions: Vec<FunctionFloor> = sc
-        .functions
-        .iter()
-        .map(|f| FunctionFloor {
-            busy: BinaryHeap::new(),
-            idle: Vec::new(),
-            handler: f.handler.clone(),
-            handler_rng: streams.stream("handler", &f.name),
-            handler_times: Histogram::new(),
-            billed_ms_counts: vec![0; 2_048],
-            invocations: 0,
-            cold_starts: 0,
-        })
-        .collect();
-    let mut sources = Vec::new();
-    let mut arrivals: Tournament<u32> = Tournament::new();
-    let mut seq = 0u64;
-    for (i, t) in sc.traffic.iter().enumerate() {
-        let key = format!("{i}:{}", sc.functions[t.function].name);
-        let mut s = ArrivalStream::new(&t.process, streams.stream("arrivals", &key))
-            .unwrap_or_else(|e| {
-                eprintln!("{e}");
-                std::process::exit(2);
-            });
-        if let Some(first) = s.next_arrival().filter(|t| t.as_us() < end_us) {
-            arrivals.push(EventKey { time: first, seq }, i as u32);
-        }
-        seq += 1;
-        sources.push((s, t.function));
-    }
-    let mut next_sandbox = 0u32;
-    while let Some((key, source)) = arrivals.peek() {
-        let now = key.time.as_us();
-        let (stream, f) = &mut sources[source as usize];
-        match stream.next_arrival().filter(|t| t.as_us() < end_us) {
-            Some(t) => {
-                arrivals.replace_top(EventKey { time: t, seq }, source);
-            }
-            None => {
-                arrivals.pop();
-            }
-        }
-        seq += 1;
-        let fs = &mut functions[*f];
-        while let Some(&Reverse((done, _, sandbox))) = fs.busy.peek() {
-            if done > now {
-                break;
-            }
-            fs.busy.pop();
-            fs.idle.push((sandbox, done + keep_alive_us));
-        }
-        let mut cold = 0;
-        let sandbox = loop {
-            match fs.idle.pop() {
-                Some((id, until)) if until > now => break id,
-                Some(_) => {}
-                None => {
-                    cold = cold_us[*f];
-                    fs.cold_starts += 1;
-                    next_sandbox += 1;
-                    break next_sandbox - 1;
-                }
-            }
-        };
-        let handler_us = fs.handler.sample(&mut fs.handler_rng).as_us();
-        let done = now + cold + handler_us;
-        fs.busy.push(Reverse((done, seq, sandbox)));
-        seq += 1;
-        fs.invocations += 1;
-        fs.handler_times.record(handler_us);
-        let billed_ms = (cold + handler_us).div_ceil(1_000) as usize;
-        if let Some(c) = fs.billed_ms_counts.get_mut(billed_ms) {
-            *c += 1;
+    match coldsim_floor::simulate(&sc) {
+        Ok(run) => println!(
+            "invocations {}, cold starts {}, simulation {:.1} ms ({:.1} M invocations/s)",
+            run.invocations,
+            run.cold_starts,
+            run.simulation.as_secs_f64() * 1e3,
+            run.invocations as f64 / run.simulation.as_secs_f64() / 1e6
+        ),
+        Err(what) => {
+            eprintln!("{path}: the floor needs {what}");
+            std::process::exit(2);
         }
     }
-    let elapsed = started.elapsed();
-    let invocations: u64 = functions.iter().map(|f| f.invocations).sum();
-    let cold_starts: u64 = functions.iter().map(|f| f.cold_starts).sum();
-    let recorded: u64 = functions.iter().map(|f| f.handler_times.count()).sum();
-    assert_eq!(recorded, invocations);
-    println!(
-        "invocations {invocations}, cold starts {cold_starts}, simulation {:.1} ms ({:.1} M invocations/s)",
-        elapsed.as_secs_f64() * 1e3,
-        invocations as f64 / elapsed.as_secs_f64() / 1e6
-    );
 }
