@@ -17,8 +17,7 @@ impl World<'_> {
     #[inline(always)]
     pub(super) fn complete_quietly(&mut self, now: SimTime, f: usize, busy: Busy) {
         debug_assert_eq!(self.functions_waiting, 0);
-        self.concurrency.release(&mut self.functions[f].slots);
-        self.in_flight -= 1;
+        self.release(f);
         let Busy {
             sandbox: id,
             retire_at,
@@ -31,6 +30,13 @@ impl World<'_> {
             RetirementDecision::RetireNow => self.retire(now, f, id),
             RetirementDecision::KeepUntil(until) => self.go_idle(now, f, id, until),
         }
+    }
+
+    /// Frees the concurrency slot of a request of `f` that completed.
+    #[inline(always)]
+    fn release(&mut self, f: usize) {
+        self.concurrency.release(&mut self.functions[f].slots);
+        self.in_flight -= 1;
     }
 
     /// Removes sandbox `id` of `f` at the end of its lifetime.
@@ -54,13 +60,14 @@ impl World<'_> {
     #[inline(always)]
     pub(super) fn go_idle(&mut self, now: SimTime, f: usize, id: SandboxId, retire_at: SimTime) {
         let fs = &mut self.functions[f];
-        if fs.versions.check(self.sandboxes.get(id).version) == VersionDecision::Replace {
+        let sandbox = self.sandboxes.get_mut(id);
+        if fs.versions.check(sandbox.version) == VersionDecision::Replace {
             self.replace(now, f, id);
             return;
         }
         match self.policies.keep_alive.on_idle(now, &mut fs.lifecycle_rng) {
             KeepAliveDecision::KeepUntil(t) => {
-                self.sandboxes.get_mut(id).idle_until = t.min(retire_at);
+                sandbox.idle_until = t.min(retire_at);
                 fs.idle.push(id);
             }
             KeepAliveDecision::TerminateNow => {
@@ -78,8 +85,7 @@ impl World<'_> {
         let f = self.sandboxes.get(id).function as usize;
         // Lazy completions of `f` ordered before this one come first.
         self.complete_due(f);
-        self.concurrency.release(&mut self.functions[f].slots);
-        self.in_flight -= 1;
+        self.release(f);
         let retire_at = self.sandboxes.get(id).retire_at;
         self.record_invocation(now, f, id);
         if self.sandboxes.get(id).pc != PcRole::OnDemand {

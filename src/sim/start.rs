@@ -26,11 +26,10 @@ impl World<'_> {
         // The function's own in-flight count is exact once its due completions are in (and
         // a start would process them first anyway).
         self.complete_due(f);
+        let fs = &mut self.functions[f];
         if counted {
-            let fs = &mut self.functions[f];
             fs.stats.in_flight_seen_by_arrivals += u64::from(fs.slots.in_flight());
         }
-        let fs = &mut self.functions[f];
         fs.stats.arrivals += counted as u64;
         if let Route::Source(s) = route {
             return self.source_arrival(now, s as usize, counted);
@@ -188,8 +187,7 @@ impl World<'_> {
         ping: bool,
         cold: Option<&ColdStartDraw>,
     ) {
-        let sc = self.sc;
-        let function = &sc.functions[f];
+        let function = &self.sc.functions[f];
         let mut handler = match (ping, function.pings.as_ref()) {
             // A ping runs for its fixed duration: no handler draw, no request path.
             (true, Some(p)) => p.duration,
@@ -199,7 +197,6 @@ impl World<'_> {
             Some(d) => (d.cold_latency, d.init_duration),
             None => (SimDuration::ZERO, SimDuration::ZERO),
         };
-        let on_pc = self.sandboxes.get(id).pc != PcRole::OnDemand;
         if ping {
             self.record_ping(f, counted, init + handler, cold);
         } else if self.functions[f].has_paths {
@@ -216,9 +213,11 @@ impl World<'_> {
             cold: cold.is_some(),
         };
         let done = now + cold_latency + handler;
+        // The rest looks the function's state and the sandbox up once each.
         let fs = &mut self.functions[f];
-        fs.record_request(&req, done, on_pc, cold, self.measure_from, self.end);
         let sandbox = self.sandboxes.get_mut(id);
+        let on_pc = sandbox.pc != PcRole::OnDemand;
+        fs.record_request(&req, done, on_pc, cold, self.measure_from, self.end);
         debug_assert!(
             cold.is_some() || sandbox.state_at(now) == SandboxState::Idle,
             "a warm start needs an idle sandbox"
@@ -227,10 +226,20 @@ impl World<'_> {
         if self.sink.is_some() {
             sandbox.request = req;
         }
-        let retire_at = sandbox.retire_at;
+        let busy = Busy {
+            sandbox: id,
+            retire_at: sandbox.retire_at,
+        };
         self.concurrency.admit(&mut fs.slots);
         fs.stats.peak_in_flight = fs.stats.peak_in_flight.max(fs.slots.in_flight());
-        self.schedule_completion(f, id, done, retire_at);
+        // The completion: kept lazily when allowed and no request waits in a queue, else an
+        // event.
+        if self.lazy.allowed() && self.functions_waiting == 0 {
+            let key = self.queue.reserve(done);
+            self.lazy.defer(&mut fs.busy, key, busy);
+        } else {
+            self.queue.push(done, Event::Complete { sandbox: id });
+        }
         self.in_flight += 1;
         // Lazy completions the tally already counts as past are not in flight; without
         // advancing the tally this is a quick upper bound of the true count.
@@ -297,23 +306,6 @@ impl World<'_> {
             fs.stats.record_lazy_import(added, &served);
         }
         added
-    }
-
-    /// Schedules the completion of sandbox `id` of `f` at `done` (the sandbox retires at
-    /// `retire_at`): kept lazily when allowed
-    /// and no request waits in a queue, else as an [`Event::Complete`].
-    #[inline]
-    fn schedule_completion(&mut self, f: usize, id: SandboxId, done: SimTime, retire_at: SimTime) {
-        if self.lazy.allowed() && self.functions_waiting == 0 {
-            let key = self.queue.reserve(done);
-            let busy = Busy {
-                sandbox: id,
-                retire_at,
-            };
-            self.lazy.defer(&mut self.functions[f].busy, key, busy);
-        } else {
-            self.queue.push(done, Event::Complete { sandbox: id });
-        }
     }
 }
 
