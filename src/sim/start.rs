@@ -64,7 +64,7 @@ impl World<'_> {
 
     /// [`Self::try_start`] once `f`'s due completions are processed (nothing happened
     /// since).
-    #[inline]
+    #[inline(always)]
     fn try_start_due(
         &mut self,
         now: SimTime,
@@ -78,21 +78,23 @@ impl World<'_> {
         }
         let fs = &mut self.functions[f];
         // An idle provisioned sandbox first, then an idle on-demand one.
-        if let Some(id) = fs.pc.as_mut().and_then(|pc| pc.take_idle()) {
-            self.start_on(now, f, id, arrival, counted, ping, None);
-            return Ok(id);
-        }
-        let stats = &mut fs.stats;
-        let warm = fs.idle.take_live(
-            now,
-            &mut self.sandboxes,
-            &self.policies.routing,
-            &mut fs.routing_rng,
-            |t, cause, _| count_reclaim(stats, cause, t),
-        );
+        let warm = match fs.pc.as_mut().and_then(|pc| pc.take_idle()) {
+            Some(id) => Some(id),
+            None => {
+                let stats = &mut fs.stats;
+                fs.idle.take_live(
+                    now,
+                    &mut self.sandboxes,
+                    &self.policies.routing,
+                    &mut fs.routing_rng,
+                    |t, cause, _| count_reclaim(stats, cause, t),
+                )
+            }
+        };
         match warm {
             Some(id) => {
-                self.start_on(now, f, id, arrival, counted, ping, None);
+                // Inlined here, the hot path: one call per arrival instead of two.
+                self.start_on_inline(now, f, id, arrival, counted, ping, None);
                 Ok(id)
             }
             None => {
@@ -175,9 +177,25 @@ impl World<'_> {
 
     /// Runs a request on sandbox `id` of function `f`, after a cold start if `cold` is
     /// given, and records it: everything about it is known now.
-    #[inline]
+    #[inline(never)] // one copy for the rarer callers; the warm start inlines its own
     #[allow(clippy::too_many_arguments)] // the hot path: plain arguments, no struct to build
     pub(super) fn start_on(
+        &mut self,
+        now: SimTime,
+        f: usize,
+        id: SandboxId,
+        arrival: SimTime,
+        counted: bool,
+        ping: bool,
+        cold: Option<&ColdStartDraw>,
+    ) {
+        self.start_on_inline(now, f, id, arrival, counted, ping, cold);
+    }
+
+    /// [`Self::start_on`], inlined into its caller.
+    #[inline(always)]
+    #[allow(clippy::too_many_arguments)] // the hot path: plain arguments, no struct to build
+    fn start_on_inline(
         &mut self,
         now: SimTime,
         f: usize,
