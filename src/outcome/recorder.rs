@@ -243,7 +243,7 @@ impl FunctionStats {
 
     /// Records the outcome of an invocation that counts: its latency, queue wait and billed
     /// time are all known once it has started (the simulator records it then).
-    #[inline]
+    #[inline(always)]
     pub fn record_completion(
         &mut self,
         latency: SimDuration,

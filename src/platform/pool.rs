@@ -53,7 +53,7 @@ impl IdlePool {
     /// `routing` stream, only for the policies that draw and only when the pool is not
     /// empty). Expired sandboxes met on the way are removed from the arena and reported to
     /// `reclaimed` with their expiry time; `None` means the pool is empty now.
-    #[inline]
+    #[inline(always)]
     pub fn take_live(
         &mut self,
         now: SimTime,

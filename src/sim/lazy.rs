@@ -92,7 +92,7 @@ impl LazyCompletions {
     }
 
     /// Keeps the completion of `busy` under `key` in its function's heap `heap`.
-    #[inline]
+    #[inline(always)]
     pub(super) fn defer(&mut self, heap: &mut BusyHeap, key: EventKey, busy: Busy) {
         self.earliest = self.earliest.min(key);
         heap.push(key, busy);
