@@ -93,8 +93,7 @@ impl World<'_> {
         };
         match warm {
             Some(id) => {
-                // Inlined here, the hot path: one call per arrival instead of two.
-                self.start_on_inline(now, f, id, arrival, counted, ping, None);
+                self.start_on(now, f, id, arrival, counted, ping, None);
                 Ok(id)
             }
             None => {
@@ -176,26 +175,12 @@ impl World<'_> {
     }
 
     /// Runs a request on sandbox `id` of function `f`, after a cold start if `cold` is
-    /// given, and records it: everything about it is known now.
-    #[inline(never)] // one copy for the rarer callers; the warm start inlines its own
-    #[allow(clippy::too_many_arguments)] // the hot path: plain arguments, no struct to build
-    pub(super) fn start_on(
-        &mut self,
-        now: SimTime,
-        f: usize,
-        id: SandboxId,
-        arrival: SimTime,
-        counted: bool,
-        ping: bool,
-        cold: Option<&ColdStartDraw>,
-    ) {
-        self.start_on_inline(now, f, id, arrival, counted, ping, cold);
-    }
-
-    /// [`Self::start_on`], inlined into its caller.
+    /// given, and records it: everything about it is known now. Always inlined: into the
+    /// warm start in the event loop, the hot path, and into the rare callers, which are
+    /// themselves out of line.
     #[inline(always)]
     #[allow(clippy::too_many_arguments)] // the hot path: plain arguments, no struct to build
-    fn start_on_inline(
+    pub(super) fn start_on(
         &mut self,
         now: SimTime,
         f: usize,
