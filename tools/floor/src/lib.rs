@@ -28,6 +28,25 @@ use coldsim::platform::routing::Routing;
 use coldsim::stats::Histogram;
 use coldsim::traffic::ArrivalStream;
 
+/// Why the floor gives no counts for a scenario.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum FloorError {
+    /// The scenario needs what the floor does not simulate (the text says what it needs).
+    Outside(&'static str),
+    /// A traffic source cannot be set up (a trace that cannot be read, say): the message
+    /// of coldsim's own input error, which names the file.
+    Input(String),
+}
+
+impl std::fmt::Display for FloorError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            FloorError::Outside(what) => write!(f, "the floor needs {what}"),
+            FloorError::Input(e) => f.write_str(e),
+        }
+    }
+}
+
 /// What a run of the floor counted, and how long its simulation took.
 #[derive(Clone, Copy, Debug)]
 pub struct FloorRun {
@@ -42,8 +61,8 @@ pub struct FloorRun {
 /// What one function needs: its busy sandboxes by (end, sequence), its idle ones with
 /// their keep-alive deadline, its handler stream and its counters.
 struct FunctionFloor {
-    busy: BinaryHeap<Reverse<(u64, u64, u32)>>,
-    idle: Vec<(u32, u64)>,
+    busy: BinaryHeap<Reverse<(u64, u64, u64)>>,
+    idle: Vec<(u64, u64)>,
     handler: Dist,
     handler_rng: coldsim::engine::Rng,
     handler_times: Histogram,
@@ -104,11 +123,12 @@ pub fn outside_floor(sc: &Scenario) -> Option<&'static str> {
 
 /// Simulates replication 0 of `sc` as the module documentation says, or says what the
 /// scenario needs that the floor does not simulate.
-pub fn simulate(sc: &Scenario) -> Result<FloorRun, String> {
+pub fn simulate(sc: &Scenario) -> Result<FloorRun, FloorError> {
     if let Some(what) = outside_floor(sc) {
-        return Err(what.to_string());
+        return Err(FloorError::Outside(what));
     }
-    let keep_alive_us = constant_us(&sc.platform.keep_alive).ok_or("a constant keep_alive")?;
+    let keep_alive_us =
+        constant_us(&sc.platform.keep_alive).ok_or(FloorError::Outside("a constant keep_alive"))?;
     let cold_us: Vec<u64> = sc
         .functions
         .iter()
@@ -116,7 +136,7 @@ pub fn simulate(sc: &Scenario) -> Result<FloorRun, String> {
             ColdStartModel::Override(d) => constant_us(d),
             _ => None,
         })
-        .map(|c| c.ok_or("a constant cold_start"))
+        .map(|c| c.ok_or(FloorError::Outside("a constant cold_start")))
         .collect::<Result<_, _>>()?;
     let streams = RngStreams::new(replication_seed(sc.seed, 0));
     let end_us = sc.duration.as_us();
@@ -142,14 +162,14 @@ pub fn simulate(sc: &Scenario) -> Result<FloorRun, String> {
     for (i, t) in sc.traffic.iter().enumerate() {
         let key = format!("{i}:{}", sc.functions[t.function].name);
         let mut s = ArrivalStream::new(&t.process, streams.stream("arrivals", &key))
-            .map_err(|e| e.to_string())?;
+            .map_err(|e| FloorError::Input(e.to_string()))?;
         if let Some(first) = s.next_arrival().filter(|t| t.as_us() < end_us) {
             arrivals.push(EventKey { time: first, seq }, i as u32);
         }
         seq += 1;
         sources.push((s, t.function));
     }
-    let mut next_sandbox = 0u32;
+    let mut next_sandbox = 0u64;
     while let Some((key, source)) = arrivals.peek() {
         let now = key.time.as_us();
         let (stream, f) = &mut sources[source as usize];
@@ -277,9 +297,40 @@ mod tests {
             }
             let sc = load_scenario(&path).unwrap();
             let why = simulate(&sc).expect_err(&path.display().to_string());
-            assert!(!why.is_empty());
+            assert!(
+                matches!(why, FloorError::Outside(w) if !w.is_empty()),
+                "{why:?}"
+            );
             refused += 1;
         }
         assert!(refused >= 10, "only {refused} scenarios found");
+    }
+
+    /// A trace whose file changed after the scenario was loaded (here its header) cannot be
+    /// set up: that is coldsim's input error, naming the file, not something the floor
+    /// "needs" (the floor used to print it as such).
+    #[test]
+    fn a_trace_that_changed_since_loading_is_an_input_error_naming_the_file() {
+        let trace = std::env::temp_dir().join(format!("coldsim-floor-{}.csv", std::process::id()));
+        std::fs::write(&trace, "timestamp\n1\n2\n").unwrap();
+        let path = scenarios().join("reference.toml");
+        let text = std::fs::read_to_string(&path).unwrap();
+        let cut = text.find("[[function]]").unwrap();
+        let variant = format!(
+            "{}[[function]]\nname = \"f\"\nmemory_mb = 1769\nhandler = \"100ms\"\n\
+             cold_start = \"500ms\"\n[[traffic]]\nfunction = \"f\"\nkind = \"trace\"\n\
+             format = \"timestamps\"\nfile = \"{}\"\n",
+            &text[..cut],
+            trace.display()
+        );
+        let sc = load_scenario_from_str(&path, &variant).unwrap();
+        std::fs::write(&trace, "time\n1\n2\n").unwrap();
+        let why = simulate(&sc);
+        std::fs::remove_file(&trace).unwrap();
+        let why = why.expect_err("the header changed");
+        assert!(matches!(why, FloorError::Input(_)), "{why:?}");
+        let shown = why.to_string();
+        assert!(shown.contains(&trace.display().to_string()), "{shown}");
+        assert!(!shown.contains("the floor needs"), "{shown}");
     }
 }

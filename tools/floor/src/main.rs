@@ -24,8 +24,8 @@ fn main() {
             run.simulation.as_secs_f64() * 1e3,
             run.invocations as f64 / run.simulation.as_secs_f64() / 1e6
         ),
-        Err(what) => {
-            eprintln!("{path}: the floor needs {what}");
+        Err(e) => {
+            eprintln!("{path}: {e}");
             std::process::exit(2);
         }
     }
