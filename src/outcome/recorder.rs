@@ -4,6 +4,7 @@
 use crate::coldstart::{ColdStartDraw, ColdStartModel, N_PHASES};
 use crate::engine::{SimDuration, SimTime};
 use crate::stats::Histogram;
+use crate::stats::bucket_counts::BucketCounts;
 use crate::stats::ms_counts::MsCounts;
 use crate::stats::timeline::Timeline;
 use crate::storage::tiers::TierCounts;
@@ -53,7 +54,7 @@ pub struct FunctionStats {
     /// handler time (no queue wait, no cold start: most of them), recorded once and merged
     /// into both `latency` and `duration` by [`FunctionStats::finish_records`]. Empty once
     /// a run has finished.
-    pub latency_is_duration: Histogram,
+    pub latency_is_duration: BucketCounts,
     /// End-to-end latency: queue wait, cold latency and handler.
     pub latency: Histogram,
     /// Asynchronous requests that waited in the queue before starting.
@@ -275,7 +276,7 @@ impl FunctionStats {
     /// `latency`, `duration` and `billed_duration` histograms. Each is then exactly the
     /// histogram of recording every value in it (a merge is the histogram of the union).
     pub fn finish_records(&mut self) {
-        let same = std::mem::take(&mut self.latency_is_duration);
+        let same = self.latency_is_duration.take_histogram();
         self.latency.merge(&same);
         self.duration.merge(&same);
         self.billed_ms_counts.drain_into(&mut self.billed_duration);
@@ -391,7 +392,7 @@ pub struct RunStats {
 
 #[cfg(test)]
 mod layout_tests {
-    use super::FunctionStats;
+    use super::{BucketCounts, FunctionStats};
     use std::mem::{offset_of, size_of};
 
     /// A cache line on the x86-64 and arm64 machines coldsim runs on.
@@ -401,7 +402,7 @@ mod layout_tests {
     /// doc comment promises, so a field appended later cannot push them apart again). Bytes
     /// counted by hand: the counters fill the first line (a `u128` and six `u64`); the peak,
     /// billed handler sum and billed counts' header (4 + 4 padding + 8 + 24 bytes) open the
-    /// second; the handler-time histogram's header (64 bytes) is the third.
+    /// second; the hot part of the handler-time counts (64 bytes) is the third.
     #[test]
     fn a_warm_invocation_touches_the_first_three_cache_lines_only() {
         let end = |offset: usize, size: usize| offset + size;
@@ -421,7 +422,7 @@ mod layout_tests {
             ),
             end(
                 offset_of!(FunctionStats, latency_is_duration),
-                size_of::<crate::stats::Histogram>(),
+                BucketCounts::HOT_BYTES,
             ),
         ];
         assert_eq!(offset_of!(FunctionStats, billed_ms) + 8, LINE_BYTES);

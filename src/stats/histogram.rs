@@ -41,9 +41,16 @@ pub struct Histogram {
 /// above, `shift` drops all but the 8 leading bits and each shift owns 128
 /// consecutive indices.
 #[inline(always)]
-const fn bucket_index(value: u64) -> usize {
+pub(super) const fn bucket_index(value: u64) -> usize {
     let shift = (64 - value.leading_zeros()).saturating_sub(SUB_BITS + 1);
     ((shift as usize) << SUB_BITS) + (value >> shift) as usize
+}
+
+/// Length of a table of counts that holds bucket `index`: the end of its power of two, so
+/// that histograms of small values stay small and there are at most 58 growths.
+#[inline]
+pub(super) fn grown_len(index: usize) -> usize {
+    (((index >> SUB_BITS) + 1) << SUB_BITS).min(MAX_INDEX + 1)
 }
 
 /// Lowest value and width of bucket `index`; the inverse of [`bucket_index`].
@@ -155,9 +162,25 @@ impl Histogram {
     #[cold]
     #[inline(never)]
     fn grow(&mut self, index: usize) {
-        let len = (((index >> SUB_BITS) + 1) << SUB_BITS).min(MAX_INDEX + 1);
+        let len = grown_len(index);
         self.counts.reserve_exact(len - self.counts.len());
         self.counts.resize(len, 0);
+    }
+
+    /// The histogram of a table of bucket counts (as long as the table recording the same
+    /// values would be, see [`grown_len`]) and the exact count, sum, minimum and maximum of
+    /// the values counted in it.
+    pub(super) fn from_parts(counts: Vec<u64>, count: u64, sum: u128, min: u64, max: u64) -> Self {
+        if count == 0 {
+            return Histogram::new();
+        }
+        Histogram {
+            counts,
+            count,
+            min,
+            max,
+            sum,
+        }
     }
 
     /// Number of recorded observations.
