@@ -33,12 +33,15 @@ pub struct FunctionStats {
     pub warm_starts: u64,
     /// Total time invocations waited in the async queue, µs.
     pub queue_wait_sum_us: u64,
-    /// Sum of billed durations (init + handler, each invocation rounded up to 1 ms), ms.
-    pub billed_ms: u64,
+    /// During a run: the billed time of inits, summed over counted invocations (each
+    /// invocation's billed duration less its handler's alone, in ms). Zero once a run has
+    /// finished (see `billed_handler_ms`).
+    pub billed_init_ms: u64,
     /// Largest number of requests in flight at once.
     pub peak_in_flight: u32,
     /// Billed time of user requests without their init (each rounded up to 1 ms), ms: the
-    /// cost model bills init apart, by the billing rules of the packaging.
+    /// cost model bills init apart, by the billing rules of the packaging. Set when a run
+    /// finishes.
     pub billed_handler_ms: u64,
     /// During a run: the `Billed Duration` of counted invocations in whole ms, counted per
     /// ms and folded into `billed_duration` by [`FunctionStats::finish_records`]. Empty once
@@ -128,7 +131,7 @@ pub struct FunctionStats {
     pub pings: u64,
     /// Pings that had to cold-start a sandbox (in `inits`, not in `cold_starts`).
     pub ping_cold_starts: u64,
-    /// Billed time of pings (init + handler, each rounded up to 1 ms), ms; not in `billed_ms`.
+    /// Billed time of pings (init + handler, each rounded up to 1 ms), ms; not in `billed_duration`.
     pub ping_billed_ms: u64,
     /// Provisioned sandbox-time configured over the measured span (the integral of the
     /// scheduled count), sandbox-µs.
@@ -136,7 +139,7 @@ pub struct FunctionStats {
     /// Busy time of requests and pings on provisioned sandboxes in the measured span, µs.
     pub provisioned_busy_us: u64,
     /// Billed time of user invocations served by provisioned sandboxes (a part of
-    /// `billed_ms`), ms.
+    /// `billed_duration`), ms.
     pub provisioned_billed_ms: u64,
     /// Provisioned sandboxes retired at their lifetime, each after its replacement was
     /// initialised (also in `retired_lifetime`).
@@ -243,7 +246,10 @@ impl FunctionStats {
     }
 
     /// Records the outcome of an invocation that counts: its latency, queue wait and billed
-    /// time are all known once it has started (the simulator records it then).
+    /// time are all known once it has started (the simulator records it then). Most
+    /// invocations are warm and did not wait: their latency is their handler time and their
+    /// billed duration their handler's, so they update two counters and nothing else (the
+    /// sums are read off the counters at the end, see [`Self::finish_records`]).
     #[inline(always)]
     pub fn record_completion(
         &mut self,
@@ -253,6 +259,26 @@ impl FunctionStats {
         handler: SimDuration,
     ) {
         let (latency_us, handler_us) = (latency.as_us(), handler.as_us());
+        let billed_handler_ms = handler_us.div_ceil(1_000);
+        if latency_us == handler_us && init.as_us() == 0 {
+            self.latency_is_duration.record(handler_us);
+            self.billed_ms_counts
+                .record(billed_handler_ms, &mut self.billed_duration);
+            return;
+        }
+        self.record_other_completion(latency_us, queue_wait, init, handler_us);
+    }
+
+    /// [`Self::record_completion`] of an invocation that waited, cold-started or was billed
+    /// an init.
+    #[inline(never)]
+    fn record_other_completion(
+        &mut self,
+        latency_us: u64,
+        queue_wait: SimDuration,
+        init: SimDuration,
+        handler_us: u64,
+    ) {
         if latency_us == handler_us {
             self.latency_is_duration.record(handler_us);
         } else {
@@ -261,25 +287,24 @@ impl FunctionStats {
         }
         self.queue_wait_sum_us += queue_wait.as_us();
         let billed_handler_ms = handler_us.div_ceil(1_000);
-        let billed_ms = if init.as_us() == 0 {
-            billed_handler_ms
-        } else {
-            (init.as_us() + handler_us).div_ceil(1_000)
-        };
-        self.billed_ms += billed_ms;
-        self.billed_handler_ms += billed_handler_ms;
+        let billed_ms = (init.as_us() + handler_us).div_ceil(1_000);
+        self.billed_init_ms += billed_ms - billed_handler_ms;
         self.billed_ms_counts
             .record(billed_ms, &mut self.billed_duration);
     }
 
     /// At the end of a run: merges what [`Self::record_completion`] kept aside into the
-    /// `latency`, `duration` and `billed_duration` histograms. Each is then exactly the
-    /// histogram of recording every value in it (a merge is the histogram of the union).
+    /// `latency`, `duration` and `billed_duration` histograms (each is then exactly the
+    /// histogram of recording every value in it: a merge is the histogram of the union),
+    /// and reads the billed handler time off the billed durations: their exact sum (each a
+    /// whole number of ms, recorded as µs) less the billed inits.
     pub fn finish_records(&mut self) {
         let same = self.latency_is_duration.take_histogram();
         self.latency.merge(&same);
         self.duration.merge(&same);
         self.billed_ms_counts.drain_into(&mut self.billed_duration);
+        let billed_ms = (self.billed_duration.sum_us() / 1_000) as u64;
+        self.billed_handler_ms = billed_ms - std::mem::take(&mut self.billed_init_ms);
     }
 
     /// Adds the part of one request's busy span `[start, end)` that lies in the measured
@@ -329,7 +354,7 @@ impl FunctionStats {
         for (a, b) in self.phase_sum_us.iter_mut().zip(other.phase_sum_us) {
             *a += b;
         }
-        self.billed_ms += other.billed_ms;
+        self.billed_init_ms += other.billed_init_ms;
         self.busy_area_us += other.busy_area_us;
         self.in_flight_seen_by_arrivals += other.in_flight_seen_by_arrivals;
         self.peak_in_flight += other.peak_in_flight;
@@ -400,9 +425,10 @@ mod layout_tests {
 
     /// What a warm invocation updates lies in the first three cache lines (the layout the
     /// doc comment promises, so a field appended later cannot push them apart again). Bytes
-    /// counted by hand: the counters fill the first line (a `u128` and six `u64`); the peak,
-    /// billed handler sum and billed counts' header (4 + 4 padding + 8 + 24 bytes) open the
-    /// second; the hot part of the handler-time counts (64 bytes) is the third.
+    /// counted by hand: the counters fill the first line (a `u128` and six `u64`, the last
+    /// two only off the warm path); the peak and the billed counts' header (4 + 4 padding +
+    /// 24 bytes) open the second, after the billed handler time (8); the hot part of the
+    /// handler-time counts (64 bytes) is the third.
     #[test]
     fn a_warm_invocation_touches_the_first_three_cache_lines_only() {
         let end = |offset: usize, size: usize| offset + size;
@@ -412,10 +438,7 @@ mod layout_tests {
             end(offset_of!(FunctionStats, arrivals), 8),
             end(offset_of!(FunctionStats, invocations), 8),
             end(offset_of!(FunctionStats, warm_starts), 8),
-            end(offset_of!(FunctionStats, queue_wait_sum_us), 8),
-            end(offset_of!(FunctionStats, billed_ms), 8),
             end(offset_of!(FunctionStats, peak_in_flight), 4),
-            end(offset_of!(FunctionStats, billed_handler_ms), 8),
             end(
                 offset_of!(FunctionStats, billed_ms_counts),
                 size_of::<crate::stats::ms_counts::MsCounts>(),
@@ -425,7 +448,7 @@ mod layout_tests {
                 BucketCounts::HOT_BYTES,
             ),
         ];
-        assert_eq!(offset_of!(FunctionStats, billed_ms) + 8, LINE_BYTES);
+        assert_eq!(offset_of!(FunctionStats, billed_init_ms) + 8, LINE_BYTES);
         assert_eq!(
             offset_of!(FunctionStats, latency_is_duration),
             2 * LINE_BYTES

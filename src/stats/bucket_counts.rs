@@ -19,7 +19,6 @@ use super::histogram::{bucket_index, grown_len};
 pub struct BucketCounts {
     /// Per-bucket counts below `u32::MAX`, as long as a [`Histogram`]'s table would be.
     counts: Vec<u32>,
-    count: u64,
     sum: u128,
     /// `u64::MAX` while empty.
     min: u64,
@@ -33,7 +32,6 @@ impl Default for BucketCounts {
         BucketCounts {
             counts: Vec::new(),
             carries: Vec::new(),
-            count: 0,
             sum: 0,
             min: u64::MAX,
             max: 0,
@@ -53,7 +51,6 @@ impl BucketCounts {
             Some(c) if *c < u32::MAX => *c += 1,
             _ => self.record_slow(index),
         }
-        self.count += 1;
         self.sum += u128::from(value_us);
         self.min = self.min.min(value_us);
         self.max = self.max.max(value_us);
@@ -83,7 +80,9 @@ impl BucketCounts {
         for (c, &carry) in counts.iter_mut().zip(&taken.carries) {
             *c += carry;
         }
-        Histogram::from_parts(counts, taken.count, taken.sum, taken.min, taken.max)
+        // The count is the counters' total: one less update per record.
+        let count = counts.iter().sum();
+        Histogram::from_parts(counts, count, taken.sum, taken.min, taken.max)
     }
 
     /// A table whose counter for `value_us` is `n` already (tests of the carry).
@@ -93,7 +92,6 @@ impl BucketCounts {
         t.record(value_us);
         let index = bucket_index(value_us);
         t.counts[index] = n;
-        t.count = u64::from(n);
         t.sum = u128::from(value_us) * u128::from(n);
         t
     }
@@ -105,8 +103,8 @@ mod tests {
     use rand::{Rng, SeedableRng};
     use rand_xoshiro::Xoshiro256PlusPlus;
 
-    /// Bytes counted by hand: the counts' header (24), count (8), sum (16, aligned to 16 on
-    /// x86-64 and arm64 since Rust 1.77), minimum and maximum (8 each) = 64.
+    /// Bytes counted by hand: the counts' header (24, then 8 padding), sum (16, aligned to 16
+    /// on x86-64 and arm64 since Rust 1.77), minimum and maximum (8 each) = 64.
     #[test]
     fn what_a_record_touches_is_the_first_cache_line() {
         assert_eq!(

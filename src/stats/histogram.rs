@@ -198,6 +198,11 @@ impl Histogram {
         if self.is_empty() { 0 } else { self.min }
     }
 
+    /// Exact sum of the recorded values, µs.
+    pub fn sum_us(&self) -> u128 {
+        self.sum
+    }
+
     /// Exact largest recorded value; 0 when empty.
     pub fn max_us(&self) -> u64 {
         self.max
