@@ -102,7 +102,12 @@ fn provisioned_concurrency_above_the_load_removes_every_cold_start() {
     // Configured: 5 sandboxes × 7,200 s; used: every request's 100 ms ran on them.
     assert_eq!(s.provisioned_configured_us, 5 * 7_200 * 1_000_000);
     assert_eq!(s.provisioned_busy_us, s.busy_area_us as u64);
-    assert_eq!(s.provisioned_billed_ms, s.billed_ms);
+    // Every billed millisecond (the billed durations' exact sum) was on them.
+    assert_eq!(
+        u128::from(s.provisioned_billed_ms),
+        s.billed_duration.sum_us() / 1_000
+    );
+    assert_eq!(s.provisioned_billed_ms, s.billed_handler_ms);
     assert_inits_add_up(&s);
 }
 
