@@ -226,7 +226,7 @@ mod tests {
     /// come back after others, a figure is called `ci95`, and none has an interval.
     #[test]
     fn the_nesting_is_the_one_of_inserting_each_figure_into_json_maps() {
-        let cases = vec![
+        let cases = [
             vec![
                 figure("a.b", Some(1.0), Some(0.5)),
                 figure("c", Some(2.0), None),
