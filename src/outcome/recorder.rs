@@ -456,3 +456,60 @@ mod layout_tests {
         assert!(hot.iter().all(|&e| e <= 3 * LINE_BYTES), "{hot:?}");
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::FunctionStats;
+    use crate::engine::SimDuration;
+    use crate::stats::Histogram;
+    use rand::{Rng, SeedableRng};
+    use rand_xoshiro::Xoshiro256PlusPlus;
+
+    /// Tolerance: exact. Warm invocations, cold ones (an init billed) and ones that waited,
+    /// with handler times from 0 to past the millisecond table's end: the billed handler sum
+    /// read off at the end equals the sum of each handler rounded up to 1 ms, the billed
+    /// durations and latencies equal recording each value, and the queue wait is summed.
+    #[test]
+    fn billed_sums_and_histograms_equal_recording_each_invocation() {
+        let mut rng = Xoshiro256PlusPlus::seed_from_u64(5);
+        let mut stats = FunctionStats::default();
+        let (mut billed, mut latency, mut duration) =
+            (Histogram::new(), Histogram::new(), Histogram::new());
+        let (mut billed_handler_ms, mut waited_us) = (0u64, 0u64);
+        for _ in 0..20_000 {
+            let handler_us = match rng.random_range(0..4) {
+                0 => rng.random_range(0..2_000),
+                1 => rng.random_range(0..3_000_000),
+                _ => rng.random_range(0..400_000),
+            };
+            let (init_us, cold_us, wait_us) = match rng.random_range(0..10) {
+                0 => (
+                    rng.random_range(1..900_000),
+                    rng.random_range(1..1_000_000),
+                    0,
+                ),
+                1 => (0, 0, rng.random_range(1..50_000)),
+                _ => (0, 0, 0),
+            };
+            let latency_us = wait_us + cold_us + handler_us;
+            stats.record_completion(
+                SimDuration(latency_us),
+                SimDuration(wait_us),
+                SimDuration(init_us),
+                SimDuration(handler_us),
+            );
+            billed.record((init_us + handler_us).div_ceil(1_000) * 1_000);
+            latency.record(latency_us);
+            duration.record(handler_us);
+            billed_handler_ms += handler_us.div_ceil(1_000);
+            waited_us += wait_us;
+        }
+        stats.finish_records();
+        assert_eq!(stats.billed_handler_ms, billed_handler_ms);
+        assert_eq!(stats.billed_init_ms, 0);
+        assert_eq!(stats.billed_duration, billed);
+        assert_eq!(stats.latency, latency);
+        assert_eq!(stats.duration, duration);
+        assert_eq!(stats.queue_wait_sum_us, waited_us);
+    }
+}

@@ -3,7 +3,8 @@
 //! Recording a warm invocation's handler time is the one histogram record every simulated
 //! request makes. Its table of `u64` counts (18 KiB for values up to 10 s) over 100 functions
 //! does not fit the first-level cache; `u32` counters halve the memory each record touches
-//! (measured on the reference workload: about 4% of the whole run). A counter that would
+//! (with the `u16` billed counters of `ms_counts`, about 4% of the whole reference run,
+//! medians of alternating runs). A counter that would
 //! pass `u32::MAX` carries into a `u64` table made on first need, so the folded histogram
 //! is exactly the one recording each value would have given: same table, count, sum,
 //! minimum and maximum.
