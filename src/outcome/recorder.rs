@@ -33,9 +33,9 @@ pub struct FunctionStats {
     pub warm_starts: u64,
     /// Total time invocations waited in the async queue, µs.
     pub queue_wait_sum_us: u64,
-    /// During a run: the billed time of inits, summed over counted invocations (each
-    /// invocation's billed duration less its handler's alone, in ms). Zero once a run has
-    /// finished (see `billed_handler_ms`).
+    /// The billed time of inits, summed over counted invocations (each invocation's billed
+    /// duration less its handler's alone, in ms): `billed_handler_ms` is the billed
+    /// durations' sum less this.
     pub billed_init_ms: u64,
     /// Largest number of requests in flight at once.
     pub peak_in_flight: u32,
@@ -303,8 +303,9 @@ impl FunctionStats {
         self.latency.merge(&same);
         self.duration.merge(&same);
         self.billed_ms_counts.drain_into(&mut self.billed_duration);
-        let billed_ms = (self.billed_duration.sum_us() / 1_000) as u64;
-        self.billed_handler_ms = billed_ms - std::mem::take(&mut self.billed_init_ms);
+        // Setting (not adding) keeps a second call harmless.
+        let billed_ms = u64::try_from(self.billed_duration.sum_us() / 1_000).unwrap_or(u64::MAX);
+        self.billed_handler_ms = billed_ms.saturating_sub(self.billed_init_ms);
     }
 
     /// Adds the part of one request's busy span `[start, end)` that lies in the measured
@@ -468,14 +469,15 @@ mod tests {
     /// Tolerance: exact. Warm invocations, cold ones (an init billed) and ones that waited,
     /// with handler times from 0 to past the millisecond table's end: the billed handler sum
     /// read off at the end equals the sum of each handler rounded up to 1 ms, the billed
-    /// durations and latencies equal recording each value, and the queue wait is summed.
+    /// durations and latencies equal recording each value, and the queue wait is summed. A
+    /// second `finish_records` changes nothing.
     #[test]
     fn billed_sums_and_histograms_equal_recording_each_invocation() {
         let mut rng = Xoshiro256PlusPlus::seed_from_u64(5);
         let mut stats = FunctionStats::default();
         let (mut billed, mut latency, mut duration) =
             (Histogram::new(), Histogram::new(), Histogram::new());
-        let (mut billed_handler_ms, mut waited_us) = (0u64, 0u64);
+        let (mut billed_handler_ms, mut billed_init_ms, mut waited_us) = (0u64, 0u64, 0u64);
         for _ in 0..20_000 {
             let handler_us = match rng.random_range(0..4) {
                 0 => rng.random_range(0..2_000),
@@ -502,11 +504,14 @@ mod tests {
             latency.record(latency_us);
             duration.record(handler_us);
             billed_handler_ms += handler_us.div_ceil(1_000);
+            billed_init_ms += (init_us + handler_us).div_ceil(1_000) - handler_us.div_ceil(1_000);
             waited_us += wait_us;
         }
         stats.finish_records();
+        stats.finish_records();
         assert_eq!(stats.billed_handler_ms, billed_handler_ms);
-        assert_eq!(stats.billed_init_ms, 0);
+        assert_eq!(stats.billed_init_ms, billed_init_ms);
+        assert!(billed_init_ms > 0);
         assert_eq!(stats.billed_duration, billed);
         assert_eq!(stats.latency, latency);
         assert_eq!(stats.duration, duration);
