@@ -152,6 +152,28 @@ fn to_sim_time(t_us: f64) -> SimTime {
 }
 
 #[cfg(test)]
+mod tests {
+    use super::poisson::Poisson;
+    use super::*;
+    use rand::SeedableRng;
+
+    /// A limit case: arrivals so rare (one per 10^300 s) that the first lies past the
+    /// simulator's clock (it rounds to `SimTime::NEVER`) end the stream at once, and it stays
+    /// ended; an ordinary rate yields increasing arrivals.
+    #[test]
+    fn a_stream_whose_next_arrival_is_past_the_clock_has_ended() {
+        let rare = ArrivalProcess::Poisson(Poisson { rate_per_s: 1e-300 });
+        let mut s = ArrivalStream::new(&rare, Rng::seed_from_u64(1)).unwrap();
+        assert_eq!(s.next_arrival(), None);
+        assert_eq!(s.next_arrival(), None);
+        let common = ArrivalProcess::Poisson(Poisson { rate_per_s: 10.0 });
+        let mut s = ArrivalStream::new(&common, Rng::seed_from_u64(1)).unwrap();
+        let (a, b) = (s.next_arrival().unwrap(), s.next_arrival().unwrap());
+        assert!(a <= b && b < SimTime::NEVER, "{a:?} {b:?}");
+    }
+}
+
+#[cfg(test)]
 mod layout_tests {
     /// One cache line per source: the state of the largest unboxed process (Poisson: two
     /// `f64`) and the enum's tag (8 + 16 bytes), the random stream (32) and the next
