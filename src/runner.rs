@@ -146,7 +146,12 @@ fn one<'a>(
     progress: Option<&AtomicU64>,
     keep_timeline: bool,
 ) -> Result<Replication, RunError> {
-    let run = sim::run(sc, r, sink, progress)?;
+    let detail = if keep_timeline {
+        sim::TimelineDetail::Buckets
+    } else {
+        sim::TimelineDetail::TotalsOnly
+    };
+    let run = sim::run_with(sc, r, sink, progress, detail)?;
     Ok(replication(sc, run, keep_timeline))
 }
 

@@ -40,6 +40,7 @@ use crate::platform::retirement::MaxLifetime;
 use crate::platform::routing::Routing;
 use crate::platform::sandbox::{SandboxArena, SandboxId};
 use crate::platform::scaling::ScalingWindow;
+use crate::stats::timeline::Timeline;
 use crate::storage::chunk::ImageVersion;
 use crate::storage::fleet::Fleet;
 use crate::traffic::ArrivalStream;
@@ -273,11 +274,13 @@ pub struct World<'a> {
 const PROGRESS_EVERY_EVENTS: u64 = 1 << 16;
 
 impl<'a> World<'a> {
-    /// Sets up replication `replication` of `sc`: streams seeded, first arrivals scheduled.
+    /// Sets up replication `replication` of `sc`: streams seeded, first arrivals scheduled;
+    /// each function's timeline keeps buckets or only totals, as `timeline` says.
     pub fn new(
         sc: &'a Scenario,
         replication: u32,
         sink: Option<&'a mut dyn InvocationSink>,
+        timeline: TimelineDetail,
     ) -> Result<Self, InputError> {
         let streams = RngStreams::new(replication_seed(sc.seed, replication));
         let functions = (0..sc.functions.len())
@@ -336,7 +339,7 @@ impl<'a> World<'a> {
             pc_events: Vec::new(),
             cancelled_until: SimTime::ZERO,
         };
-        world.start_mitigations();
+        world.start_mitigations(timeline);
         for s in 0..world.event_sources.len() {
             let f = world.event_sources[s].function();
             world.functions[f].stats.events.on = true;
@@ -344,10 +347,10 @@ impl<'a> World<'a> {
         Ok(world)
     }
 
-    /// Sets up what mitigations need at time zero: the timeline, provisioned sandboxes ready
-    /// (initialised ahead of traffic, before the run starts), the first schedule change and
-    /// the first pings.
-    fn start_mitigations(&mut self) {
+    /// Sets up what mitigations need at time zero: the timeline (with buckets or totals
+    /// only, as `timeline` says), provisioned sandboxes ready (initialised ahead of traffic,
+    /// before the run starts), the first schedule change and the first pings.
+    fn start_mitigations(&mut self, timeline: TimelineDetail) {
         let proactive = self.policies.proactive.is_on();
         let replaces = self.policies.retirement.replaces();
         for f in 0..self.functions.len() {
@@ -356,8 +359,12 @@ impl<'a> World<'a> {
             let fs = &mut self.functions[f];
             fs.stats.mitigations = on;
             fs.stats.report_replacements = replaces;
-            fs.stats.timeline = crate::stats::timeline::Timeline::new(self.sc.duration.as_us())
-                .measured_from(self.measure_from.as_us());
+            let duration_us = self.sc.duration.as_us();
+            fs.stats.timeline = match timeline {
+                TimelineDetail::Buckets => Timeline::new(duration_us),
+                TimelineDetail::TotalsOnly => Timeline::totals_only(duration_us),
+            }
+            .measured_from(self.measure_from.as_us());
             self.start_pings(f);
             self.start_provisioned(f);
         }
@@ -520,14 +527,38 @@ fn count_reclaim(stats: &mut FunctionStats, cause: ReclaimCause, at: SimTime) {
     stats.timeline.record_died(at.as_us());
 }
 
-/// Runs replication `replication` of `sc` and returns its statistics.
+/// Whether a run keeps each function's timeline per bucket (for plots and `--report`) or
+/// only its totals (the live sandbox-time behind `sandboxes.mean_live` and `idle_gb_s`):
+/// every figure is the same either way.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TimelineDetail {
+    /// [`crate::stats::timeline::TIMELINE_BUCKETS`] buckets per function.
+    Buckets,
+    /// No buckets: nothing is allocated or written per bucket.
+    TotalsOnly,
+}
+
+/// Runs replication `replication` of `sc` and returns its statistics, with each
+/// function's timeline per bucket.
 pub fn run<'a>(
     sc: &'a Scenario,
     replication: u32,
     sink: Option<&'a mut dyn InvocationSink>,
     progress: Option<&AtomicU64>,
 ) -> Result<RunStats, SimError> {
-    World::new(sc, replication, sink)?
+    run_with(sc, replication, sink, progress, TimelineDetail::Buckets)
+}
+
+/// [`run`] with the timelines' detail chosen: the runner asks for buckets only when the
+/// timelines are kept.
+pub fn run_with<'a>(
+    sc: &'a Scenario,
+    replication: u32,
+    sink: Option<&'a mut dyn InvocationSink>,
+    progress: Option<&AtomicU64>,
+    timeline: TimelineDetail,
+) -> Result<RunStats, SimError> {
+    World::new(sc, replication, sink, timeline)?
         .run(progress)
         .map_err(|source| SimError::Io { source })
 }

@@ -91,10 +91,11 @@ fn each_functions_timeline_sums_to_its_cold_starts() {
     }
     let total: f64 = r.cold_starts_per_bin(None).unwrap().iter().sum();
     assert!((total - sum_of_functions).abs() <= 1e-9 * total);
-    assert!(
-        run(&t.scenario, RunOptions::default())
-            .unwrap()
-            .timelines
-            .is_none()
-    );
+    let without = run(&t.scenario, RunOptions::default()).unwrap();
+    assert!(without.timelines.is_none());
+    // Without timelines the run keeps only their totals (no buckets), and every figure
+    // (`sandboxes.mean_live` and `idle_gb_s` come from those totals) is the same.
+    assert_eq!(without.summary.functions, r.summary.functions);
+    assert_eq!(without.summary.total, r.summary.total);
+    assert!(r.summary.get("a", "sandboxes.mean_live").unwrap() > 0.0);
 }
