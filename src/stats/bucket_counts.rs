@@ -10,7 +10,7 @@
 //! minimum and maximum.
 
 use super::Histogram;
-use super::histogram::{bucket_index, grown_len};
+use super::histogram::{bucket_index, grown_len, octave_start};
 
 /// Counts of values by histogram bucket, with their exact count, sum, minimum and maximum.
 /// Laid out in declaration order: what a record updates fills the first
@@ -77,13 +77,16 @@ impl BucketCounts {
     /// The histogram of every value recorded; the table is left empty.
     pub fn take_histogram(&mut self) -> Histogram {
         let taken = std::mem::take(self);
-        let mut counts: Vec<u64> = taken.counts.iter().map(|&c| u64::from(c)).collect();
-        for (c, &carry) in counts.iter_mut().zip(&taken.carries) {
+        // The histogram's table starts at the power of two of the smallest value (the
+        // counters below it are all zero).
+        let base = octave_start(bucket_index(taken.min)).min(taken.counts.len());
+        let mut counts: Vec<u64> = taken.counts[base..].iter().map(|&c| u64::from(c)).collect();
+        for (c, &carry) in counts.iter_mut().zip(taken.carries.iter().skip(base)) {
             *c += carry;
         }
         // The count is the counters' total: one less update per record.
         let count = counts.iter().sum();
-        Histogram::from_parts(counts, count, taken.sum, taken.min, taken.max)
+        Histogram::from_parts(counts, base, count, taken.sum, taken.min, taken.max)
     }
 
     /// A table whose counter for `value_us` is `n` already (tests of the carry).

@@ -18,17 +18,26 @@ const MAX_INDEX: usize = bucket_index(u64::MAX);
 /// the true sample value, and much closer for smooth densities, clamped
 /// into the exact `[min, max]`. `SUB_BITS = 7` keeps that bound under the
 /// 1 % accuracy the simulator promises; 8 bits would double memory for
-/// accuracy no report shows. The table is at most 58 × 128 buckets
-/// (≈ 59 KB); one of latencies up to ~10 s holds 18 × 128 (≈ 18 KB).
+/// accuracy no report shows. The table holds the powers of two from that of
+/// the smallest value to that of the largest, at most 58 × 128 buckets
+/// (≈ 59 KB): one of latencies from 1 ms to ~10 s holds 15 × 128 (≈ 15 KB),
+/// one of cold starts that all take about 500 ms one power of two (1 KB).
 ///
 /// Count, min, max and sum are kept exactly (sum as `u128`), so the mean is
 /// exact and merges are associative, commutative and identical to recording
 /// the union of the inputs.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(try_from = "HistogramData")]
 pub struct Histogram {
-    /// Per-bucket counts, grown lazily to the end of the power of two of the
-    /// largest value seen, so that histograms of small values stay small.
+    /// Counts of the buckets `base..base + counts.len()`: the powers of two from
+    /// that of the smallest value seen to that of the largest, grown as values
+    /// come, so that a histogram of a narrow range stays small wherever it lies.
     counts: Vec<u64>,
+    /// Index of the bucket `counts[0]` counts: the first of a power of two
+    /// (a multiple of 128); 0 while empty. Written into partial results; a
+    /// partial without it (`0`) holds the table from bucket 0.
+    #[serde(default)]
+    base: usize,
     count: u64,
     /// `u64::MAX` while empty so the first record always lowers it.
     min: u64,
@@ -51,6 +60,58 @@ pub(super) const fn bucket_index(value: u64) -> usize {
 #[inline]
 pub(super) fn grown_len(index: usize) -> usize {
     (((index >> SUB_BITS) + 1) << SUB_BITS).min(MAX_INDEX + 1)
+}
+
+/// The first bucket of the power of two holding bucket `index` (a multiple of 128).
+#[inline]
+pub(super) fn octave_start(index: usize) -> usize {
+    index & !(SUB_COUNT - 1)
+}
+
+/// A histogram as written in a partial result, checked before it becomes a [`Histogram`]:
+/// a table that would reach past the last bucket, start inside a power of two, or
+/// disagree with its count is refused (an error, not a panic later).
+#[derive(serde::Deserialize)]
+struct HistogramData {
+    counts: Vec<u64>,
+    #[serde(default)]
+    base: usize,
+    count: u64,
+    min: u64,
+    max: u64,
+    sum: u128,
+}
+
+impl TryFrom<HistogramData> for Histogram {
+    type Error = String;
+
+    fn try_from(d: HistogramData) -> Result<Self, String> {
+        if !d.base.is_multiple_of(SUB_COUNT)
+            || d.base.saturating_add(d.counts.len()) > MAX_INDEX + 1
+        {
+            return Err(format!(
+                "a histogram table of {} buckets from bucket {} (expected a start at a multiple of {SUB_COUNT} and an end at or below {})",
+                d.counts.len(),
+                d.base,
+                MAX_INDEX + 1
+            ));
+        }
+        let total = d.counts.iter().fold(0u64, |a, &c| a.saturating_add(c));
+        if total != d.count || (d.count > 0 && d.min > d.max) {
+            return Err(format!(
+                "a histogram whose count {} is not its buckets' total {total}, or whose minimum {} exceeds its maximum {}",
+                d.count, d.min, d.max
+            ));
+        }
+        Ok(Histogram {
+            counts: d.counts,
+            base: d.base,
+            count: d.count,
+            min: d.min,
+            max: d.max,
+            sum: d.sum,
+        })
+    }
 }
 
 /// Lowest value and width of bucket `index`; the inverse of [`bucket_index`].
@@ -107,6 +168,7 @@ impl Histogram {
     pub fn new() -> Self {
         Self {
             counts: Vec::new(),
+            base: 0,
             count: 0,
             min: u64::MAX,
             max: 0,
@@ -120,11 +182,8 @@ impl Histogram {
     /// the same table as [`Self::record_n`] with `n = 1`.
     #[inline]
     pub fn record(&mut self, value_us: u64) {
-        let index = bucket_index(value_us);
-        if index >= self.counts.len() {
-            self.grow(index);
-        }
-        self.counts[index] += 1;
+        let slot = self.slot(bucket_index(value_us));
+        self.counts[slot] += 1;
         self.count += 1;
         self.sum += u128::from(value_us);
         self.min = self.min.min(value_us);
@@ -140,13 +199,10 @@ impl Histogram {
         if n == 0 {
             return;
         }
-        let index = bucket_index(value_us);
-        if index >= self.counts.len() {
-            self.grow(index);
-        }
+        let slot = self.slot(bucket_index(value_us));
         // Saturating rather than wrapping: 2^64 observations cannot happen
         // in a simulation, but a corrupt `n` must not panic in debug builds.
-        self.counts[index] = self.counts[index].saturating_add(n);
+        self.counts[slot] = self.counts[slot].saturating_add(n);
         self.count = self.count.saturating_add(n);
         self.sum = self
             .sum
@@ -155,27 +211,64 @@ impl Histogram {
         self.max = self.max.max(value_us);
     }
 
+    /// The place of bucket `index` in the table, grown to hold it if needed.
+    #[inline]
+    fn slot(&mut self, index: usize) -> usize {
+        let slot = index.wrapping_sub(self.base);
+        if slot < self.counts.len() {
+            return slot;
+        }
+        self.grow(index);
+        index - self.base
+    }
+
     /// Kept out of line so the hot path of `record_n` stays small. Grows to
-    /// the end of the power of two holding `index`: at most 58 reallocations
-    /// per histogram even for steadily rising values, and `reserve_exact`
+    /// the power of two holding `index` (up to its end, or down from its
+    /// start): at most 58 reallocations per histogram, and `reserve_exact`
     /// keeps the footprint free of doubling slack.
     #[cold]
     #[inline(never)]
     fn grow(&mut self, index: usize) {
-        let len = grown_len(index);
-        self.counts.reserve_exact(len - self.counts.len());
-        self.counts.resize(len, 0);
+        self.cover(octave_start(index), grown_len(index));
     }
 
-    /// The histogram of a table of bucket counts (as long as the table recording the same
-    /// values would be, see [`grown_len`]) and the exact count, sum, minimum and maximum of
-    /// the values counted in it.
-    pub(super) fn from_parts(counts: Vec<u64>, count: u64, sum: u128, min: u64, max: u64) -> Self {
+    /// Grows the table to cover the buckets `from..to` too (whole powers of two).
+    fn cover(&mut self, from: usize, to: usize) {
+        let end = self.base + self.counts.len();
+        if self.counts.is_empty() {
+            self.base = from;
+            self.counts = vec![0; to - from];
+        } else if from < self.base {
+            let mut table = vec![0; end.max(to) - from];
+            table[self.base - from..][..self.counts.len()].copy_from_slice(&self.counts);
+            self.counts = table;
+            self.base = from;
+        } else if to > end {
+            self.counts.reserve_exact(to - end);
+            self.counts.resize(to - self.base, 0);
+        }
+    }
+
+    /// The histogram of a table of the counts of buckets `base..` (the table recording the
+    /// same values would hold: from the power of two of the smallest value to the end of
+    /// that of the largest, see [`octave_start`] and [`grown_len`]) and the exact count, sum,
+    /// minimum and maximum of the values counted in it.
+    pub(super) fn from_parts(
+        counts: Vec<u64>,
+        base: usize,
+        count: u64,
+        sum: u128,
+        min: u64,
+        max: u64,
+    ) -> Self {
         if count == 0 {
             return Histogram::new();
         }
+        debug_assert_eq!(base, octave_start(bucket_index(min)));
+        debug_assert_eq!(base + counts.len(), grown_len(bucket_index(max)));
         Histogram {
             counts,
+            base,
             count,
             min,
             max,
@@ -249,10 +342,11 @@ impl Histogram {
             seen += total;
             start += BLOCK;
         }
-        for (index, &c) in self.counts.iter().enumerate().skip(start) {
+        for (slot, &c) in self.counts.iter().enumerate().skip(start) {
             let before = seen;
             seen = seen.saturating_add(c);
             if seen >= rank {
+                let index = self.base + slot;
                 // Interpolate linearly within the bucket by rank: the r-th of c values in
                 // [low, low + width) sits at low + width·(r − ½)/c. For a smooth density
                 // this tracks the sample far more closely than the midpoint, so repeated
@@ -281,12 +375,12 @@ impl Histogram {
         let total = self.count as f64;
         let mut points = vec![(self.min as f64, 0.0)];
         let mut seen = 0u64;
-        for (index, &c) in self.counts.iter().enumerate() {
+        for (slot, &c) in self.counts.iter().enumerate() {
             if c == 0 {
                 continue;
             }
             seen = seen.saturating_add(c);
-            let (low, width) = bucket_bounds(index);
+            let (low, width) = bucket_bounds(self.base + slot);
             let end = low.saturating_add(width).clamp(self.min, self.max) as f64;
             points.push((end, seen as f64 / total));
         }
@@ -300,14 +394,12 @@ impl Histogram {
         if other.is_empty() {
             return;
         }
-        if other.counts.len() > self.counts.len() {
-            // Both lengths are whole powers of two (see `grow`), so the merged
-            // length equals the one recording the union would have produced.
-            self.counts
-                .reserve_exact(other.counts.len() - self.counts.len());
-            self.counts.resize(other.counts.len(), 0);
-        }
-        for (mine, &theirs) in self.counts.iter_mut().zip(&other.counts) {
+        // Both tables cover whole powers of two (see `grow`), so the merged one
+        // covers what recording the union would have: from the smaller start to
+        // the larger end.
+        self.cover(other.base, other.base + other.counts.len());
+        let at = other.base - self.base;
+        for (mine, &theirs) in self.counts[at..].iter_mut().zip(&other.counts) {
             *mine = mine.saturating_add(theirs);
         }
         self.count = self.count.saturating_add(other.count);
@@ -537,6 +629,94 @@ mod tests {
         assert_eq!(h.memory_bytes(), inline + 18 * 128 * 8);
         h.record(u64::MAX);
         assert_eq!(h.memory_bytes(), inline + 58 * 128 * 8);
+    }
+
+    /// Tolerance: exact byte counts. A histogram of a narrow range holds that range's
+    /// powers of two wherever they lie: ten cold starts of about 500 ms take one (1 KB,
+    /// where a table from bucket 0 took 13 KB); a value 1,000× smaller extends it down.
+    #[test]
+    fn memory_follows_the_range_of_values_not_their_size() {
+        let inline = std::mem::size_of::<Histogram>();
+        let mut h = Histogram::new();
+        for v in (0..10).map(|i| 500_000 + 1_000 * i) {
+            h.record(v);
+        }
+        assert_eq!(h.memory_bytes(), inline + 128 * 8);
+        // The median (rank 5 of 10, then 6 of 11) is 504,000 µs, within one bucket width
+        // (2^11 µs in [2^18, 2^19)).
+        let within_a_bucket =
+            |h: &Histogram| h.value_at_quantile_us(0.5).abs_diff(504_000) <= 2_048;
+        assert!(within_a_bucket(&h));
+        h.record(500);
+        // 500 µs lies in [2^8, 2^9) and 509 ms in [2^18, 2^19): 11 powers of two.
+        assert_eq!(h.memory_bytes(), inline + 11 * 128 * 8);
+        assert_eq!(h.value_at_quantile_us(0.0), 500);
+        assert!(within_a_bucket(&h));
+    }
+
+    /// Tolerance: exact equality (table, count, sum, minimum, maximum). Over random narrow
+    /// and wide ranges at random places, recording in increasing or decreasing order, or in
+    /// two halves merged either way round, gives the same histogram: where the table
+    /// starts depends only on the values.
+    #[test]
+    fn the_table_depends_on_the_values_not_on_their_order_or_merges() {
+        let mut rng = Xoshiro256PlusPlus::seed_from_u64(41);
+        for round in 0..200 {
+            let low: u64 = rng.random::<u64>() >> rng.random_range(1..64);
+            let spread = 1u64 << rng.random_range(0..20);
+            let n = rng.random_range(1..200);
+            let mut values: Vec<u64> = (0..n)
+                .map(|_| low.saturating_add(rng.random_range(0..spread)))
+                .collect();
+            values.sort_unstable();
+            let record = |vs: &mut dyn Iterator<Item = &u64>| {
+                let mut h = Histogram::new();
+                vs.for_each(|&v| h.record(v));
+                h
+            };
+            let up = record(&mut values.iter());
+            let down = record(&mut values.iter().rev());
+            assert_eq!(up, down, "round {round}");
+            let (a, b) = values.split_at(rng.random_range(0..=values.len()));
+            let (ha, hb) = (record(&mut a.iter()), record(&mut b.iter()));
+            let (mut ab, mut ba) = (ha.clone(), hb.clone());
+            ab.merge(&hb);
+            ba.merge(&ha);
+            assert_eq!(ab, up, "round {round}");
+            assert_eq!(ba, up, "round {round}");
+        }
+    }
+
+    /// Tolerance: exact. A histogram goes through a partial result unchanged; one written
+    /// without `base` holds its table from bucket 0; a table that starts inside a power of
+    /// two, reaches past the last bucket or disagrees with its count is an error, not a
+    /// panic later.
+    #[test]
+    fn a_written_histogram_reads_back_and_a_bad_one_is_refused() {
+        let mut h = Histogram::new();
+        h.record(300_000);
+        h.record(310_000);
+        let text = serde_json::to_string(&h).unwrap();
+        assert!(text.contains("\"base\":"), "{text}");
+        assert_eq!(serde_json::from_str::<Histogram>(&text).unwrap(), h);
+        let mut dense = Histogram::new();
+        dense.record(0);
+        dense.record(200);
+        let no_base = "{\"counts\":[1,0],\"count\":1,\"min\":0,\"max\":0,\"sum\":0}";
+        let read: Histogram = serde_json::from_str(no_base).unwrap();
+        assert_eq!((read.count(), read.value_at_quantile_us(1.0)), (1, 0));
+        for bad in [
+            "{\"counts\":[1],\"base\":5,\"count\":1,\"min\":5,\"max\":5,\"sum\":5}",
+            "{\"counts\":[1],\"base\":7424,\"count\":1,\"min\":5,\"max\":5,\"sum\":5}",
+            "{\"counts\":[1],\"base\":18446744073709551488,\"count\":1,\"min\":5,\"max\":5,\"sum\":5}",
+            "{\"counts\":[2],\"base\":0,\"count\":1,\"min\":0,\"max\":0,\"sum\":0}",
+            "{\"counts\":[1],\"base\":0,\"count\":1,\"min\":9,\"max\":3,\"sum\":9}",
+        ] {
+            let err = serde_json::from_str::<Histogram>(bad)
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains("histogram"), "{bad}: {err}");
+        }
     }
 
     /// Tolerance: quantiles never decrease with q (exact comparison).
