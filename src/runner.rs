@@ -209,9 +209,9 @@ pub fn run_scenario<'a>(
 /// (src/units/) both call it, so their outputs cannot drift apart.
 pub fn assemble(sc: &Scenario, per_rep: Vec<Replication>) -> DetailedRun {
     let nf = sc.functions.len();
-    let functions: Vec<Vec<Vec<FigureValue>>> = (0..nf)
-        .map(|i| per_rep.iter().map(|r| r.functions[i].clone()).collect())
-        .collect();
+    // Per function, its figures in each replication (moved out, replication by replication).
+    let mut functions: Vec<Vec<Vec<FigureValue>>> =
+        (0..nf).map(|_| Vec::with_capacity(per_rep.len())).collect();
     let mut cold_latency = vec![Histogram::new(); nf];
     let mut cold_latency_total = Histogram::new();
     let mut timelines = per_rep
@@ -220,6 +220,9 @@ pub fn assemble(sc: &Scenario, per_rep: Vec<Replication>) -> DetailedRun {
         .then(|| vec![Timeline::default(); nf]);
     let mut total = Vec::with_capacity(per_rep.len());
     for r in per_rep {
+        for (reps, figures) in functions.iter_mut().zip(r.functions) {
+            reps.push(figures);
+        }
         for (m, h) in cold_latency.iter_mut().zip(&r.cold_latency) {
             m.merge(h);
             cold_latency_total.merge(h);
