@@ -9,8 +9,6 @@
 //! invocation. When no live sandbox is found the pool is empty, so a cold start that follows
 //! sees an exact live count.
 
-use std::collections::VecDeque;
-
 use rand::Rng as _;
 
 use super::routing::{Routing, RoutingDecision, RoutingPolicy};
@@ -28,10 +26,20 @@ pub enum ReclaimCause {
 
 /// Idle sandboxes of one function, in the order they went idle (most recently used at the
 /// back; `random` routing reorders them, which it does not need).
+///
+/// A vector read from `head` on rather than a ring: the usual request (most recently used
+/// first) pushes and pops at the back with a vector's plain length arithmetic, where a
+/// ring wraps every index. Taking from the front advances `head`; the slots before it are
+/// reclaimed when the pool empties or when they are the larger half.
 #[derive(Default, Debug)]
 pub struct IdlePool {
-    queue: VecDeque<SandboxId>,
+    ids: Vec<SandboxId>,
+    head: usize,
 }
+
+/// Slots taken from the front that are left in place before they are reclaimed (below this
+/// the copy would cost more than it frees).
+const FRONT_SLACK: usize = 32;
 
 /// Why the idle period of `s` ends.
 fn cause_of(s: &Sandbox) -> ReclaimCause {
@@ -46,7 +54,7 @@ impl IdlePool {
     /// Puts a sandbox that just went idle at the back (the most recently used end).
     #[inline]
     pub fn push(&mut self, id: SandboxId) {
-        self.queue.push_back(id);
+        self.ids.push(id);
     }
 
     /// Takes the live sandbox `routing` chooses at `now` (drawing from `rng`, the function's
@@ -62,7 +70,7 @@ impl IdlePool {
         rng: &mut Rng,
         mut reclaimed: impl FnMut(SimTime, ReclaimCause, u32),
     ) -> Option<SandboxId> {
-        if self.queue.is_empty() {
+        if self.is_empty() {
             return None;
         }
         let from_back = match routing.decide(rng) {
@@ -85,10 +93,43 @@ impl IdlePool {
     #[inline]
     fn pop(&mut self, from_back: bool) -> Option<SandboxId> {
         if from_back {
-            self.queue.pop_back()
+            self.pop_back()
         } else {
-            self.queue.pop_front()
+            self.pop_front()
         }
+    }
+
+    /// The most recently used sandbox, taken.
+    #[inline(always)]
+    fn pop_back(&mut self) -> Option<SandboxId> {
+        if self.ids.len() > self.head {
+            self.ids.pop()
+        } else {
+            None
+        }
+    }
+
+    /// The least recently used sandbox, taken.
+    fn pop_front(&mut self) -> Option<SandboxId> {
+        let id = *self.ids.get(self.head)?;
+        self.head += 1;
+        if self.head == self.ids.len() {
+            self.ids.clear();
+            self.head = 0;
+        } else if self.head >= FRONT_SLACK && 2 * self.head >= self.ids.len() {
+            self.ids.drain(..self.head);
+            self.head = 0;
+        }
+        Some(id)
+    }
+
+    /// The pool's sandboxes, oldest first, with the slots before `head` reclaimed.
+    fn live_slots(&mut self) -> &mut Vec<SandboxId> {
+        if self.head > 0 {
+            self.ids.drain(..self.head);
+            self.head = 0;
+        }
+        &mut self.ids
     }
 
     /// A uniform pick among the live sandboxes: draw a position, remove an expired sandbox
@@ -101,9 +142,11 @@ impl IdlePool {
         rng: &mut Rng,
         mut reclaimed: impl FnMut(SimTime, ReclaimCause, u32),
     ) -> Option<SandboxId> {
-        while !self.queue.is_empty() {
-            let i = rng.random_range(0..self.queue.len());
-            let id = self.queue.swap_remove_back(i)?;
+        while !self.is_empty() {
+            let i = rng.random_range(0..self.len());
+            // The one at `i` leaves and the newest takes its place (as a ring's
+            // `swap_remove_back` does).
+            let id = self.ids.swap_remove(self.head + i);
             let s = arena.get(id);
             if s.idle_until > now {
                 return Some(id);
@@ -123,7 +166,7 @@ impl IdlePool {
         arena: &mut SandboxArena,
         mut reclaimed: impl FnMut(SimTime, ReclaimCause, u32),
     ) {
-        self.queue.retain(|&id| {
+        self.live_slots().retain(|&id| {
             let s = *arena.get(id);
             if s.idle_until > now {
                 return true;
@@ -143,7 +186,7 @@ impl IdlePool {
         mut reclaimed: impl FnMut(SimTime, ReclaimCause, u32),
         mut alive: impl FnMut(u32),
     ) {
-        for id in self.queue.drain(..) {
+        for id in self.live_slots().drain(..) {
             let s = arena.get(id);
             if s.idle_until <= end {
                 reclaimed(s.idle_until, cause_of(s), s.function);
@@ -156,12 +199,12 @@ impl IdlePool {
 
     /// Sandboxes in the pool, expired ones not yet removed included.
     pub fn len(&self) -> usize {
-        self.queue.len()
+        self.ids.len() - self.head
     }
 
     /// True when the pool holds no sandbox.
     pub fn is_empty(&self) -> bool {
-        self.queue.is_empty()
+        self.ids.len() == self.head
     }
 }
 
@@ -291,6 +334,48 @@ mod tests {
                 let share = c as f64 / n as f64;
                 assert!((share - 1.0 / 3.0).abs() < 0.011, "sandbox {k}: {share}");
             }
+        }
+    }
+
+    /// Tolerance: exact. Random pushes, takes from either end or at a random place, purges
+    /// and drains give the same sandboxes in the same order as a ring (`VecDeque`, the
+    /// pool's former store), and the slots the front takes leave behind stay bounded.
+    #[test]
+    fn the_pool_takes_what_a_ring_would_and_reclaims_its_front() {
+        use std::collections::VecDeque;
+        let mut r = rng();
+        let mut arena = SandboxArena::default();
+        let mut pool = IdlePool::default();
+        let mut ring: VecDeque<SandboxId> = VecDeque::new();
+        let mut most = 0;
+        for step in 0..20_000 {
+            match r.random_range(0..10) {
+                0..=3 => {
+                    let id = arena.insert(sandbox(1_000_000, 1_000_000));
+                    pool.push(id);
+                    ring.push_back(id);
+                }
+                4..=5 => assert_eq!(pool.pop_back(), ring.pop_back(), "step {step}"),
+                6..=7 => assert_eq!(pool.pop_front(), ring.pop_front(), "step {step}"),
+                8 if !ring.is_empty() => {
+                    let i = r.random_range(0..ring.len());
+                    assert_eq!(
+                        pool.ids.swap_remove(pool.head + i),
+                        ring.swap_remove_back(i).unwrap()
+                    );
+                }
+                _ => {
+                    let cut = r.random_range(0..4);
+                    pool.live_slots().retain(|id| id.0 % 4 != cut);
+                    ring.retain(|id| id.0 % 4 != cut);
+                }
+            }
+            assert_eq!(pool.len(), ring.len());
+            assert!(pool.ids[pool.head..].iter().eq(ring.iter()), "step {step}");
+            // The slots left before `head` are fewer than `FRONT_SLACK` or than the
+            // sandboxes pooled when the front was last taken from.
+            most = most.max(ring.len());
+            assert!(pool.ids.len() <= 2 * most + FRONT_SLACK, "step {step}");
         }
     }
 }
