@@ -48,43 +48,44 @@ pub struct Replication {
     pub timelines: Option<Vec<Timeline>>,
 }
 
-/// What function `f` of `sc` costs in replication `s` (src/cost/).
+/// What function `f` of `sc` costs in a replication that measured `measured` and recorded
+/// `s` (src/cost/).
 fn function_cost(
     sc: &Scenario,
     f: &crate::config::Function,
     s: &FunctionStats,
-    run: &RunStats,
+    measured: crate::engine::SimDuration,
 ) -> CostBreakdown {
-    let inputs = cost_inputs(s, f.arch, f.memory_mb, f.packaging, run.measured);
+    let inputs = cost_inputs(s, f.arch, f.memory_mb, f.packaging, measured);
     breakdown(&sc.platform.prices, &sc.platform.billing, &inputs)
 }
 
+/// The figures of a replication whose records are not finished yet (`sim::run_with`). Each
+/// function is finished, counted in the total and reduced to its figures, cold-latency
+/// histogram and timeline before the next: its final tables are freed for the next one.
 fn replication(sc: &Scenario, run: RunStats, keep_timeline: bool) -> Replication {
+    let (measured, peak) = (run.measured, run.peak_in_flight_total);
+    let n = run.functions.len();
     let mut total = FunctionStats::default();
     let mut total_cost = CostBreakdown::default();
-    let functions = sc
-        .functions
-        .iter()
-        .zip(&run.functions)
-        .map(|(f, s)| {
-            let cost = function_cost(sc, f, s, &run);
-            total_cost.add(&cost);
-            total.merge(s);
-            let mut figs = figures(s, run.measured, &cost);
-            push_import_times(&mut figs, &f.cold_start, s);
-            figs
-        })
-        .collect();
-    total.peak_in_flight = run.peak_in_flight_total;
-    let total = figures(&total, run.measured, &total_cost);
-    let mut cold_latency = Vec::with_capacity(run.functions.len());
+    let mut functions = Vec::with_capacity(n);
+    let mut cold_latency = Vec::with_capacity(n);
     let mut timelines = Vec::new();
-    for s in run.functions {
+    for (f, mut s) in sc.functions.iter().zip(run.functions) {
+        s.finish_records();
+        let cost = function_cost(sc, f, &s, measured);
+        total_cost.add(&cost);
+        total.merge(&s);
+        let mut figs = figures(&s, measured, &cost);
+        push_import_times(&mut figs, &f.cold_start, &s);
+        functions.push(figs);
         cold_latency.push(s.cold_latency);
         if keep_timeline {
             timelines.push(s.timeline);
         }
     }
+    total.peak_in_flight = peak;
+    let total = figures(&total, measured, &total_cost);
     Replication {
         functions,
         total,

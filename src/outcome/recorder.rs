@@ -416,6 +416,15 @@ pub struct RunStats {
     pub peak_in_flight_total: u32,
 }
 
+impl RunStats {
+    /// Finishes every function's records ([`FunctionStats::finish_records`]).
+    pub fn finish_records(&mut self) {
+        self.functions
+            .iter_mut()
+            .for_each(FunctionStats::finish_records);
+    }
+}
+
 #[cfg(test)]
 mod layout_tests {
     use super::{BucketCounts, FunctionStats};

@@ -99,3 +99,37 @@ fn each_functions_timeline_sums_to_its_cold_starts() {
     assert_eq!(without.summary.total, r.summary.total);
     assert!(r.summary.get("a", "sandboxes.mean_live").unwrap() > 0.0);
 }
+
+/// Tolerance: exact. The runner finishes each function's records one function at a time
+/// (and frees its tables before the next); its latency, duration and billed-duration figures
+/// equal those read off the histograms of `sim::run`, which finishes every function before
+/// returning. With the handler times varying (a lognormal), the warm values folded at the
+/// end make most of each histogram: a function left unfinished would show only its cold ones.
+#[test]
+fn figures_of_functions_finished_one_at_a_time_equal_the_finished_run() {
+    let varied = TWO_FUNCTIONS.replace(
+        "handler = \"50ms\"",
+        "handler = { dist = \"lognormal\", median = \"50ms\", p99 = \"400ms\" }",
+    );
+    let mut t = common::load(&varied);
+    t.scenario.replications = 1;
+    let summary = run(&t.scenario, RunOptions::default()).unwrap().summary;
+    let stats = coldsim::sim::run(&t.scenario, 0, None, None).unwrap();
+    for (i, name) in ["a", "b"].iter().enumerate() {
+        let s = &stats.functions[i];
+        assert!(s.latency.count() > 2 * s.cold_starts, "{name}: mostly warm");
+        let ms = |us: u64| us as f64 / 1_000.0;
+        for (key, want) in [
+            ("latency_ms.p50", ms(s.latency.value_at_quantile_us(0.5))),
+            ("latency_ms.max", ms(s.latency.max_us())),
+            ("duration_ms.p99", ms(s.duration.value_at_quantile_us(0.99))),
+            ("duration_ms.mean", s.duration.mean_us() / 1_000.0),
+            (
+                "billed_duration_ms.p90",
+                ms(s.billed_duration.value_at_quantile_us(0.9)),
+            ),
+        ] {
+            assert_eq!(summary.get(name, key), Some(want), "{name} {key}");
+        }
+    }
+}
