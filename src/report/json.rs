@@ -105,7 +105,16 @@ fn write_key(out: &mut Vec<u8>, depth: usize, first: bool, key: &str) {
     }
     out.push(b'\n');
     out.resize(out.len() + 2 * depth, b' ');
-    write_scalar(out, key);
+    // A key with nothing to escape (a figure's name always) is copied between quotes: the
+    // bytes `serde_json` writes for it, which escapes only quotes, backslashes and control
+    // characters.
+    if key.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\') {
+        out.push(b'"');
+        out.extend_from_slice(key.as_bytes());
+        out.push(b'"');
+    } else {
+        write_scalar(out, key);
+    }
     out.extend_from_slice(b": ");
 }
 
@@ -264,7 +273,8 @@ mod tests {
 
     /// Tolerance: byte equality with `serde_json`'s pretty printing of [`to_value`], on
     /// figures with and without intervals, nulls, integers and fractions, names that need
-    /// escaping, a function without figures, and a summary without functions.
+    /// escaping (a backslash, a tab, quotes) or not (accents, DEL, which `serde_json` leaves
+    /// as they are), a function without figures, and a summary without functions.
     #[test]
     fn the_text_is_serde_json_pretty_printing_of_the_value() {
         let figs = vec![
@@ -282,6 +292,7 @@ mod tests {
                     ("f\\1".into(), figs.clone()),
                     ("empty".into(), Vec::new()),
                     ("ünï".into(), figs[1..3].to_vec()),
+                    ("tab\there \"q\" del\u{7f}".into(), figs[..1].to_vec()),
                 ],
                 total: figs.clone(),
             },
