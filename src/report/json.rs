@@ -22,15 +22,35 @@ pub(super) fn number(x: f64) -> Value {
     serde_json::Number::from_f64(rounded).map_or(Value::Null, Value::Number)
 }
 
-/// Figures nested by their dotted keys, before they become JSON: each object keeps its keys
-/// in first-insertion order, as the output's maps do. Built with borrowed keys, searched
-/// from the most recent key (a function's figures come grouped by prefix), and then either
-/// written as text ([`render`]) or turned into a [`Value`] with each key hashed once
-/// ([`to_value`], for the compare and sweep outputs). Building `serde_json` maps figure by
-/// figure and printing them took a third of a one-second run of the reference workload.
+/// Where figures go once nested by their dotted keys, before they become JSON: each object
+/// keeps its keys in first-insertion order, as the output's maps do, and each leaf names the
+/// figure value it shows. Built with borrowed keys, searched from the most recent key (a
+/// function's figures come grouped by prefix), and then either written as text ([`render`])
+/// or turned into a [`Value`] with each key hashed once ([`to_value`], for the compare and
+/// sweep outputs). Building `serde_json` maps figure by figure and printing them took a third
+/// of a one-second run of the reference workload; and since functions usually have the same
+/// figures, [`render`] builds the layout once for all functions that share it.
 enum Tree<'a> {
-    Leaf(Value),
+    Leaf(Slot),
     Object(Vec<(&'a str, Tree<'a>)>),
+}
+
+/// The value a leaf shows: figure `i`'s mean, or its confidence interval (under `ci95`).
+#[derive(Clone, Copy)]
+enum Slot {
+    Mean(usize),
+    Ci(usize),
+}
+
+impl Slot {
+    /// The value of this slot among `figures`, rounded as the output rounds.
+    fn value(self, figures: &[Figure]) -> Value {
+        let x = match self {
+            Slot::Mean(i) => figures[i].mean,
+            Slot::Ci(i) => figures[i].ci95,
+        };
+        x.map_or(Value::Null, number)
+    }
 }
 
 impl<'a> Tree<'a> {
@@ -61,29 +81,30 @@ impl<'a> Tree<'a> {
         }
     }
 
-    fn into_value(self) -> Value {
+    /// The tree as a [`Value`], its leaves showing `figures`.
+    fn into_value(self, figures: &[Figure]) -> Value {
         match self {
-            Tree::Leaf(v) => v,
+            Tree::Leaf(slot) => slot.value(figures),
             Tree::Object(entries) => {
                 let mut map = Map::with_capacity(entries.len());
                 for (key, child) in entries {
-                    map.insert(key.to_string(), child.into_value());
+                    map.insert(key.to_string(), child.into_value(figures));
                 }
                 Value::Object(map)
             }
         }
     }
 
-    /// Appends the text `serde_json::to_string_pretty` gives the tree's [`Value`], nested
-    /// `depth` levels deep.
-    fn write_pretty(&self, out: &mut Vec<u8>, depth: usize) {
+    /// Appends the text `serde_json::to_string_pretty` gives the tree's [`Value`] (its
+    /// leaves showing `figures`), nested `depth` levels deep.
+    fn write_pretty(&self, figures: &[Figure], out: &mut Vec<u8>, depth: usize) {
         match self {
-            Tree::Leaf(v) => write_scalar(out, v),
+            Tree::Leaf(slot) => write_scalar(out, &slot.value(figures)),
             Tree::Object(entries) => {
                 out.push(b'{');
                 for (i, (key, child)) in entries.iter().enumerate() {
                     write_key(out, depth + 1, i == 0, key);
-                    child.write_pretty(out, depth + 1);
+                    child.write_pretty(figures, out, depth + 1);
                 }
                 close_object(out, depth, !entries.is_empty());
             }
@@ -127,15 +148,16 @@ fn close_object(out: &mut Vec<u8>, depth: usize, any: bool) {
     out.push(b'}');
 }
 
-/// FIGURES: the figures as nested objects, plus `ci95` when any figure has an interval.
+/// The layout of FIGURES: the figures as nested objects, plus `ci95` when any figure has an
+/// interval.
 fn figures_tree(figures: &[Figure]) -> Tree<'_> {
     let mut out = Tree::Object(Vec::new());
     let mut ci = Tree::Object(Vec::new());
     let mut any_ci = false;
-    for f in figures {
-        out.insert(&f.key, Tree::Leaf(f.mean.map_or(Value::Null, number)));
-        if let Some(h) = f.ci95 {
-            ci.insert(&f.key, Tree::Leaf(number(h)));
+    for (i, f) in figures.iter().enumerate() {
+        out.insert(&f.key, Tree::Leaf(Slot::Mean(i)));
+        if f.ci95.is_some() {
+            ci.insert(&f.key, Tree::Leaf(Slot::Ci(i)));
             any_ci = true;
         }
     }
@@ -145,17 +167,26 @@ fn figures_tree(figures: &[Figure]) -> Tree<'_> {
     out
 }
 
+/// Whether the figures `a` and `b` have the same layout: the same keys in the same order,
+/// with an interval at the same places.
+fn same_layout(a: &[Figure], b: &[Figure]) -> bool {
+    a.len() == b.len()
+        && a.iter()
+            .zip(b)
+            .all(|(x, y)| x.ci95.is_some() == y.ci95.is_some() && x.key == y.key)
+}
+
 /// The whole output object.
 pub fn to_value(s: &Summary) -> Value {
     let mut functions = Map::new();
     for (name, figs) in &s.functions {
-        functions.insert(name.clone(), figures_tree(figs).into_value());
+        functions.insert(name.clone(), figures_tree(figs).into_value(figs));
     }
     let mut root = Map::new();
     root.insert("scenario".into(), Value::from(s.scenario.clone()));
     root.insert("replications".into(), Value::from(s.replications));
     root.insert("functions".into(), Value::Object(functions));
-    root.insert("total".into(), figures_tree(&s.total).into_value());
+    root.insert("total".into(), figures_tree(&s.total).into_value(&s.total));
     Value::Object(root)
 }
 
@@ -170,13 +201,23 @@ pub fn render(s: &Summary) -> String {
     write_scalar(&mut out, &s.replications);
     write_key(&mut out, 1, false, "functions");
     out.push(b'{');
+    // The layout of the latest function, kept while the next ones share it.
+    let mut layout: Option<(&[Figure], Tree)> = None;
     for (i, (name, figs)) in s.functions.iter().enumerate() {
         write_key(&mut out, 2, i == 0, name);
-        figures_tree(figs).write_pretty(&mut out, 2);
+        if !layout
+            .as_ref()
+            .is_some_and(|(seen, _)| same_layout(seen, figs))
+        {
+            layout = Some((figs, figures_tree(figs)));
+        }
+        if let Some((_, tree)) = &layout {
+            tree.write_pretty(figs, &mut out, 2);
+        }
     }
     close_object(&mut out, 1, !s.functions.is_empty());
     write_key(&mut out, 1, false, "total");
-    figures_tree(&s.total).write_pretty(&mut out, 1);
+    figures_tree(&s.total).write_pretty(&s.total, &mut out, 1);
     close_object(&mut out, 0, true);
     out.push(b'\n');
     String::from_utf8(out).unwrap_or_default()
@@ -254,7 +295,7 @@ mod tests {
             vec![],
         ];
         for (i, figs) in cases.iter().enumerate() {
-            let (got, want) = (figures_tree(figs).into_value(), oracle(figs));
+            let (got, want) = (figures_tree(figs).into_value(figs), oracle(figs));
             assert_eq!(
                 serde_json::to_string_pretty(&got).unwrap(),
                 serde_json::to_string_pretty(&want).unwrap(),
@@ -274,7 +315,8 @@ mod tests {
     /// Tolerance: byte equality with `serde_json`'s pretty printing of [`to_value`], on
     /// figures with and without intervals, nulls, integers and fractions, names that need
     /// escaping (a backslash, a tab, quotes) or not (accents, DEL, which `serde_json` leaves
-    /// as they are), a function without figures, and a summary without functions.
+    /// as they are), a function without figures, functions sharing a layout with other
+    /// values or differing from it by their intervals only, and a summary without functions.
     #[test]
     fn the_text_is_serde_json_pretty_printing_of_the_value() {
         let figs = vec![
@@ -284,6 +326,15 @@ mod tests {
             figure("cost.usd", Some(1.0e-9), Some(3.0e22)),
             figure("cold_starts", Some(-0.5), None),
         ];
+        // The layout of the functions before is reused for these when their keys and
+        // intervals match, and not when only the intervals differ.
+        let mut other_values = figs.clone();
+        other_values
+            .iter_mut()
+            .for_each(|f| f.mean = f.mean.map(|m| m * 3.0 + 1.0));
+        let mut other_intervals = other_values.clone();
+        other_intervals[0].ci95 = None;
+        other_intervals[1].ci95 = Some(7.0);
         let summaries = [
             Summary {
                 scenario: "a \"quoted\" name\twith é".into(),
@@ -293,6 +344,9 @@ mod tests {
                     ("empty".into(), Vec::new()),
                     ("ünï".into(), figs[1..3].to_vec()),
                     ("tab\there \"q\" del\u{7f}".into(), figs[..1].to_vec()),
+                    ("same keys".into(), other_values.clone()),
+                    ("same again".into(), figs.clone()),
+                    ("other intervals".into(), other_intervals),
                 ],
                 total: figs.clone(),
             },
@@ -323,7 +377,7 @@ mod tests {
                 ci95: None,
             },
         ];
-        let v = figures_tree(&figs).into_value();
+        let v = figures_tree(&figs).into_value(&figs);
         assert_eq!(v["latency_ms"]["p50"], Value::from(1.5));
         assert_eq!(v["ci95"]["latency_ms"]["p50"], Value::from(0.25));
         assert_eq!(v["invocations"], Value::from(10));
