@@ -34,9 +34,7 @@ pub struct Histogram {
     /// come, so that a histogram of a narrow range stays small wherever it lies.
     counts: Vec<u64>,
     /// Index of the bucket `counts[0]` counts: the first of a power of two
-    /// (a multiple of 128); 0 while empty. Written into partial results; a
-    /// partial without it (`0`) holds the table from bucket 0.
-    #[serde(default)]
+    /// (a multiple of 128); 0 while empty. Written into partial results.
     base: usize,
     count: u64,
     /// `u64::MAX` while empty so the first record always lowers it.
@@ -74,6 +72,7 @@ pub(super) fn octave_start(index: usize) -> usize {
 #[derive(serde::Deserialize)]
 struct HistogramData {
     counts: Vec<u64>,
+    /// Absent from a table written from bucket 0.
     #[serde(default)]
     base: usize,
     count: u64,
