@@ -311,7 +311,8 @@ mod tests {
     /// "needs" (the floor used to print it as such).
     #[test]
     fn a_trace_that_changed_since_loading_is_an_input_error_naming_the_file() {
-        let trace = std::env::temp_dir().join(format!("coldsim-floor-{}.csv", std::process::id()));
+        let dir = tempfile::tempdir().unwrap();
+        let trace = dir.path().join("trace.csv");
         std::fs::write(&trace, "timestamp\n1\n2\n").unwrap();
         let path = scenarios().join("reference.toml");
         let text = std::fs::read_to_string(&path).unwrap();
@@ -325,9 +326,7 @@ mod tests {
         );
         let sc = load_scenario_from_str(&path, &variant).unwrap();
         std::fs::write(&trace, "time\n1\n2\n").unwrap();
-        let why = simulate(&sc);
-        std::fs::remove_file(&trace).unwrap();
-        let why = why.expect_err("the header changed");
+        let why = simulate(&sc).expect_err("the header changed");
         assert!(matches!(why, FloorError::Input(_)), "{why:?}");
         let shown = why.to_string();
         assert!(shown.contains(&trace.display().to_string()), "{shown}");
