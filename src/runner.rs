@@ -60,7 +60,7 @@ fn function_cost(
     breakdown(&sc.platform.prices, &sc.platform.billing, &inputs)
 }
 
-/// The figures of a replication whose records are not finished yet (`sim::run_with`). Each
+/// The figures of a replication whose records are not finished yet (`sim::run_unfinished`). Each
 /// function is finished, counted in the total and reduced to its figures, cold-latency
 /// histogram and timeline before the next: its final tables are freed for the next one.
 fn replication(sc: &Scenario, run: RunStats, keep_timeline: bool) -> Replication {
@@ -152,7 +152,7 @@ fn one<'a>(
     } else {
         sim::TimelineDetail::TotalsOnly
     };
-    let run = sim::run_with(sc, r, sink, progress, detail)?;
+    let run = sim::run_unfinished(sc, r, sink, progress, detail)?;
     Ok(replication(sc, run, keep_timeline))
 }
 

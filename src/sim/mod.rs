@@ -545,7 +545,7 @@ pub fn run<'a>(
     sink: Option<&'a mut dyn InvocationSink>,
     progress: Option<&AtomicU64>,
 ) -> Result<RunStats, SimError> {
-    let mut stats = run_with(sc, replication, sink, progress, TimelineDetail::Buckets)?;
+    let mut stats = run_unfinished(sc, replication, sink, progress, TimelineDetail::Buckets)?;
     stats.finish_records();
     Ok(stats)
 }
@@ -554,8 +554,9 @@ pub fn run<'a>(
 /// call [`crate::outcome::FunctionStats::finish_records`] on a function before reading its
 /// `latency`, `duration`, `billed_duration` or `billed_handler_ms`. The runner finishes one
 /// function at a time and drops its tables before the next, so the 100 functions of the
-/// reference workload do not hold their final tables (about 40 KB each) at once.
-pub fn run_with<'a>(
+/// reference workload do not hold their final tables (about 40 KB each) at once. Crate-only
+/// (the runner is its one caller): outside, [`run`] returns every function finished.
+pub(crate) fn run_unfinished<'a>(
     sc: &'a Scenario,
     replication: u32,
     sink: Option<&'a mut dyn InvocationSink>,
